@@ -1,0 +1,179 @@
+//! Failure detectors: the [`Detector`] trait, the knob-independent [`Estimator`] behind
+//! most of them, and the [`Family`] the replay engine sweeps.
+//!
+//! # The model
+//!
+//! A detector is a state machine fed the accepted heartbeats of a trace, in order
+//! (evaluation.md §2). It does no I/O and reads no clock: every time is passed in, in
+//! integer nanoseconds ([`Nanos`]). After each heartbeat it has a **suspicion level**
+//! `L(t)`, defined for `t` at or after the last receipt and non-decreasing in `t` until
+//! the next heartbeat, and it suspects at `t` iff `L(t) >= threshold`. Its **deadline**
+//! is the first integer nanosecond at which it would suspect if nothing else arrived:
+//! possibly never (`None`), and possibly at or before the last receipt (the heartbeat
+//! came too late to restore trust).
+//!
+//! Each detector has one **knob** trading detection speed for accuracy (`timeout`,
+//! `alpha`, `threshold`). For all detectors but `akka`, the state does not depend on
+//! the knob: the knob is only the threshold on a knob-independent level. Those detectors
+//! implement [`Estimator`], whose deadline is a function of the knob, so that one replay
+//! of a trace yields the deadlines of any number of knob values ([`Family`]). `akka`
+//! records an interval only while it trusts, so its history depends on its threshold;
+//! its family keeps one state per knob value.
+
+pub mod fixed;
+pub mod spec;
+
+use crate::time::Nanos;
+use crate::trace::Heartbeat;
+
+pub use spec::{Config, DetectorSpec, SpecError};
+
+/// A failure detector with its knob set: the object the replay engine, the sampled
+/// reference, plots and live users drive.
+///
+/// # Contract
+///
+/// - Call [`observe`](Detector::observe) with each accepted heartbeat, in order of
+///   receipt (`recv` non-decreasing, `seq` strictly increasing). Nothing else changes
+///   the state.
+/// - After at least one heartbeat, [`deadline`](Detector::deadline) is the first
+///   integer nanosecond `t` with `level(t) >= threshold()` if nothing else arrives;
+///   `None` means never. It may be at or before the last receipt.
+/// - [`level`](Detector::level) may be asked for any `now` at or after the last
+///   receipt; it is non-decreasing in `now` between heartbeats and never NaN (it may be
+///   `+inf`). Its unit is the knob's: milliseconds past the deadline base for
+///   timeout-style detectors, φ for accrual detectors, a fraction for `satzger`.
+pub trait Detector: Send {
+    /// Shows the detector the next accepted heartbeat.
+    fn observe(&mut self, hb: &Heartbeat);
+    /// The first instant of suspicion if nothing else arrives; `None` = never.
+    fn deadline(&self) -> Option<Nanos>;
+    /// The suspicion level at `now` (at or after the last receipt).
+    fn level(&self, now: Nanos) -> f64;
+    /// The level at or above which the detector suspects.
+    fn threshold(&self) -> f64;
+}
+
+/// The knob-independent state of a detector whose knob is a threshold on its level.
+///
+/// Units: a duration knob (`timeout`, `alpha`) is in nanoseconds and the level is the
+/// elapsed time beyond the detector's expected-arrival estimate, in nanoseconds; an
+/// accrual knob (`threshold`) is in the level's own unit.
+pub trait Estimator: Send + Sync + Clone {
+    /// A knob value prepared for fast repeated evaluation (e.g. φ's normal quantile).
+    type Knob: Copy + Send + Sync;
+    /// Prepares a knob value (validated beforehand by the spec parser).
+    fn prepare(&self, knob: f64) -> Self::Knob;
+    /// Shows the estimator the next accepted heartbeat.
+    fn observe(&mut self, hb: &Heartbeat);
+    /// The suspicion level at `now` (at or after the last receipt); non-decreasing in `now`.
+    fn level(&self, now: Nanos) -> f64;
+    /// The first integer nanosecond at which `level >= knob`; `None` = never.
+    fn deadline(&self, knob: &Self::Knob) -> Option<Nanos>;
+}
+
+/// An [`Estimator`] with its knob set: a [`Detector`].
+#[derive(Clone, Debug)]
+pub struct Tuned<E: Estimator> {
+    est: E,
+    knob: f64,
+    prepared: E::Knob,
+}
+
+impl<E: Estimator> Tuned<E> {
+    /// The detector `est` with knob value `knob`.
+    pub fn new(est: E, knob: f64) -> Self {
+        let prepared = est.prepare(knob);
+        Tuned { est, knob, prepared }
+    }
+
+    /// The estimator inside.
+    pub fn estimator(&self) -> &E {
+        &self.est
+    }
+}
+
+impl<E: Estimator> Detector for Tuned<E> {
+    fn observe(&mut self, hb: &Heartbeat) {
+        self.est.observe(hb);
+    }
+    fn deadline(&self) -> Option<Nanos> {
+        self.est.deadline(&self.prepared)
+    }
+    fn level(&self, now: Nanos) -> f64 {
+        self.est.level(now)
+    }
+    fn threshold(&self) -> f64 {
+        self.knob
+    }
+}
+
+/// A detector replayed for many knob values at once: the unit of work of the replay
+/// engine. One call to [`observe`](Family::observe) per accepted heartbeat, then
+/// [`deadlines`](Family::deadlines) writes one deadline per knob value, in the order the
+/// knob values were given; [`Nanos::MAX`] stands for "never".
+pub trait Family: Send {
+    /// Number of knob values.
+    fn width(&self) -> usize;
+    /// Shows the family the next accepted heartbeat.
+    fn observe(&mut self, hb: &Heartbeat);
+    /// Writes the deadline for each knob value into `out` (`out.len() == width()`).
+    fn deadlines(&self, out: &mut [Nanos]);
+}
+
+/// One estimator evaluated at many knob values.
+pub struct EstimatorFamily<E: Estimator> {
+    est: E,
+    knobs: Vec<E::Knob>,
+}
+
+impl<E: Estimator> EstimatorFamily<E> {
+    /// The family of `est` over `knobs`.
+    pub fn new(est: E, knobs: &[f64]) -> Self {
+        let knobs = knobs.iter().map(|&k| est.prepare(k)).collect();
+        EstimatorFamily { est, knobs }
+    }
+}
+
+impl<E: Estimator> Family for EstimatorFamily<E> {
+    fn width(&self) -> usize {
+        self.knobs.len()
+    }
+    fn observe(&mut self, hb: &Heartbeat) {
+        self.est.observe(hb);
+    }
+    fn deadlines(&self, out: &mut [Nanos]) {
+        for (o, k) in out.iter_mut().zip(&self.knobs) {
+            *o = self.est.deadline(k).unwrap_or(Nanos::MAX);
+        }
+    }
+}
+
+/// Independent detectors, one per knob value (for `akka`, whose state depends on its
+/// threshold).
+pub struct IndependentFamily<D: Detector> {
+    detectors: Vec<D>,
+}
+
+impl<D: Detector> IndependentFamily<D> {
+    /// The family of the given detectors.
+    pub fn new(detectors: Vec<D>) -> Self {
+        IndependentFamily { detectors }
+    }
+}
+
+impl<D: Detector> Family for IndependentFamily<D> {
+    fn width(&self) -> usize {
+        self.detectors.len()
+    }
+    fn observe(&mut self, hb: &Heartbeat) {
+        for d in &mut self.detectors {
+            d.observe(hb);
+        }
+    }
+    fn deadlines(&self, out: &mut [Nanos]) {
+        for (o, d) in out.iter_mut().zip(&self.detectors) {
+            *o = d.deadline().unwrap_or(Nanos::MAX);
+        }
+    }
+}
