@@ -17,8 +17,11 @@
 //! The library never prints; the `fdbench` binary is a thin layer over it.
 
 pub mod detector;
+pub mod metrics;
 pub mod output;
+pub mod replay;
 pub mod results;
+pub mod sampled;
 pub mod time;
 pub mod trace;
 

@@ -177,3 +177,18 @@ impl<D: Detector> Family for IndependentFamily<D> {
         }
     }
 }
+
+impl<D: Detector + ?Sized> Detector for Box<D> {
+    fn observe(&mut self, hb: &Heartbeat) {
+        (**self).observe(hb);
+    }
+    fn deadline(&self) -> Option<Nanos> {
+        (**self).deadline()
+    }
+    fn level(&self, now: Nanos) -> f64 {
+        (**self).level(now)
+    }
+    fn threshold(&self) -> f64 {
+        (**self).threshold()
+    }
+}
