@@ -22,6 +22,7 @@ pub mod output;
 pub mod replay;
 pub mod results;
 pub mod sampled;
+pub mod sweep;
 pub mod time;
 pub mod trace;
 

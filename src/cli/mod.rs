@@ -1,6 +1,12 @@
 //! Command-line interface: one module per subcommand. Data goes to stdout or files,
 //! progress and errors to stderr.
 
+mod common;
+mod merge;
+mod progress;
+mod replay;
+mod sweep;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -21,18 +27,38 @@ EXAMPLES:
     fdbench list";
 
 #[derive(Subcommand, Debug)]
-enum Command {}
+enum Command {
+    /// Evaluate detectors on a trace with the exact engine
+    Replay(replay::Args),
+    /// Sweep detectors' knobs over traces, in parallel, into a results file
+    Sweep(sweep::Args),
+    /// Join the outputs of `sweep --shard I/N` into one results file
+    Merge(merge::Args),
+}
 
 /// Parses the command line, runs the subcommand and maps errors to exit codes:
 /// 1 for runtime and data errors, 2 for usage errors.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result: anyhow::Result<()> = match cli.command {};
+    let result: anyhow::Result<()> = match cli.command {
+        Command::Replay(a) => replay::run(a),
+        Command::Sweep(a) => sweep::run(a),
+        Command::Merge(a) => merge::run(a),
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(1)
         }
     }
+}
+
+/// Whether the error is a closed standard output (e.g. piped into `head`): not a failure.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

@@ -1,0 +1,155 @@
+//! Pieces shared by the subcommands: loading traces, parsing detector specs, the
+//! evaluation flags, and the human-readable results table.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::Args;
+
+use fdbench::Nanos;
+use fdbench::detector::DetectorSpec;
+use fdbench::results::Row;
+use fdbench::trace::Trace;
+
+/// Flags that say how traces are evaluated.
+#[derive(Args, Debug, Clone)]
+pub struct EvalArgs {
+    /// Accepted receipts that train the detectors before evaluation [default: 1000, raised
+    /// to the largest window in the comparison]
+    #[arg(long, value_name = "N")]
+    pub warmup: Option<usize>,
+    /// Completeness deadline D: a crash counts as detected in time if detected within D
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    pub deadline: Nanos,
+    /// Nominal heartbeat interval, overriding the trace's metadata or inferred value
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub interval: Option<Nanos>,
+}
+
+/// clap value parser for durations with units.
+pub fn parse_duration(s: &str) -> Result<Nanos, String> {
+    fdbench::time::parse_duration(s).map_err(|e| e.to_string())
+}
+
+/// Reads a trace file, applying `--interval`.
+pub fn load_trace(path: &Path, interval: Option<Nanos>) -> anyhow::Result<Trace> {
+    let t = fdbench::trace::csv::read_path(path, interval)?;
+    Ok(t)
+}
+
+/// A short name for a trace file: its file name.
+pub fn trace_name(path: &Path) -> String {
+    path.file_name()
+        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+/// Parses every `--detector` spec string (each may expand to several specs).
+pub fn parse_specs(texts: &[String]) -> anyhow::Result<Vec<DetectorSpec>> {
+    let mut out = Vec::new();
+    for t in texts {
+        let specs = fdbench::detector::spec::parse(t).with_context(|| format!("--detector '{t}'"))?;
+        out.extend(specs);
+    }
+    Ok(out)
+}
+
+/// Checks that every input path exists before any work starts.
+pub fn check_inputs(paths: &[PathBuf]) -> anyhow::Result<()> {
+    for p in paths {
+        if p.as_os_str() != "-" && !p.is_file() {
+            anyhow::bail!(
+                "{}: no such file; give the path of a trace CSV (or .csv.gz)",
+                p.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn opt(v: Option<f64>, digits: usize) -> String {
+    v.map_or_else(|| "-".to_string(), |x| fmt_num(x, digits))
+}
+
+fn fmt_num(x: f64, digits: usize) -> String {
+    if x.is_infinite() {
+        "inf".to_string()
+    } else {
+        format!("{x:.digits$}")
+    }
+}
+
+/// Renders rows as an aligned text table for people.
+pub fn table(rows: &[Row]) -> String {
+    let header = [
+        "detector",
+        "params",
+        "knob",
+        "mistakes",
+        "per_h",
+        "T_M_ms",
+        "P_A",
+        "TD_mean_ms",
+        "TD_p50_ms",
+        "TD_p99_ms",
+        "TD_max_ms",
+        "complete",
+    ];
+    let mut cells: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
+    for r in rows {
+        let knob = match r.value {
+            Some(v) => format!("{}={}", r.knob, fmt_g(v)),
+            None => "-".to_string(),
+        };
+        let mut name = r.detector.clone();
+        if let Some(t) = &r.trace {
+            name = format!("{t}: {name}");
+        }
+        cells.push(vec![
+            name,
+            if r.params.is_empty() {
+                "-".to_string()
+            } else {
+                r.params.clone()
+            },
+            knob,
+            r.mistakes.to_string(),
+            fmt_num(r.mistake_rate_per_h, 3),
+            opt(r.mistake_duration_mean_ms, 1),
+            format!("{:.6}", r.query_accuracy),
+            fmt_num(r.detection_mean_ms, 1),
+            fmt_num(r.detection_p50_ms, 1),
+            fmt_num(r.detection_p99_ms, 1),
+            fmt_num(r.detection_max_ms, 1),
+            format!("{:.4}", r.completeness),
+        ]);
+    }
+    let widths: Vec<usize> = (0..header.len())
+        .map(|c| cells.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for r in &cells {
+        let line: Vec<String> = r.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    if let Some(r) = rows.first() {
+        out.push_str(&format!(
+            "\n{} heartbeats evaluated over {:.1} s; completeness within D = {} ms; detection time measured from the {}{}\n",
+            r.heartbeats,
+            r.evaluated_s,
+            fmt_g(r.deadline_ms),
+            r.detection_origin,
+            if r.detection_origin == "receipt" {
+                " of the last heartbeat (the trace has no send times, so network delay is left out)"
+            } else {
+                " of the last heartbeat"
+            }
+        ));
+    }
+    out
+}
+
+/// A number in its shortest exact form.
+pub fn fmt_g(x: f64) -> String {
+    format!("{x}")
+}

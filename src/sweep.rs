@@ -1,0 +1,352 @@
+//! Parameter sweeps: grid expansion, parallel evaluation with rayon, deterministic order.
+//!
+//! A sweep evaluates every (trace, detector spec, knob value) of a grid. The grid is cut
+//! into **cells**: one trace, one spec and a chunk of its knob values, evaluated by one
+//! replay of the detector's [`Family`](crate::detector::Family). Cells run in parallel;
+//! their rows are put back in grid order, so the output does not depend on the number of
+//! threads. `--shard I/N` keeps only the I-th of N contiguous slices of the grid's rows,
+//! so shard outputs concatenated in order are the rows of the whole grid.
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use crate::detector::{Config, DetectorSpec};
+use crate::metrics::Metrics;
+use crate::replay::{self, Options, ReplayError};
+use crate::results::Row;
+use crate::time::Nanos;
+use crate::trace::Receipts;
+
+/// Memory budget for the detection times held by the cells running at once.
+const MEMORY_BUDGET: usize = 1 << 30;
+
+/// The largest grid evaluated without `--force`, in rows.
+pub const MAX_ROWS: usize = 50_000;
+
+/// The largest amount of work (rows × evaluated heartbeats) done without `--force`.
+pub const MAX_WORK: f64 = 2e11;
+
+/// One trace of a sweep.
+#[derive(Clone, Debug)]
+pub struct SweepTrace {
+    /// Its name (the `trace` column when a sweep covers several traces).
+    pub name: String,
+    /// Its accepted receipts.
+    pub receipts: Receipts,
+}
+
+/// A slice of the grid: `index` (1-based) of `count`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// Which slice, from 1.
+    pub index: usize,
+    /// How many slices.
+    pub count: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Shard, String> {
+        let bad = || format!("shard '{s}': write I/N with 1 <= I <= N, e.g. 3/8");
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let index: usize = i.trim().parse().map_err(|_| bad())?;
+        let count: usize = n.trim().parse().map_err(|_| bad())?;
+        if index == 0 || count == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+/// Why a sweep cannot run.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    /// A trace cannot be evaluated.
+    #[error("trace {trace}: {source}")]
+    Replay {
+        /// The trace's name.
+        trace: String,
+        /// Why.
+        source: ReplayError,
+    },
+    /// The warm-up is shorter than a window.
+    #[error(
+        "--warmup {warmup} is less than the largest window in the comparison ({window}, {detector}); every detector must be judged on the same evaluated interval: raise --warmup or lower the window"
+    )]
+    WarmupBelowWindow {
+        /// The warm-up.
+        warmup: usize,
+        /// The largest window.
+        window: usize,
+        /// Whose window.
+        detector: String,
+    },
+    /// The grid is too large.
+    #[error(
+        "the grid has {rows} rows over {heartbeats} heartbeats (limit {MAX_ROWS} rows and {MAX_WORK:e} row-heartbeats); narrow the ranges, use --shard, or pass --force"
+    )]
+    TooLarge {
+        /// Rows in the grid.
+        rows: usize,
+        /// Largest evaluated trace.
+        heartbeats: usize,
+    },
+    /// Nothing to do.
+    #[error("the grid is empty: give at least one trace and one detector")]
+    Empty,
+}
+
+/// The warm-up for a comparison: the user's, or the default raised to the largest window.
+pub fn warmup_for(specs: &[DetectorSpec], requested: Option<usize>) -> Result<usize, SweepError> {
+    let widest = specs.iter().max_by_key(|s| s.config.window());
+    let window = widest.map_or(0, |s| s.config.window());
+    match requested {
+        Some(w) if w < window => Err(SweepError::WarmupBelowWindow {
+            warmup: w,
+            window,
+            detector: widest.map(|s| s.config.name().to_string()).unwrap_or_default(),
+        }),
+        Some(w) => Ok(w),
+        None => Ok(replay::DEFAULT_WARMUP.max(window)),
+    }
+}
+
+/// A unit of parallel work: one trace, one spec, a chunk of its knob values.
+#[derive(Clone, Debug)]
+struct Cell {
+    trace: usize,
+    spec: usize,
+    knobs: Range<usize>,
+}
+
+/// A planned sweep: the grid, cut into cells.
+#[derive(Debug)]
+pub struct Plan<'a> {
+    traces: &'a [SweepTrace],
+    specs: &'a [DetectorSpec],
+    opts: Options,
+    cells: Vec<Cell>,
+    rows: usize,
+}
+
+impl<'a> Plan<'a> {
+    /// Plans the sweep of `specs` over `traces`, checking every trace and the grid size
+    /// before any work starts. `threads` bounds the memory per cell.
+    pub fn new(
+        traces: &'a [SweepTrace],
+        specs: &'a [DetectorSpec],
+        opts: Options,
+        shard: Option<Shard>,
+        threads: usize,
+        force: bool,
+    ) -> Result<Plan<'a>, SweepError> {
+        if traces.is_empty() || specs.is_empty() {
+            return Err(SweepError::Empty);
+        }
+        let mut longest = 0;
+        for t in traces {
+            replay::evaluated_length(&t.receipts, opts.warmup).map_err(|source| SweepError::Replay {
+                trace: t.name.clone(),
+                source,
+            })?;
+            longest = longest.max(t.receipts.len() - opts.warmup);
+        }
+        let per_trace: usize = specs.iter().map(|s| s.knob_values.len()).sum();
+        let total = per_trace * traces.len();
+        if !force && (total > MAX_ROWS || total as f64 * longest as f64 > MAX_WORK) {
+            return Err(SweepError::TooLarge {
+                rows: total,
+                heartbeats: longest,
+            });
+        }
+        let keep = match shard {
+            Some(s) => (s.index - 1) * total / s.count..s.index * total / s.count,
+            None => 0..total,
+        };
+        let mut cells = Vec::new();
+        let mut row = 0;
+        for (ti, t) in traces.iter().enumerate() {
+            let crash_points = (t.receipts.len() - opts.warmup).max(1);
+            let chunk = (MEMORY_BUDGET / threads.max(1) / (8 * crash_points)).clamp(1, 256);
+            for (si, s) in specs.iter().enumerate() {
+                let n = s.knob_values.len();
+                let lo = keep.start.clamp(row, row + n) - row;
+                let hi = keep.end.clamp(row, row + n) - row;
+                let mut k = lo;
+                while k < hi {
+                    let end = (k + chunk).min(hi);
+                    cells.push(Cell {
+                        trace: ti,
+                        spec: si,
+                        knobs: k..end,
+                    });
+                    k = end;
+                }
+                row += n;
+            }
+        }
+        Ok(Plan {
+            traces,
+            specs,
+            opts,
+            cells,
+            rows: keep.len(),
+        })
+    }
+
+    /// Number of cells (units of parallel work).
+    pub fn cells(&self) -> usize {
+        self.cells.len()
+    }
+
+    /// Number of rows the sweep will produce.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Runs the sweep on the current rayon pool; `done` is called after each cell.
+    /// Rows come in grid order whatever the number of threads.
+    pub fn run(&self, done: &(dyn Fn() + Sync)) -> Vec<Row> {
+        let named = self.traces.len() > 1;
+        let chunks: Vec<Vec<Row>> = self
+            .cells
+            .par_iter()
+            .map(|c| {
+                let t = &self.traces[c.trace];
+                let spec = &self.specs[c.spec];
+                let knobs = &spec.knob_values[c.knobs.clone()];
+                let metrics = evaluate(&t.receipts, &spec.config, knobs, &self.opts)
+                    .expect("traces are checked when the sweep is planned");
+                let rows = knobs
+                    .iter()
+                    .zip(&metrics)
+                    .map(|(&k, m)| row(named.then_some(t.name.as_str()), &spec.config, k, m))
+                    .collect();
+                done();
+                rows
+            })
+            .collect();
+        chunks.into_iter().flatten().collect()
+    }
+}
+
+/// The metrics of `config` at each of `knobs` on `receipts`, from one replay.
+pub fn evaluate(
+    receipts: &Receipts,
+    config: &Config,
+    knobs: &[f64],
+    opts: &Options,
+) -> Result<Vec<Metrics>, ReplayError> {
+    let mut family = config.family(receipts.interval, knobs);
+    replay::replay_family(receipts, family.as_mut(), opts)
+}
+
+fn ms(n: Nanos) -> f64 {
+    if n == Nanos::MAX {
+        f64::INFINITY
+    } else {
+        n.as_millis_f64()
+    }
+}
+
+/// The results row of `config` at knob value `knob` (internal units).
+pub fn row(trace: Option<&str>, config: &Config, knob: f64, m: &Metrics) -> Row {
+    let k = config.knob();
+    Row {
+        trace: trace.map(str::to_string),
+        detector: config.name().to_string(),
+        params: config.params(),
+        knob: k.map(|k| k.name.to_string()).unwrap_or_default(),
+        value: k.map(|k| k.report(knob)),
+        heartbeats: m.heartbeats,
+        evaluated_s: m.evaluated.as_secs_f64(),
+        mistakes: m.mistakes,
+        mistake_rate_per_h: m.mistake_rate_per_h(),
+        mistake_duration_mean_ms: m.mistake_duration_mean().map(|x| x / 1e6),
+        mistake_recurrence_mean_s: m.mistake_recurrence_mean().map(|x| x / 1e9),
+        query_accuracy: m.query_accuracy(),
+        detection_mean_ms: m.detection.mean_ns / 1e6,
+        detection_p50_ms: ms(m.detection.p50),
+        detection_p99_ms: ms(m.detection.p99),
+        detection_max_ms: ms(m.detection.max),
+        completeness: m.detection.completeness,
+        deadline_ms: m.detection.deadline.as_millis_f64(),
+        detection_origin: m.detection.origin.as_str().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_parse_and_validate() {
+        assert_eq!("3/8".parse::<Shard>(), Ok(Shard { index: 3, count: 8 }));
+        assert!("0/8".parse::<Shard>().is_err());
+        assert!("9/8".parse::<Shard>().is_err());
+        assert!("x".parse::<Shard>().is_err());
+    }
+}
+
+/// The values `start, start + step, …` up to `end` inclusive (within a rounding margin).
+pub fn knob_range(start: f64, end: f64, step: f64) -> Vec<f64> {
+    if !(step > 0.0) || end < start {
+        return vec![start];
+    }
+    let n = ((end - start) / step + 1e-9).floor() as usize;
+    (0..=n).map(|i| start + i as f64 * step).collect()
+}
+
+/// The detectors of the default grid, by spec name: every detector over its default
+/// knob range, then the production presets at their settings.
+pub const DEFAULT_DETECTORS: [&str; 10] = [
+    "fixed",
+    "chen",
+    "bertier",
+    "phi",
+    "akka",
+    "exp-phi",
+    "satzger",
+    "2w",
+    "akka-cluster",
+    "cassandra",
+];
+
+/// The production presets among [`DEFAULT_DETECTORS`]: evaluated at their own settings.
+pub const PRESETS: [&str; 2] = ["akka-cluster", "cassandra"];
+
+/// The default grid: every detector with default parameters over its default knob range,
+/// and the production presets as single points.
+pub fn default_grid() -> Vec<DetectorSpec> {
+    let mut out = Vec::new();
+    for name in DEFAULT_DETECTORS {
+        let Ok(specs) = crate::detector::spec::parse(name) else {
+            continue;
+        };
+        for mut s in specs {
+            if !PRESETS.contains(&name)
+                && let Some(k) = s.config.knob()
+            {
+                s.knob_values = knob_range(k.sweep.0, k.sweep.1, k.sweep.2);
+            }
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// The preset a results row stands for, if its detector, parameters and knob value are
+/// exactly a production preset's.
+pub fn preset_of(row: &Row) -> Option<&'static str> {
+    PRESETS.into_iter().find(|&p| {
+        crate::detector::spec::parse(p)
+            .ok()
+            .and_then(|v| v.into_iter().next())
+            .is_some_and(|s| {
+                s.config.name() == row.detector
+                    && s.config.params() == row.params
+                    && s.config.knob().map(|k| k.report(s.knob_values[0])) == row.value
+            })
+    })
+}
