@@ -104,7 +104,7 @@ pub fn write<W: Write>(rows: &[Row], format: Format, out: W) -> io::Result<()> {
                 w.write_record(HEADER)?;
             }
             for r in rows {
-                w.serialize(r).map_err(io::Error::other)?;
+                w.serialize(r).map_err(csv_to_io)?;
             }
             w.flush()
         }
@@ -113,6 +113,14 @@ pub fn write<W: Write>(rows: &[Row], format: Format, out: W) -> io::Result<()> {
             serde_json::to_writer_pretty(&mut out, rows).map_err(io::Error::other)?;
             out.write_all(b"\n")
         }
+    }
+}
+
+/// The I/O error inside a CSV error (so that e.g. a closed pipe stays recognisable).
+fn csv_to_io(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => io,
+        other => io::Error::other(format!("{other:?}")),
     }
 }
 
