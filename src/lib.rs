@@ -25,5 +25,6 @@ pub mod sampled;
 pub mod sweep;
 pub mod time;
 pub mod trace;
+pub mod tune;
 
 pub use time::Nanos;

@@ -6,6 +6,7 @@ mod merge;
 mod progress;
 mod replay;
 mod sweep;
+mod tune;
 
 use std::process::ExitCode;
 
@@ -34,6 +35,8 @@ enum Command {
     Sweep(sweep::Args),
     /// Join the outputs of `sweep --shard I/N` into one results file
     Merge(merge::Args),
+    /// Tune every detector to a target mistake rate on a trace
+    Tune(tune::Args),
 }
 
 /// Parses the command line, runs the subcommand and maps errors to exit codes:
@@ -44,6 +47,7 @@ pub fn main() -> ExitCode {
         Command::Replay(a) => replay::run(a),
         Command::Sweep(a) => sweep::run(a),
         Command::Merge(a) => merge::run(a),
+        Command::Tune(a) => tune::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
