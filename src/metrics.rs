@@ -92,30 +92,62 @@ impl Metrics {
     }
 }
 
-/// Streams the gaps and crash points of one replay at one knob value.
+/// Number of histogram buckets used to locate percentiles (see [`bucket`]).
+pub const BUCKETS: usize = (1 << SUB_BITS) + (63 - SUB_BITS as usize) * (1 << MANTISSA_BITS);
+
+const MANTISSA_BITS: u32 = 7;
+const SUB_BITS: u32 = MANTISSA_BITS + 1;
+
+/// The histogram bucket of a non-negative duration: exact below 256 ns, then 128 buckets
+/// per power of two (relative width under 0.8 %). Monotone: `a <= b` implies
+/// `bucket(a) <= bucket(b)`.
+#[inline]
+pub fn bucket(v: i64) -> usize {
+    let v = v.max(0) as u64;
+    if v < (1 << SUB_BITS) {
+        return v as usize;
+    }
+    let e = 63 - v.leading_zeros(); // >= SUB_BITS
+    let mantissa = (v >> (e - MANTISSA_BITS)) as usize & ((1 << MANTISSA_BITS) - 1);
+    (1 << SUB_BITS) + ((e - SUB_BITS) as usize) * (1 << MANTISSA_BITS) + mantissa
+}
+
+/// Streams the gaps and crash points of one replay at one knob value (the first of two
+/// passes).
 ///
 /// Call [`crash_point`](Accumulator::crash_point) for each evaluated receipt
-/// `j = w .. m-1` and [`gap`](Accumulator::gap) for each evaluated gap `j = w .. m-2`,
-/// then [`finish`](Accumulator::finish).
-#[derive(Clone, Debug, Default)]
+/// `j = w .. m-1` and [`gap`](Accumulator::gap) for each evaluated gap `j = w .. m-2`.
+/// Detection times are not stored: a histogram locates the bucket of each percentile,
+/// and a second pass ([`Collector`]) keeps only the detection times in those buckets, so
+/// the percentiles are exact with memory independent of the trace length.
+#[derive(Clone, Debug)]
 pub struct Accumulator {
     mistakes: u64,
     suspect_time: i64,
-    detection: Vec<i64>,
-    detected_within: u64,
-    infinite: bool,
     sum: i128,
+    crash_points: u64,
+    within: u64,
+    infinite: u64,
+    max: i64,
+    hist: Vec<u32>,
+}
+
+impl Default for Accumulator {
+    fn default() -> Self {
+        Accumulator {
+            mistakes: 0,
+            suspect_time: 0,
+            sum: 0,
+            crash_points: 0,
+            within: 0,
+            infinite: 0,
+            max: 0,
+            hist: vec![0; BUCKETS],
+        }
+    }
 }
 
 impl Accumulator {
-    /// An accumulator with room for `crash_points` detection times.
-    pub fn with_capacity(crash_points: usize) -> Self {
-        Accumulator {
-            detection: Vec::with_capacity(crash_points),
-            ..Default::default()
-        }
-    }
-
     /// Gap `j`: receipt `a_j` with deadline `tau`, next receipt `next`; `prev_tau` is
     /// the deadline after receipt `j-1` (`None` before the first receipt, which counts as
     /// trust).
@@ -134,48 +166,124 @@ impl Accumulator {
     /// receipt), completeness deadline `d`.
     #[inline]
     pub fn crash_point(&mut self, a: Nanos, tau: Nanos, origin: Nanos, d: Nanos) {
+        self.crash_points += 1;
         if tau == Nanos::MAX {
-            self.infinite = true;
-            self.detection.push(i64::MAX);
+            self.infinite += 1;
             return;
         }
-        let t = a.max(tau).0 - origin.0;
+        let t = detection_time(a, tau, origin);
         self.sum += i128::from(t);
-        if t <= d.0 {
-            self.detected_within += 1;
-        }
-        self.detection.push(t);
+        self.within += u64::from(t <= d.0);
+        self.max = self.max.max(t);
+        self.hist[bucket(t)] += 1;
     }
 
-    /// The metrics, for evaluated length `evaluated`, deadline `d` and origin `origin`.
-    /// Reuses the accumulator's buffer for the percentile selection.
-    pub fn finish(&mut self, evaluated: Nanos, d: Nanos, origin: Origin) -> Metrics {
-        let n = self.detection.len();
-        let (p50, p99, max) = percentiles(&mut self.detection);
-        let mean_ns = if self.infinite || n == 0 {
-            f64::INFINITY
-        } else {
-            self.sum as f64 / n as f64
+    /// What the second pass must collect to find the exact percentiles.
+    pub fn collector(&self) -> Collector {
+        let n = self.crash_points as usize;
+        let finite = n - self.infinite as usize;
+        let locate = |p: f64| -> Target {
+            let rank = nearest_rank(p, n);
+            if rank > finite {
+                return Target::Infinite;
+            }
+            let mut below = 0usize;
+            for (b, &c) in self.hist.iter().enumerate() {
+                if below + c as usize >= rank {
+                    return Target::Bucket {
+                        bucket: b,
+                        index: rank - below - 1,
+                    };
+                }
+                below += c as usize;
+            }
+            Target::Infinite
         };
+        Collector {
+            targets: [locate(0.5), locate(0.99)],
+            values: [Vec::new(), Vec::new()],
+        }
+    }
+
+    /// The metrics, with the percentiles found by `collector` in the second pass.
+    pub fn finish(&self, collector: Collector, evaluated: Nanos, d: Nanos, origin: Origin) -> Metrics {
+        let n = self.crash_points;
+        let [p50, p99] = collector.result();
         Metrics {
-            heartbeats: n as u64,
+            heartbeats: n,
             evaluated,
             mistakes: self.mistakes,
             suspect_time: Nanos(self.suspect_time),
             detection: Detection {
-                mean_ns,
+                mean_ns: if self.infinite > 0 || n == 0 {
+                    f64::INFINITY
+                } else {
+                    self.sum as f64 / n as f64
+                },
                 p50: Nanos(p50),
                 p99: Nanos(p99),
-                max: Nanos(max),
-                completeness: if n == 0 {
-                    0.0
+                max: Nanos(if self.infinite > 0 || n == 0 {
+                    i64::MAX
                 } else {
-                    self.detected_within as f64 / n as f64
-                },
+                    self.max
+                }),
+                completeness: if n == 0 { 0.0 } else { self.within as f64 / n as f64 },
                 deadline: d,
                 origin,
             },
         }
+    }
+}
+
+/// `T_D = max(a, τ) - origin` for a finite deadline.
+#[inline]
+pub fn detection_time(a: Nanos, tau: Nanos, origin: Nanos) -> i64 {
+    a.max(tau).0 - origin.0
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Target {
+    Infinite,
+    Bucket { bucket: usize, index: usize },
+}
+
+/// The second pass of the percentile search: keeps the detection times that fall in the
+/// buckets holding the p50 and p99 ranks, then selects within them.
+#[derive(Clone, Debug)]
+pub struct Collector {
+    targets: [Target; 2],
+    values: [Vec<i64>; 2],
+}
+
+impl Collector {
+    /// Offers the detection time of the next crash point (`None` = never detected).
+    #[inline]
+    pub fn offer(&mut self, a: Nanos, tau: Nanos, origin: Nanos) {
+        if tau == Nanos::MAX {
+            return;
+        }
+        let t = detection_time(a, tau, origin);
+        let b = bucket(t);
+        for (target, values) in self.targets.iter().zip(self.values.iter_mut()) {
+            if let Target::Bucket { bucket, .. } = *target
+                && bucket == b
+            {
+                values.push(t);
+            }
+        }
+    }
+
+    fn result(mut self) -> [i64; 2] {
+        let mut out = [i64::MAX; 2];
+        for (k, target) in self.targets.iter().enumerate() {
+            if let Target::Bucket { index, .. } = *target {
+                let v = &mut self.values[k];
+                if index < v.len() {
+                    out[k] = *v.select_nth_unstable(index).1;
+                }
+            }
+        }
+        out
     }
 }
 
@@ -184,37 +292,67 @@ pub fn nearest_rank(p: f64, n: usize) -> usize {
     ((p * n as f64).ceil() as usize).clamp(1, n.max(1))
 }
 
-/// p50, p99 (nearest rank) and max of `v`, which is reordered. `i64::MAX` for empty input.
-fn percentiles(v: &mut [i64]) -> (i64, i64, i64) {
-    let n = v.len();
-    if n == 0 {
-        return (i64::MAX, i64::MAX, i64::MAX);
-    }
-    let max = *v.iter().max().expect("non-empty");
-    let r99 = nearest_rank(0.99, n) - 1;
-    let r50 = nearest_rank(0.50, n) - 1;
-    let (left, &mut p99, _) = v.select_nth_unstable(r99);
-    let p50 = if r50 < r99 {
-        *left.select_nth_unstable(r50).1
-    } else {
-        p99
-    };
-    (p50, p99, max)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn nearest_rank_percentiles() {
-        let mut v: Vec<i64> = (1..=100).rev().collect();
-        assert_eq!(percentiles(&mut v), (50, 99, 100));
-        let mut v = vec![7];
-        assert_eq!(percentiles(&mut v), (7, 7, 7));
-        let mut v = vec![3, 1, 2];
-        // ceil(0.5*3)=2 -> 2; ceil(0.99*3)=3 -> 3
-        assert_eq!(percentiles(&mut v), (2, 3, 3));
+    fn buckets_are_monotone_and_fine() {
+        let mut values: Vec<i64> = (0..5000).collect();
+        for e in 1..63 {
+            values.extend([(1i64 << e) - 1, 1 << e, (1 << e) + 1, (3i64 << e) >> 1]);
+        }
+        values.sort_unstable();
+        for w in values.windows(2) {
+            assert!(bucket(w[0]) <= bucket(w[1]), "{} {}", w[0], w[1]);
+            assert!(bucket(w[1]) < BUCKETS);
+        }
+        assert_eq!(bucket(i64::MAX), BUCKETS - 1);
+        assert_eq!(bucket(255), 255);
+        // Relative width under 1 %.
+        for v in [1_000i64, 123_456, 98_765_432_100] {
+            let mut hi = v;
+            while bucket(hi + 1) == bucket(v) {
+                hi += 1;
+            }
+            assert!(((hi - v) as f64) < 0.01 * v as f64);
+        }
+    }
+
+    fn exact(values: &[Option<i64>]) -> Metrics {
+        let mut acc = Accumulator::default();
+        for &v in values {
+            acc.crash_point(Nanos(0), v.map_or(Nanos::MAX, Nanos), Nanos(0), Nanos(100));
+        }
+        let mut c = acc.collector();
+        for &v in values {
+            c.offer(Nanos(0), v.map_or(Nanos::MAX, Nanos), Nanos(0));
+        }
+        acc.finish(c, Nanos(1), Nanos(100), Origin::Receipt)
+    }
+
+    #[test]
+    fn percentiles_are_exact_nearest_rank() {
+        let m = exact(&(1..=100).rev().map(Some).collect::<Vec<_>>());
+        assert_eq!(
+            (m.detection.p50, m.detection.p99, m.detection.max),
+            (Nanos(50), Nanos(99), Nanos(100))
+        );
+        assert_eq!(m.detection.mean_ns, 50.5);
+        assert_eq!(m.detection.completeness, 1.0);
+        let m = exact(&[Some(3), Some(1), Some(2)]);
+        assert_eq!((m.detection.p50, m.detection.p99), (Nanos(2), Nanos(3)));
+        // Values that share a bucket are told apart by the selection.
+        let vals: Vec<_> = (0..1000).map(|i| Some(1_000_000_000 + (i * 7919) % 1000)).collect();
+        let m = exact(&vals);
+        assert_eq!(m.detection.p50, Nanos(1_000_000_499));
+        assert_eq!(m.detection.p99, Nanos(1_000_000_989));
+        let m = exact(&[Some(5), None, None]);
+        assert_eq!(
+            (m.detection.p50, m.detection.p99, m.detection.max),
+            (Nanos::MAX, Nanos::MAX, Nanos::MAX)
+        );
+        assert_eq!(m.detection.completeness, 1.0 / 3.0);
         assert_eq!(nearest_rank(0.99, 1000), 990);
     }
 }

@@ -82,19 +82,22 @@ pub fn origin(receipts: &Receipts) -> Origin {
     }
 }
 
-/// Replays `family` over `receipts` and returns the metrics of each of its knob values,
-/// in order.
+/// Replays a detector family over `receipts` and returns the metrics of each of its
+/// knob values, in order. `make` builds the family: it is replayed twice, once for
+/// everything but the percentiles and once more to pick the exact percentiles out of the
+/// histogram buckets that hold them (so memory does not grow with the trace).
 pub fn replay_family(
     receipts: &Receipts,
-    family: &mut dyn Family,
+    make: &dyn Fn() -> Box<dyn Family>,
     opts: &Options,
 ) -> Result<Vec<Metrics>, ReplayError> {
     let l = evaluated_length(receipts, opts.warmup)?;
-    let width = family.width();
     let m = receipts.len();
     let w = opts.warmup;
     let d = opts.deadline;
-    let mut acc: Vec<Accumulator> = (0..width).map(|_| Accumulator::with_capacity(m - w)).collect();
+    let mut family = make();
+    let width = family.width();
+    let mut acc: Vec<Accumulator> = vec![Accumulator::default(); width];
     let mut tau = vec![Nanos::MAX; width];
     let mut prev_tau = vec![Nanos::MAX; width];
     for j in 0..m {
@@ -104,8 +107,8 @@ pub fn replay_family(
             // Gap j-1 ends with this receipt: `tau` holds τ_{j-1}, `prev_tau` τ_{j-2}.
             let a_prev = receipts.recv[j - 1];
             let first = j == 1;
-            for i in 0..width {
-                acc[i].gap(a_prev, tau[i], a, (!first).then_some(prev_tau[i]));
+            for ((acc, &t), &p) in acc.iter_mut().zip(&tau).zip(&prev_tau) {
+                acc.gap(a_prev, t, a, (!first).then_some(p));
             }
         }
         std::mem::swap(&mut prev_tau, &mut tau);
@@ -113,13 +116,31 @@ pub fn replay_family(
         family.deadlines(&mut tau);
         if j >= w {
             let o = hb.send.unwrap_or(a);
-            for i in 0..width {
-                acc[i].crash_point(a, tau[i], o, d);
+            for (acc, &t) in acc.iter_mut().zip(&tau) {
+                acc.crash_point(a, t, o, d);
+            }
+        }
+    }
+    // Second pass: only the crash points, for the exact percentiles.
+    let mut collectors: Vec<_> = acc.iter().map(Accumulator::collector).collect();
+    let mut family = make();
+    for j in 0..m {
+        let hb = receipts.heartbeat(j);
+        family.observe(&hb);
+        if j >= w {
+            family.deadlines(&mut tau);
+            let o = hb.send.unwrap_or(hb.recv);
+            for (c, &t) in collectors.iter_mut().zip(&tau) {
+                c.offer(hb.recv, t, o);
             }
         }
     }
     let origin = origin(receipts);
-    Ok(acc.iter_mut().map(|a| a.finish(l, d, origin)).collect())
+    Ok(acc
+        .iter()
+        .zip(collectors)
+        .map(|(a, c)| a.finish(c, l, d, origin))
+        .collect())
 }
 
 /// The deadlines of `detector` after each accepted receipt ([`Nanos::MAX`] = never).

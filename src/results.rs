@@ -151,7 +151,7 @@ pub const HEADER: [&str; 18] = [
     "detection_origin",
 ];
 
-/// Reads results written by [`write`] in CSV format.
+/// Reads results written by [`write()`] in CSV format.
 pub fn read_csv<R: Read>(input: R, name: &str) -> anyhow::Result<Vec<Row>> {
     let mut r = csv::Reader::from_reader(input);
     let mut rows = Vec::new();

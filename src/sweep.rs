@@ -18,8 +18,9 @@ use crate::results::Row;
 use crate::time::Nanos;
 use crate::trace::Receipts;
 
-/// Memory budget for the detection times held by the cells running at once.
-const MEMORY_BUDGET: usize = 1 << 30;
+/// Knob values per cell: one replay of a family serves this many values. Large enough
+/// to amortize the replay, small enough to spread one detector's range over the threads.
+const CHUNK: usize = 64;
 
 /// The largest grid evaluated without `--force`, in rows.
 pub const MAX_ROWS: usize = 50_000;
@@ -132,13 +133,12 @@ pub struct Plan<'a> {
 
 impl<'a> Plan<'a> {
     /// Plans the sweep of `specs` over `traces`, checking every trace and the grid size
-    /// before any work starts. `threads` bounds the memory per cell.
+    /// before any work starts.
     pub fn new(
         traces: &'a [SweepTrace],
         specs: &'a [DetectorSpec],
         opts: Options,
         shard: Option<Shard>,
-        threads: usize,
         force: bool,
     ) -> Result<Plan<'a>, SweepError> {
         if traces.is_empty() || specs.is_empty() {
@@ -166,16 +166,14 @@ impl<'a> Plan<'a> {
         };
         let mut cells = Vec::new();
         let mut row = 0;
-        for (ti, t) in traces.iter().enumerate() {
-            let crash_points = (t.receipts.len() - opts.warmup).max(1);
-            let chunk = (MEMORY_BUDGET / threads.max(1) / (8 * crash_points)).clamp(1, 256);
+        for ti in 0..traces.len() {
             for (si, s) in specs.iter().enumerate() {
                 let n = s.knob_values.len();
                 let lo = keep.start.clamp(row, row + n) - row;
                 let hi = keep.end.clamp(row, row + n) - row;
                 let mut k = lo;
                 while k < hi {
-                    let end = (k + chunk).min(hi);
+                    let end = (k + CHUNK).min(hi);
                     cells.push(Cell {
                         trace: ti,
                         spec: si,
@@ -238,8 +236,7 @@ pub fn evaluate(
     knobs: &[f64],
     opts: &Options,
 ) -> Result<Vec<Metrics>, ReplayError> {
-    let mut family = config.family(receipts.interval, knobs);
-    replay::replay_family(receipts, family.as_mut(), opts)
+    replay::replay_family(receipts, &|| config.family(receipts.interval, knobs), opts)
 }
 
 fn ms(n: Nanos) -> f64 {

@@ -74,8 +74,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         name: common::trace_name(&args.trace),
         receipts,
     }];
-    let plan = sweep::Plan::new(&traces, &specs, opts, None, rayon::current_num_threads(), true)
-        .with_context(|| format!("{}", args.trace.display()))?;
+    let plan =
+        sweep::Plan::new(&traces, &specs, opts, None, true).with_context(|| format!("{}", args.trace.display()))?;
     let rows = plan.run(&|| {});
     if let Some(path) = &args.timeline {
         let spec = &specs[0];

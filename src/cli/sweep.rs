@@ -74,7 +74,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         warmup,
         deadline: args.eval.deadline,
     };
-    let plan = sweep::Plan::new(&traces, &specs, opts, args.shard, threads, args.force)?;
+    let plan = sweep::Plan::new(&traces, &specs, opts, args.shard, args.force)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
