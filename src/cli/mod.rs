@@ -5,6 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod generate;
+mod stats;
+
 /// Benchmark failure detectors on heartbeat traces.
 #[derive(Parser, Debug)]
 #[command(name = "fdbench", version, about, long_about = None, after_help = EXAMPLES)]
@@ -21,13 +24,21 @@ EXAMPLES:
     fdbench list";
 
 #[derive(Subcommand, Debug)]
-enum Command {}
+enum Command {
+    /// Write a synthetic heartbeat trace from a preset and flags.
+    Generate(Box<generate::Args>),
+    /// Describe a trace: loss, reordering, inter-arrival times, delays, longest gap.
+    Stats(stats::Args),
+}
 
 /// Parses the command line, runs the subcommand and maps errors to exit codes:
 /// 1 for runtime and data errors, 2 for usage errors.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result: anyhow::Result<()> = match cli.command {};
+    let result: anyhow::Result<()> = match cli.command {
+        Command::Generate(a) => generate::run(*a),
+        Command::Stats(a) => stats::run(a),
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
