@@ -28,6 +28,18 @@
 //!
 //! Generating is a single pass with no allocation per heartbeat: the trace is built
 //! column-wise, so memory is the trace itself (about 24 bytes per heartbeat).
+//!
+//! ```
+//! use fdbench::trace::synth::{self, Length, Loss, Preset, SynthConfig};
+//!
+//! let mut cfg = SynthConfig::preset(Preset::Wan);
+//! cfg.length = Length::Count(10_000);
+//! cfg.loss = "ge:rate=0.01,burst=4".parse().unwrap();
+//! let trace = synth::generate(&cfg, 7).unwrap();
+//! assert_eq!(trace.len(), 10_000);
+//! assert!(trace.comments()[0].starts_with("generator: fdbench generate --preset wan --seed 7"));
+//! assert_eq!(cfg.loss, Loss::bursty(0.01, 4.0).unwrap());
+//! ```
 
 mod dist;
 mod loss;
@@ -322,7 +334,8 @@ pub enum Preset {
     /// typical delay.
     Lan,
     /// A long-haul path: η = 100 ms, delay 30 ms + lognormal(median 20 ms, σ 0.5), bursty
-    /// loss 0.4 % (bursts of 3.3), a 100 ms–1 s spike of ~150 ms every 10 min.
+    /// loss 0.4 % (bursts of 3.3 heartbeats), and every 10 min a spike adding ~150 ms
+    /// (lognormal) to the delay for 0.1–1 s.
     Wan,
     /// Between zones of one cloud region: η = 100 ms, delay 1 ms + lognormal(median
     /// 300 us, σ 1) (a heavier tail), loss 1e-4, a 0.5–3 ms level shift for 5–30 min
