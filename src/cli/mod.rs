@@ -2,9 +2,11 @@
 //! progress and errors to stderr.
 
 mod common;
+mod generate;
 mod merge;
 mod progress;
 mod replay;
+mod stats;
 mod sweep;
 mod tune;
 
@@ -37,6 +39,10 @@ enum Command {
     Merge(merge::Args),
     /// Tune every detector to a target mistake rate on a trace
     Tune(tune::Args),
+    /// Write a synthetic heartbeat trace from a preset and flags.
+    Generate(Box<generate::Args>),
+    /// Describe a trace: loss, reordering, inter-arrival times, delays, longest gap.
+    Stats(stats::Args),
 }
 
 /// Parses the command line, runs the subcommand and maps errors to exit codes:
@@ -48,6 +54,8 @@ pub fn main() -> ExitCode {
         Command::Sweep(a) => sweep::run(a),
         Command::Merge(a) => merge::run(a),
         Command::Tune(a) => tune::run(a),
+        Command::Generate(a) => generate::run(*a),
+        Command::Stats(a) => stats::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

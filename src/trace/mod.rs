@@ -8,6 +8,8 @@
 //! detectors see (evaluation.md §2).
 
 pub mod csv;
+pub mod stats;
+pub mod synth;
 
 use crate::time::Nanos;
 

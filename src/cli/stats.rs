@@ -1,0 +1,57 @@
+//! `fdbench stats`: describe a trace.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use fdbench::time::Nanos;
+use fdbench::trace::{csv, stats};
+
+const AFTER_HELP: &str = "\
+Inter-arrival times are between consecutive accepted receipts (what a detector
+sees); delays are recv_ns - send_ns of every received heartbeat. Percentiles come
+from an HDR histogram with 3 significant digits.
+
+EXAMPLES:
+    fdbench stats trace.csv
+    fdbench stats trace.csv.gz --format json > stats.json
+    fdbench stats recorded.csv --interval 1s
+    fdbench generate --preset gc | fdbench stats -";
+
+/// Output formats of `fdbench stats`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object; every time field names its unit.
+    Json,
+}
+
+/// Arguments of `fdbench stats`.
+#[derive(clap::Args, Debug)]
+#[command(after_help = AFTER_HELP)]
+pub struct Args {
+    /// Trace file (CSV, optionally .gz; `-` = stdin).
+    #[arg(value_name = "TRACE")]
+    trace: PathBuf,
+    /// Nominal interval, overriding the file's metadata or the inferred one, e.g. 100ms.
+    #[arg(long, value_name = "DURATION")]
+    interval: Option<Nanos>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Output file (`-` = stdout).
+    #[arg(short, long, default_value = "-", value_name = "FILE")]
+    output: PathBuf,
+}
+
+/// Runs `fdbench stats`.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let trace = csv::read_path(&args.trace, args.interval)?;
+    let s = stats::compute(&trace);
+    let text = match args.format {
+        Format::Text => format!("trace           {}\n{s}\n", args.trace.display()),
+        Format::Json => serde_json::to_string_pretty(&s)? + "\n",
+    };
+    fdbench::output::write_atomic(&args.output, |w| w.write_all(text.as_bytes()))
+        .with_context(|| format!("cannot write {}", args.output.display()))
+}
