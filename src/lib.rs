@@ -18,6 +18,7 @@
 
 pub mod detector;
 pub mod output;
+pub mod plot;
 pub mod results;
 pub mod time;
 pub mod trace;
