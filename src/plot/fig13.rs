@@ -189,12 +189,6 @@ impl Figure for Fig13<'_, '_> {
                 style::GREY.stroke_width(2),
             ))?;
         }
-        if !any_detection {
-            style::empty_message(
-                &top,
-                "no crash is ever detected at any knob value: detection time is infinite everywhere",
-            )?;
-        }
         // Mistakes on the log axis.
         let mistake_pts: Vec<(f64, f64)> = g
             .rows
@@ -207,6 +201,13 @@ impl Figure for Fig13<'_, '_> {
         let show_markers = g.rows.len() <= 40;
         for &p in mistake_pts.iter().filter(|_| show_markers) {
             style::draw_marker(chart.borrow_secondary().plotting_area(), p, Marker::Square, red, red, 4)?;
+        }
+
+        if !any_detection {
+            style::empty_message(
+                &top,
+                "no crash is ever detected at any knob value: detection time is infinite everywhere",
+            )?;
         }
 
         // Completeness panel.

@@ -83,7 +83,7 @@ impl Figure for Interarrival<'_> {
             Axis::Log {
                 lo: 0,
                 hi: (cmax.log10().ceil() as i32).max(1),
-                zero: true,
+                zero: false,
             }
         } else {
             Axis::linear(0.0, cmax * 1.08)

@@ -291,10 +291,27 @@ where
     DB::ErrorType: 'static,
 {
     let (w, h) = area.dim_in_pixel();
-    let mut y = h as i32 / 2 - 20;
-    for line in wrap(msg, 60) {
-        area.draw_text(&line, &text(DESC, &GREY, HPos::Center, VPos::Top), (w as i32 / 2, y))?;
-        y += 26;
+    let lines = wrap(msg, 60);
+    let style = text(DESC, &GREY, HPos::Center, VPos::Top);
+    let widest = lines
+        .iter()
+        .map(|l| area.estimate_text_size(l, &style).map(|(tw, _)| tw as i32))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .max()
+        .unwrap_or(0);
+    let (cx, top) = (w as i32 / 2, h as i32 / 2 - 20);
+    let bottom = top + 26 * lines.len() as i32;
+    area.draw(&Rectangle::new(
+        [(cx - widest / 2 - 12, top - 8), (cx + widest / 2 + 12, bottom + 4)],
+        WHITE.filled(),
+    ))?;
+    area.draw(&Rectangle::new(
+        [(cx - widest / 2 - 12, top - 8), (cx + widest / 2 + 12, bottom + 4)],
+        GREY.stroke_width(1),
+    ))?;
+    for (i, line) in lines.iter().enumerate() {
+        area.draw_text(line, &style, (cx, top + 26 * i as i32))?;
     }
     Ok(())
 }
