@@ -19,6 +19,7 @@
 pub mod detector;
 pub mod metrics;
 pub mod output;
+pub mod plot;
 pub mod replay;
 pub mod results;
 pub mod sampled;

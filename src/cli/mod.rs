@@ -4,6 +4,7 @@
 mod common;
 mod generate;
 mod merge;
+mod plot;
 mod progress;
 mod replay;
 mod stats;
@@ -43,6 +44,8 @@ enum Command {
     Generate(Box<generate::Args>),
     /// Describe a trace: loss, reordering, inter-arrival times, delays, longest gap.
     Stats(stats::Args),
+    /// Draw figures (SVG and PNG) from a results file or a trace.
+    Plot(plot::Args),
 }
 
 /// Parses the command line, runs the subcommand and maps errors to exit codes:
@@ -56,6 +59,7 @@ pub fn main() -> ExitCode {
         Command::Tune(a) => tune::run(a),
         Command::Generate(a) => generate::run(*a),
         Command::Stats(a) => stats::run(a),
+        Command::Plot(a) => plot::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,103 @@
+//! `fdbench plot`: figures from a results file or from a trace.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+
+use fdbench::detector::spec;
+use fdbench::plot::{self, PlotOptions, TracePlotOptions};
+use fdbench::time::parse_duration;
+
+const EXAMPLES: &str = "\
+EXAMPLES:
+    fdbench plot results.csv -o figures                 # fig13, qos, completeness-accuracy
+    fdbench plot results.csv --family chen -o figures   # Figure 1.3 for chen's alpha sweep
+    fdbench plot --trace trace.csv -o figures           # interarrival, timeline
+    fdbench plot --trace trace.csv --detector fixed:timeout=150ms --detector fixed:timeout=2s -o figures";
+
+/// Draw figures (SVG and PNG) from a results file or a trace.
+#[derive(clap::Args, Debug)]
+#[command(after_help = EXAMPLES)]
+pub struct Args {
+    /// Results CSV written by `fdbench sweep` (draws fig13, qos, completeness-accuracy).
+    #[arg(required_unless_present = "trace", conflicts_with = "trace")]
+    pub results: Option<PathBuf>,
+    /// A trace CSV (draws interarrival and timeline) instead of a results file.
+    #[arg(long, value_name = "TRACE")]
+    pub trace: Option<PathBuf>,
+    /// Folder for the figures (created if missing); each figure is NAME.svg and NAME.png.
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+    /// Detector family of fig13 [default: fixed, else the first swept detector].
+    #[arg(long, value_name = "NAME")]
+    pub family: Option<String>,
+    /// The trace to plot when the results cover several (their `trace` column).
+    #[arg(long, value_name = "NAME")]
+    pub trace_name: Option<String>,
+    /// A detector for the timeline (repeatable), e.g. `fixed:timeout=150ms`; every knob
+    /// value of a range is drawn [default: two fixed timeouts around the largest gap].
+    #[arg(long = "detector", value_name = "SPEC")]
+    pub detectors: Vec<String>,
+    /// Nominal heartbeat interval of the trace, overriding its metadata (e.g. `100ms`).
+    #[arg(long, value_name = "DURATION")]
+    pub interval: Option<String>,
+    /// Print nothing on success.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// The largest number of detectors drawn in one timeline.
+const MAX_TIMELINE: usize = 4;
+
+/// Runs `fdbench plot`.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let files = match (&args.trace, &args.results) {
+        (Some(path), _) => {
+            let interval = args
+                .interval
+                .as_deref()
+                .map(parse_duration)
+                .transpose()
+                .context("--interval")?;
+            let trace = fdbench::trace::csv::read_path(path, interval)?;
+            let mut detectors = Vec::new();
+            for text in &args.detectors {
+                for s in spec::parse(text).with_context(|| format!("--detector {text}"))? {
+                    for &k in &s.knob_values {
+                        detectors.push((s.config.clone(), k));
+                    }
+                }
+            }
+            if detectors.len() > MAX_TIMELINE {
+                bail!(
+                    "--detector gives {} detectors; the timeline shows at most {MAX_TIMELINE}: give fewer or single knob values",
+                    detectors.len()
+                );
+            }
+            let opts = TracePlotOptions {
+                detectors,
+                source: path.file_name().map(|n| n.to_string_lossy().into_owned()),
+            };
+            plot::trace_plots(&trace, &args.output, &opts).with_context(|| format!("plotting {}", path.display()))?
+        }
+        (None, Some(path)) => {
+            if !args.detectors.is_empty() {
+                bail!("--detector applies to --trace plots only");
+            }
+            let rows = fdbench::results::read_csv_path(path)?;
+            let opts = PlotOptions {
+                family: args.family.clone(),
+                trace: args.trace_name.clone(),
+                source: path.file_name().map(|n| n.to_string_lossy().into_owned()),
+            };
+            plot::results_plots(&rows, &args.output, &opts).with_context(|| format!("plotting {}", path.display()))?
+        }
+        (None, None) => bail!("give a results file or --trace TRACE"),
+    };
+    if !args.quiet {
+        for f in files {
+            eprintln!("wrote {}", f.display());
+        }
+    }
+    Ok(())
+}

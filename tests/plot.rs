@@ -1,0 +1,398 @@
+//! Figures from synthetic results and traces: files exist, SVG is well-formed and
+//! titled, PNG decodes at the right size and is not blank; bad input gives errors.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use fdbench::plot::{self, PlotError, PlotOptions, TracePlotOptions};
+use fdbench::results::{self, Row};
+use fdbench::time::Nanos;
+use fdbench::trace::{Trace, TraceBuilder};
+
+/// A row as a sweep would write it: `delay_ms` is the mean network delay.
+#[allow(clippy::too_many_arguments)]
+fn row(
+    detector: &str,
+    params: &str,
+    knob: &str,
+    value: Option<f64>,
+    det_ms: f64,
+    rate_h: f64,
+    completeness: f64,
+) -> Row {
+    let hours = 1.0;
+    let mistakes = (rate_h * hours).round() as u64;
+    Row {
+        trace: None,
+        detector: detector.into(),
+        params: params.into(),
+        knob: knob.into(),
+        value,
+        heartbeats: 36_000,
+        evaluated_s: 3600.0 * hours,
+        mistakes,
+        mistake_rate_per_h: mistakes as f64 / hours,
+        mistake_duration_mean_ms: (mistakes > 0).then_some(40.0),
+        mistake_recurrence_mean_s: (mistakes > 0).then(|| 3600.0 / mistakes as f64),
+        query_accuracy: 1.0 - mistakes as f64 * 0.04 / 3600.0,
+        detection_mean_ms: det_ms,
+        detection_p50_ms: det_ms - 3.0,
+        detection_p99_ms: det_ms + 60.0,
+        detection_max_ms: det_ms + 400.0,
+        completeness,
+        deadline_ms: 1000.0,
+        detection_origin: "send".into(),
+    }
+}
+
+/// A fixed-timeout sweep over a trace with η = 100 ms and ~25 ms delay: detection ≈
+/// timeout + delay, mistakes falling steeply with the timeout (zero beyond ~500 ms),
+/// completeness within 1 s lost once the timeout nears 1 s. Plus an adaptive sweep, a
+/// single-point detector and the two presets.
+fn sweep_rows() -> Vec<Row> {
+    let mut rows = Vec::new();
+    for t in (10..=2000).step_by(10) {
+        let t = f64::from(t);
+        let rate = if t <= 100.0 {
+            36_000.0
+        } else {
+            36_000.0 * (-(t - 100.0) / 35.0).exp()
+        };
+        let completeness = ((1000.0 - t - 25.0) / 60.0 + 0.5).clamp(0.0, 1.0);
+        rows.push(row("fixed", "", "timeout", Some(t), t + 25.0, rate, completeness));
+    }
+    for a in (0..=600).step_by(20) {
+        let a = f64::from(a);
+        let rate = 20_000.0 * (-a / 25.0).exp();
+        rows.push(row("chen", "window=1000", "alpha", Some(a), 125.0 + a, rate, 1.0));
+    }
+    rows.push(row(
+        "bertier",
+        "window=1000;gamma=0.1;beta=1;phi=4",
+        "",
+        None,
+        160.0,
+        42.0,
+        1.0,
+    ));
+    rows.push(row(
+        "akka",
+        "window=1000;min_std=100ms;pause=3s;first_estimate=1s",
+        "threshold",
+        Some(8.0),
+        3725.0,
+        0.0,
+        0.0,
+    ));
+    rows.push(row(
+        "exp-phi",
+        "window=1000;initial=2s;max_interval=2s",
+        "threshold",
+        Some(8.0),
+        1867.0,
+        0.0,
+        0.0,
+    ));
+    rows
+}
+
+/// η = 100 ms, 25 ms delay with a deterministic wobble, one lost heartbeat, and a
+/// 1.2 s stall around heartbeat 300.
+fn synthetic_trace() -> Trace {
+    let mut b = TraceBuilder::new(true);
+    for seq in 1..=600u64 {
+        let send = Nanos::from_millis(seq as i64 * 100);
+        let mut delay = 25 + (seq * 7919 % 13) as i64;
+        if (300..312).contains(&seq) {
+            delay += (312 - seq as i64) * 100;
+        }
+        let recv = (seq != 450).then(|| send + Nanos::from_millis(delay));
+        b.push(seq, Some(send), recv).unwrap();
+    }
+    b.finish(Some((
+        Nanos::from_millis(100),
+        fdbench::trace::IntervalSource::Metadata,
+    )))
+    .unwrap()
+}
+
+/// A minimal XML well-formedness check: tags balance, attributes are quoted.
+fn assert_well_formed(svg: &str) {
+    let mut stack: Vec<String> = Vec::new();
+    let mut rest = svg;
+    while let Some(i) = rest.find('<') {
+        rest = &rest[i + 1..];
+        if let Some(r) = rest.strip_prefix("!--") {
+            rest = &r[r.find("-->").expect("unterminated comment") + 3..];
+            continue;
+        }
+        let end = rest.find('>').expect("unterminated tag");
+        let tag = &rest[..end];
+        rest = &rest[end + 1..];
+        if tag.starts_with('?') || tag.starts_with('!') {
+            continue;
+        }
+        assert_eq!(tag.matches('"').count() % 2, 0, "unbalanced quotes in <{tag}>");
+        if let Some(name) = tag.strip_prefix('/') {
+            assert_eq!(stack.pop().as_deref(), Some(name.trim()), "mismatched </{name}>");
+        } else if !tag.ends_with('/') {
+            stack.push(tag.split_whitespace().next().unwrap_or("").to_string());
+        }
+    }
+    assert!(stack.is_empty(), "unclosed tags: {stack:?}");
+}
+
+/// Decodes a PNG and checks its size and that it is not one flat colour.
+fn assert_png(path: &Path) {
+    let decoder = png::Decoder::new(std::fs::File::open(path).unwrap());
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!(
+        (info.width, info.height),
+        (plot::WIDTH, plot::HEIGHT),
+        "{}",
+        path.display()
+    );
+    let px = &buf[..info.buffer_size()];
+    let first = &px[..3];
+    let differing = px.chunks(3).filter(|p| p != &first).count();
+    assert!(
+        differing > 10_000,
+        "{} is nearly blank ({differing} pixels differ)",
+        path.display()
+    );
+}
+
+fn names(files: &[PathBuf]) -> Vec<String> {
+    files
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn results_figures_are_written_as_svg_and_png() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = plot::results_plots(&sweep_rows(), dir.path(), &PlotOptions::default()).unwrap();
+    assert_eq!(
+        names(&files),
+        [
+            "fig13.svg",
+            "fig13.png",
+            "qos.svg",
+            "qos.png",
+            "completeness-accuracy.svg",
+            "completeness-accuracy.png"
+        ]
+    );
+    for (f, title) in [
+        ("fig13", "fixed detector (Figure 1.3)"),
+        ("qos", "Detection time against mistake rate"),
+        ("completeness-accuracy", "Completeness against accuracy"),
+    ] {
+        let svg = std::fs::read_to_string(dir.path().join(format!("{f}.svg"))).unwrap();
+        assert_well_formed(&svg);
+        assert!(svg.contains(title), "{f}.svg lacks its title");
+        assert_png(&dir.path().join(format!("{f}.png")));
+    }
+    let fig13 = std::fs::read_to_string(dir.path().join("fig13.svg")).unwrap();
+    assert!(fig13.contains("short timeout: fast detection"));
+    assert!(fig13.contains("slow to detect crashes"));
+    assert!(fig13.contains("timeout (ms)"));
+    let qos = std::fs::read_to_string(dir.path().join("qos.svg")).unwrap();
+    assert!(
+        qos.matches("akka-cluster").count() >= 2 && qos.matches("cassandra").count() >= 2,
+        "presets are labelled"
+    );
+    for tick in ["\n0\n", "\n1\n", "\n10\n", "\n1000\n", "\n10000\n"] {
+        assert!(qos.contains(tick), "log tick {tick:?} is a plain number");
+    }
+    assert!(
+        !dir.path()
+            .read_dir()
+            .unwrap()
+            .any(|e| e.unwrap().file_name().to_string_lossy().contains("tmp"))
+    );
+}
+
+#[test]
+fn drawing_is_deterministic() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    plot::results_plots(&sweep_rows(), a.path(), &PlotOptions::default()).unwrap();
+    plot::results_plots(&sweep_rows(), b.path(), &PlotOptions::default()).unwrap();
+    for f in ["fig13.svg", "qos.png"] {
+        assert_eq!(
+            std::fs::read(a.path().join(f)).unwrap(),
+            std::fs::read(b.path().join(f)).unwrap()
+        );
+    }
+}
+
+#[test]
+fn another_family_and_infinite_detection_are_drawn() {
+    let mut rows = sweep_rows();
+    for r in rows.iter_mut().filter(|r| r.detector == "chen") {
+        r.detection_mean_ms = f64::INFINITY;
+        r.detection_p50_ms = f64::INFINITY;
+        r.detection_p99_ms = f64::INFINITY;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let opts = PlotOptions {
+        family: Some("chen".into()),
+        ..Default::default()
+    };
+    plot::results_plots(&rows, dir.path(), &opts).unwrap();
+    let fig13 = std::fs::read_to_string(dir.path().join("fig13.svg")).unwrap();
+    assert!(fig13.contains("chen detector"));
+    assert!(fig13.contains("infinite"), "says that detection is infinite");
+    assert!(fig13.contains("alpha (ms)"));
+    let qos = std::fs::read_to_string(dir.path().join("qos.svg")).unwrap();
+    assert!(qos.contains("Not shown"), "qos names the detector it cannot place");
+    assert_png(&dir.path().join("fig13.png"));
+}
+
+#[test]
+fn bad_results_give_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = PlotOptions::default();
+    assert!(matches!(
+        plot::results_plots(&[], dir.path(), &opts),
+        Err(PlotError::NoRows)
+    ));
+
+    let unknown = PlotOptions {
+        family: Some("nope".into()),
+        ..Default::default()
+    };
+    match plot::results_plots(&sweep_rows(), dir.path(), &unknown) {
+        Err(e @ PlotError::UnknownFamily { .. }) => assert!(e.to_string().contains("fixed, chen, bertier")),
+        other => panic!("expected UnknownFamily, got {other:?}"),
+    }
+    let single = PlotOptions {
+        family: Some("bertier".into()),
+        ..Default::default()
+    };
+    assert!(matches!(
+        plot::results_plots(&sweep_rows(), dir.path(), &single),
+        Err(PlotError::NotSwept(_))
+    ));
+    let singles: Vec<Row> = sweep_rows()
+        .into_iter()
+        .filter(|r| r.knob.is_empty() || r.value == Some(8.0))
+        .collect();
+    assert!(matches!(
+        plot::results_plots(&singles, dir.path(), &opts),
+        Err(PlotError::NothingSwept)
+    ));
+    let mut two = sweep_rows();
+    for (i, r) in two.iter_mut().enumerate() {
+        r.trace = Some(if i % 2 == 0 { "lan" } else { "wan" }.into());
+    }
+    assert!(matches!(
+        plot::results_plots(&two, dir.path(), &opts),
+        Err(PlotError::SeveralTraces(_))
+    ));
+    let lan = PlotOptions {
+        trace: Some("lan".into()),
+        ..Default::default()
+    };
+    plot::results_plots(&two, dir.path(), &lan).unwrap();
+    assert_eq!(
+        dir.path().read_dir().unwrap().count(),
+        6,
+        "only the successful call wrote files"
+    );
+}
+
+#[test]
+fn trace_figures_show_the_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = TracePlotOptions {
+        source: Some("synthetic".into()),
+        ..Default::default()
+    };
+    let files = plot::trace_plots(&synthetic_trace(), dir.path(), &opts).unwrap();
+    assert_eq!(
+        names(&files),
+        ["interarrival.svg", "interarrival.png", "timeline.svg", "timeline.png"]
+    );
+    let hist = std::fs::read_to_string(dir.path().join("interarrival.svg")).unwrap();
+    assert_well_formed(&hist);
+    assert!(hist.contains("Inter-arrival times"));
+    for p in ["p50 =", "p99 =", "p99.9 =", "max ="] {
+        assert!(hist.contains(p), "interarrival lacks {p}");
+    }
+    let tl = std::fs::read_to_string(dir.path().join("timeline.svg")).unwrap();
+    assert_well_formed(&tl);
+    // The default short timeout suspects during the stall, the long one never.
+    assert!(
+        tl.contains("timeout = 150 ms: 1 suspicion in this stretch"),
+        "short timeout suspects once"
+    );
+    assert!(
+        tl.contains("0 suspicions in this stretch"),
+        "long timeout never suspects"
+    );
+    assert_png(&dir.path().join("interarrival.png"));
+    assert_png(&dir.path().join("timeline.png"));
+}
+
+#[test]
+fn chosen_detectors_drive_the_timeline() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = TracePlotOptions {
+        detectors: vec![(fdbench::detector::Config::Fixed, 50e6)],
+        source: None,
+    };
+    plot::trace_plots(&synthetic_trace(), dir.path(), &opts).unwrap();
+    let tl = std::fs::read_to_string(dir.path().join("timeline.svg")).unwrap();
+    let caption = tl.split("timeout = 50 ms: ").nth(1).expect("the detector's caption");
+    let n: usize = caption.split(' ').next().unwrap().parse().unwrap();
+    // Heartbeats come every ~100 ms: a 50 ms timeout suspects in (nearly) every gap of
+    // the window, which spans at least 40 nominal intervals.
+    assert!(n >= 30, "{n} suspicions");
+}
+
+#[test]
+fn cli_plots_results_and_rejects_other_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("results.csv");
+    results::write_path(&sweep_rows(), results::Format::Csv, &csv).unwrap();
+    let out = dir.path().join("figs");
+    Command::cargo_bin("fdbench")
+        .unwrap()
+        .args(["plot", csv.to_str().unwrap(), "-o", out.to_str().unwrap()])
+        .assert()
+        .success();
+    assert!(out.join("fig13.png").exists() && out.join("qos.svg").exists());
+
+    let other = dir.path().join("other.csv");
+    std::fs::write(&other, "name,age\nalice,3\n").unwrap();
+    let out2 = dir.path().join("none");
+    Command::cargo_bin("fdbench")
+        .unwrap()
+        .args(["plot", other.to_str().unwrap(), "-o", out2.to_str().unwrap()])
+        .assert()
+        .failure()
+        .code(1)
+        .stderr(predicates::str::contains("other.csv"));
+    assert!(!out2.exists(), "nothing written on failure");
+
+    let trace = dir.path().join("trace.csv");
+    fdbench::trace::csv::write_path(&synthetic_trace(), &trace).unwrap();
+    Command::cargo_bin("fdbench")
+        .unwrap()
+        .args([
+            "plot",
+            "--trace",
+            trace.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "-q",
+        ])
+        .assert()
+        .success()
+        .stderr(predicates::str::is_empty());
+    assert!(out.join("timeline.svg").exists());
+}
