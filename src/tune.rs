@@ -11,7 +11,9 @@
 
 use serde::Serialize;
 
-use crate::detector::{Config, spec::Unit};
+use rayon::prelude::*;
+
+use crate::detector::{Config, DetectorSpec, spec::Unit};
 use crate::metrics::Metrics;
 use crate::replay::{Options, ReplayError};
 use crate::sweep;
@@ -144,6 +146,72 @@ pub fn tune(
         hi = values[from];
         first_round = false;
     }
+}
+
+/// A detector to tune over a knob range, or a preset evaluated as it is.
+pub struct Target {
+    /// The detector.
+    pub spec: DetectorSpec,
+    /// The searched range, or `None` for a preset.
+    pub range: Option<(f64, f64)>,
+}
+
+/// The default targets: every detector over its default range, and the presets.
+pub fn default_targets() -> Vec<Target> {
+    sweep::default_grid()
+        .into_iter()
+        .map(|spec| {
+            let preset = spec.knob_values.len() == 1 && spec.config.knob().is_some();
+            let range = (!preset).then(|| (spec.knob_values[0], *spec.knob_values.last().unwrap_or(&0.0)));
+            Target { spec, range }
+        })
+        .collect()
+}
+
+/// One tuned line: the result and whether it is a preset at its own setting.
+pub struct Line {
+    /// The outcome.
+    pub tuned: Tuned,
+    /// The preset's name, for presets.
+    pub preset: Option<&'static str>,
+}
+
+/// Tunes every target in parallel; lines come in target order.
+pub fn tune_all(
+    receipts: &crate::trace::Receipts,
+    targets: &[Target],
+    target_per_h: f64,
+    opts: &Options,
+) -> Result<Vec<Line>, ReplayError> {
+    targets
+        .par_iter()
+        .map(|t| {
+            let tuned = match t.range {
+                Some(r) => tune(receipts, &t.spec.config, r, target_per_h, opts)?,
+                None => {
+                    let v = t.spec.knob_values[0];
+                    let m = sweep::evaluate(receipts, &t.spec.config, &[v], opts)?.remove(0);
+                    Tuned {
+                        config: t.spec.config.clone(),
+                        value: Some(v),
+                        metrics: m,
+                        status: Status::Found,
+                    }
+                }
+            };
+            let preset = if t.range.is_none() {
+                sweep::preset_of(&sweep::row(
+                    None,
+                    &tuned.config,
+                    tuned.value.unwrap_or(0.0),
+                    &tuned.metrics,
+                ))
+            } else {
+                None
+            };
+            Ok(Line { tuned, preset })
+        })
+        .collect()
 }
 
 /// `x` rounded to a multiple of `res`.

@@ -5,13 +5,11 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use rayon::prelude::*;
-
 use fdbench::detector::DetectorSpec;
 use fdbench::replay::Options;
 use fdbench::results::{self, Format};
 use fdbench::sweep;
-use fdbench::tune::{self, Status};
+use fdbench::tune::{self, Line, Status, Target};
 
 use super::common::{self, EvalArgs};
 
@@ -42,29 +40,9 @@ pub struct Args {
     pub output: Option<PathBuf>,
 }
 
-/// A detector to tune over a knob range, or a preset evaluated as it is.
-pub struct Target {
-    /// The detector.
-    pub spec: DetectorSpec,
-    /// The searched range, or `None` for a preset.
-    pub range: Option<(f64, f64)>,
-}
-
-/// The default targets: every detector over its default range, and the presets.
-pub fn default_targets() -> Vec<Target> {
-    sweep::default_grid()
-        .into_iter()
-        .map(|spec| {
-            let preset = spec.knob_values.len() == 1 && spec.config.knob().is_some();
-            let range = (!preset).then(|| (spec.knob_values[0], *spec.knob_values.last().unwrap_or(&0.0)));
-            Target { spec, range }
-        })
-        .collect()
-}
-
 fn targets(texts: &[String]) -> anyhow::Result<Vec<Target>> {
     if texts.is_empty() {
-        return Ok(default_targets());
+        return Ok(tune::default_targets());
     }
     let specs = common::parse_specs(texts)?;
     Ok(specs
@@ -81,52 +59,6 @@ fn targets(texts: &[String]) -> anyhow::Result<Vec<Target>> {
             }
         })
         .collect())
-}
-
-/// One tuned line: the result and whether it is a preset at its own setting.
-pub struct Line {
-    /// The outcome.
-    pub tuned: tune::Tuned,
-    /// The preset's name, for presets.
-    pub preset: Option<&'static str>,
-}
-
-/// Tunes every target in parallel; lines come in target order.
-pub fn tune_all(
-    receipts: &fdbench::trace::Receipts,
-    targets: &[Target],
-    target_per_h: f64,
-    opts: &Options,
-) -> anyhow::Result<Vec<Line>> {
-    targets
-        .par_iter()
-        .map(|t| {
-            let tuned = match t.range {
-                Some(r) => tune::tune(receipts, &t.spec.config, r, target_per_h, opts)?,
-                None => {
-                    let v = t.spec.knob_values[0];
-                    let m = sweep::evaluate(receipts, &t.spec.config, &[v], opts)?.remove(0);
-                    tune::Tuned {
-                        config: t.spec.config.clone(),
-                        value: Some(v),
-                        metrics: m,
-                        status: Status::Found,
-                    }
-                }
-            };
-            let preset = if t.range.is_none() {
-                sweep::preset_of(&sweep::row(
-                    None,
-                    &tuned.config,
-                    tuned.value.unwrap_or(0.0),
-                    &tuned.metrics,
-                ))
-            } else {
-                None
-            };
-            Ok(Line { tuned, preset })
-        })
-        .collect()
 }
 
 /// Renders tuned lines as a table.
@@ -174,8 +106,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         warmup,
         deadline: args.eval.deadline,
     };
-    let lines =
-        tune_all(&receipts, &targets, args.max_mistakes, &opts).with_context(|| format!("{}", args.trace.display()))?;
+    let lines = tune::tune_all(&receipts, &targets, args.max_mistakes, &opts)
+        .with_context(|| format!("{}", args.trace.display()))?;
     let out = args.output.clone().unwrap_or_else(|| PathBuf::from("-"));
     let rows: Vec<_> = lines
         .iter()
