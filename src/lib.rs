@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod output;
 pub mod plot;
 pub mod replay;
+pub mod report;
 pub mod results;
 pub mod sampled;
 pub mod sweep;

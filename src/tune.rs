@@ -169,6 +169,7 @@ pub fn default_targets() -> Vec<Target> {
 }
 
 /// One tuned line: the result and whether it is a preset at its own setting.
+#[derive(Clone, Debug)]
 pub struct Line {
     /// The outcome.
     pub tuned: Tuned,

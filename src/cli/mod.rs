@@ -7,6 +7,7 @@ mod merge;
 mod plot;
 mod progress;
 mod replay;
+mod report;
 mod stats;
 mod sweep;
 mod tune;
@@ -32,6 +33,8 @@ EXAMPLES:
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// The main job: trace, sweep, tuning, plots, summary and manifest in one folder
+    Report(Box<report::Args>),
     /// Evaluate detectors on a trace with the exact engine
     Replay(replay::Args),
     /// Sweep detectors' knobs over traces, in parallel, into a results file
@@ -53,6 +56,7 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: anyhow::Result<()> = match cli.command {
+        Command::Report(a) => report::run(*a),
         Command::Replay(a) => replay::run(a),
         Command::Sweep(a) => sweep::run(a),
         Command::Merge(a) => merge::run(a),
