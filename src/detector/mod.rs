@@ -20,8 +20,20 @@
 //! records an interval only while it trusts, so its history depends on its threshold;
 //! its family keeps one state per knob value.
 
+pub mod akka;
+pub mod bertier;
+pub mod chen;
+pub mod exp_phi;
 pub mod fixed;
+pub mod normal;
+pub mod phi;
+pub mod satzger;
 pub mod spec;
+pub mod two_windows;
+pub mod window;
+
+#[cfg(test)]
+mod testutil;
 
 use crate::time::Nanos;
 use crate::trace::Heartbeat;
