@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod list;
+
 /// Benchmark failure detectors on heartbeat traces.
 #[derive(Parser, Debug)]
 #[command(name = "fdbench", version, about, long_about = None, after_help = EXAMPLES)]
@@ -21,13 +23,18 @@ EXAMPLES:
     fdbench list";
 
 #[derive(Subcommand, Debug)]
-enum Command {}
+enum Command {
+    /// List the detectors and presets with their parameters, knob and source.
+    List(list::Args),
+}
 
 /// Parses the command line, runs the subcommand and maps errors to exit codes:
 /// 1 for runtime and data errors, 2 for usage errors.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result: anyhow::Result<()> = match cli.command {};
+    let result: anyhow::Result<()> = match cli.command {
+        Command::List(args) => list::run(args),
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -195,8 +195,10 @@ mod tests {
         (a - b).abs() <= 0.5 * 10f64.powf(-digits) * b.abs().max(1.0)
     }
 
-    /// Akka's own test vectors, with m = 1000 ms, s = 100 ms (here in ms).
+    /// Akka's own test vectors, with m = 1000 ms, s = 100 ms (here in ms), to the
+    /// digits the spec prints.
     #[test]
+    #[allow(clippy::approx_constant)]
     fn akka_phi_vectors() {
         let phi = |t: f64, m: f64, s: f64| akka_phi((t - m) / s);
         assert_eq!(phi(0.0, 1000.0, 100.0), 0.0);
@@ -255,6 +257,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::approx_constant)]
     fn end_to_end_from_the_first_heartbeat() {
         let p = AkkaParams {
             pause: Nanos::ZERO,

@@ -117,8 +117,9 @@ mod tests {
     use super::*;
     use crate::detector::testutil::{check_deadlines, hb};
 
-    /// Cassandra's ArrivalWindowTest.
+    /// Cassandra's ArrivalWindowTest, to the digits the spec prints.
     #[test]
+    #[allow(clippy::approx_constant)]
     fn cassandra_arrival_window_vectors() {
         let mut d = ExpPhi::new(4, Nanos::from_secs(2), Nanos::from_secs(2));
         for (s, a) in [(1, 111.0), (2, 222.0), (3, 333.0), (4, 444.0), (5, 555.0)] {

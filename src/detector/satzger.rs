@@ -339,7 +339,7 @@ impl Estimator for Satzger {
     #[inline]
     fn deadline(&self, threshold: &f64) -> Option<Nanos> {
         let last = self.last?;
-        if !(*threshold <= 1.0) {
+        if threshold.is_nan() || *threshold > 1.0 {
             return None;
         }
         let x = self.kth(self.rank(*threshold));

@@ -558,7 +558,7 @@ impl Config {
         DETECTORS
             .iter()
             .filter(|i| i.preset_of.is_none())
-            .map(|i| Config::defaults_of(i))
+            .map(Config::defaults_of)
             .collect()
     }
 
@@ -899,7 +899,7 @@ fn parse_values(ctx: &Ctx, slot: Slot, text: &str) -> Result<Vec<f64>, SpecError
     let (s, e) = (parse_scalar(ctx, slot, start)?, parse_scalar(ctx, slot, end)?);
     let step_slot = Slot { check: any, ..slot };
     let st = parse_scalar(ctx, step_slot, step)?;
-    if !(st > 0.0) || !st.is_finite() {
+    if st.is_nan() || st <= 0.0 || !st.is_finite() {
         return Err(ctx.bad_range(text, "the step must be greater than 0"));
     }
     if e < s {
@@ -909,7 +909,7 @@ fn parse_values(ctx: &Ctx, slot: Slot, text: &str) -> Result<Vec<f64>, SpecError
         ));
     }
     let count = ((e - s) / st + 1e-9).floor() + 1.0;
-    if !(count <= MAX_VALUES as f64) {
+    if count.is_nan() || count > MAX_VALUES as f64 {
         return Err(SpecError::TooMany {
             detector: ctx.detector.to_string(),
             count,
