@@ -17,7 +17,7 @@
 //! The windowed sum of `a_i - η·s_i` is kept exactly in `i128`.
 
 use crate::detector::Estimator;
-use crate::detector::window::{Ring, first_reaching};
+use crate::detector::window::{Ring, first_reaching, to_f64};
 use crate::time::Nanos;
 use crate::trace::Heartbeat;
 
@@ -76,7 +76,7 @@ impl ChenWindow {
         let n = self.ring.len() as i128;
         let v = i128::from(recv.0).wrapping_sub(self.eta.wrapping_mul(i128::from(seq)));
         // EA(seq) - recv = (Σ v_i - n·v) / n, with v = recv - η·seq.
-        self.sum.wrapping_sub(n.wrapping_mul(v)) as f64 / n as f64
+        to_f64(self.sum.wrapping_sub(n.wrapping_mul(v))) / n as f64
     }
 }
 

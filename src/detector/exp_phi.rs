@@ -14,7 +14,7 @@
 use std::f64::consts::LN_10;
 
 use crate::detector::Estimator;
-use crate::detector::window::{Ring, first_reaching};
+use crate::detector::window::{Ring, first_reaching, to_f64};
 use crate::time::Nanos;
 use crate::trace::Heartbeat;
 
@@ -57,7 +57,7 @@ impl ExpPhi {
         if self.ring.is_empty() {
             0.0
         } else {
-            self.sum as f64 / self.ring.len() as f64
+            to_f64(self.sum) / self.ring.len() as f64
         }
     }
 

@@ -83,6 +83,15 @@ pub struct Stats {
     s2: i128,
 }
 
+/// `x as f64`, without the slow 128-bit conversion when `x` fits in 64 bits.
+#[inline]
+pub fn to_f64(x: i128) -> f64 {
+    match i64::try_from(x) {
+        Ok(v) => v as f64,
+        Err(_) => x as f64,
+    }
+}
+
 /// Recenter once the mean is this far (in sample units) from the reference.
 const RECENTER: i128 = 1 << 16;
 
@@ -147,7 +156,7 @@ impl Stats {
         if n == 0 {
             return 0.0;
         }
-        self.reference as f64 + self.s1 as f64 / n as f64
+        self.reference as f64 + to_f64(self.s1) / n as f64
     }
 
     /// Population variance `Σx²/n - mean²` of the window (0 when empty or one sample).
@@ -157,8 +166,8 @@ impl Stats {
         if n == 0.0 {
             return 0.0;
         }
-        let m = self.s1 as f64 / n;
-        (self.s2 as f64 / n - m * m).max(0.0)
+        let m = to_f64(self.s1) / n;
+        (to_f64(self.s2) / n - m * m).max(0.0)
     }
 
     /// Population standard deviation of the window.
