@@ -137,6 +137,8 @@ impl Akka {
         self.s = self.stats.std().max(self.params.min_std.0 as f64);
         self.deadline = if self.root == f64::NEG_INFINITY {
             Some(last)
+        } else if self.root == f64::INFINITY {
+            None
         } else if self.s > 0.0 {
             let x = self.m + self.s * self.root;
             if x.is_nan() || x >= (i64::MAX - last.0.max(0)) as f64 {
@@ -345,5 +347,51 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn edge_cases_never_panic_or_nan() {
+        let beat = |d: &mut Akka, s: u64, ns: i64| {
+            d.observe(&Heartbeat {
+                seq: s,
+                recv: Nanos(ns),
+                send: None,
+            })
+        };
+        // Window 1: the second seed evicts the first.
+        let p = AkkaParams {
+            window: 1,
+            min_std: Nanos::ZERO,
+            pause: Nanos::ZERO,
+            first_estimate: Nanos::from_secs(1),
+        };
+        let mut d = Akka::new(p, 8.0);
+        beat(&mut d, 1, 0);
+        assert_eq!(d.history().collect::<Vec<_>>(), vec![1_250_000_000]);
+        // σ = 0 and min_std = 0: φ is 0 up to m and +∞ after it.
+        assert_eq!(d.deadline(), Some(Nanos(1_250_000_001)));
+        assert_eq!(d.level(Nanos(1_250_000_000)), 0.0);
+        assert_eq!(d.level(Nanos(1_250_000_001)), f64::INFINITY);
+        // Zero intervals, huge gaps, a tiny and an infinite threshold.
+        for t in [1e-9, 0.5, 8.0, 1e6, f64::INFINITY] {
+            let mut d = Akka::new(p, t);
+            for (s, at) in [(1, 0), (2, 0), (3, 0), (4, i64::MAX / 2), (5, i64::MAX / 2 + 1)] {
+                beat(&mut d, s, at);
+                for now in [at, at.saturating_add(1), at.saturating_add(1 << 40), i64::MAX] {
+                    assert!(!d.level(Nanos(now)).is_nan(), "threshold {t} at {now}");
+                }
+            }
+            if t == f64::INFINITY {
+                assert_eq!(d.deadline(), None);
+            }
+        }
+        // The first-heartbeat seeds with an odd first estimate use integer quarters.
+        let p = AkkaParams {
+            first_estimate: Nanos(7),
+            ..AkkaParams::default()
+        };
+        let mut d = Akka::new(p, 8.0);
+        beat(&mut d, 1, 0);
+        assert_eq!(d.history().collect::<Vec<_>>(), vec![6, 8]);
     }
 }
