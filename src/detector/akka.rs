@@ -133,8 +133,9 @@ impl Akka {
     }
 
     fn update(&mut self, last: Nanos) {
-        self.m = self.stats.mean() + self.params.pause.0 as f64;
-        self.s = self.stats.std().max(self.params.min_std.0 as f64);
+        let (mean, std) = self.stats.mean_std();
+        self.m = mean + self.params.pause.0 as f64;
+        self.s = std.max(self.params.min_std.0 as f64);
         self.deadline = if self.root == f64::NEG_INFINITY {
             Some(last)
         } else if self.root == f64::INFINITY {

@@ -62,8 +62,9 @@ impl Estimator for Phi {
     fn observe(&mut self, hb: &Heartbeat) {
         if let Some(last) = self.last {
             self.stats.push(hb.recv.0.wrapping_sub(last.0));
-            self.mu = self.stats.mean();
-            self.sigma = self.stats.std().max(self.min_std);
+            let (mu, std) = self.stats.mean_std();
+            self.mu = mu;
+            self.sigma = std.max(self.min_std);
         }
         self.last = Some(hb.recv);
     }

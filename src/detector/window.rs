@@ -170,6 +170,18 @@ impl Stats {
         (to_f64(self.s2) / n - m * m).max(0.0)
     }
 
+    /// Mean and population standard deviation of the window, in one pass over the sums.
+    #[inline]
+    pub fn mean_std(&self) -> (f64, f64) {
+        let n = self.ring.len() as f64;
+        if n == 0.0 {
+            return (0.0, 0.0);
+        }
+        let m = to_f64(self.s1) / n;
+        let var = (to_f64(self.s2) / n - m * m).max(0.0);
+        (self.reference as f64 + m, var.sqrt())
+    }
+
     /// Population standard deviation of the window.
     #[inline]
     pub fn std(&self) -> f64 {
