@@ -3,6 +3,7 @@
 
 mod common;
 mod generate;
+mod list;
 mod merge;
 mod plot;
 mod progress;
@@ -49,6 +50,8 @@ enum Command {
     Stats(stats::Args),
     /// Draw figures (SVG and PNG) from a results file or a trace.
     Plot(plot::Args),
+    /// List the detectors and presets with their parameters, knob and source.
+    List(list::Args),
 }
 
 /// Parses the command line, runs the subcommand and maps errors to exit codes:
@@ -64,6 +67,7 @@ pub fn main() -> ExitCode {
         Command::Generate(a) => generate::run(*a),
         Command::Stats(a) => stats::run(a),
         Command::Plot(a) => plot::run(a),
+        Command::List(args) => list::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -64,4 +64,11 @@ mod tests {
         assert!(d.level(Nanos::from_millis(1250)) >= d.threshold());
         assert!(d.level(Nanos::from_millis(1250) - Nanos(1)) < d.threshold());
     }
+
+    #[test]
+    fn deadline_consistent_with_level() {
+        let knobs: Vec<f64> = (0..20).map(|i| i as f64 * 50e6 + 0.5).collect();
+        let eta = Nanos::from_millis(100);
+        crate::detector::testutil::check_deadlines(Fixed::new(), &knobs, eta, 0.0);
+    }
 }

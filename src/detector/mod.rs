@@ -19,9 +19,30 @@
 //! of a trace yields the deadlines of any number of knob values ([`Family`]). `akka`
 //! records an interval only while it trusts, so its history depends on its threshold;
 //! its family keeps one state per knob value.
+//!
+//! # The detectors
+//!
+//! One module per algorithm, each citing its source and giving its formula:
+//! [`fixed`], [`chen`], [`bertier`], [`phi`], [`akka`], [`exp_phi`], [`satzger`],
+//! [`two_windows`] (`2w`). Shared pieces: [`window`] (exact windowed sums, mean and
+//! population variance, ring buffers), [`normal`] (the normal tail and its inverse far
+//! into the tail). [`spec`] parses the spec strings of the command line into a
+//! [`Config`] and builds detectors and families from it.
 
+pub mod akka;
+pub mod bertier;
+pub mod chen;
+pub mod exp_phi;
 pub mod fixed;
+pub mod normal;
+pub mod phi;
+pub mod satzger;
 pub mod spec;
+pub mod two_windows;
+pub mod window;
+
+#[cfg(test)]
+mod testutil;
 
 use crate::time::Nanos;
 use crate::trace::Heartbeat;
@@ -41,8 +62,9 @@ pub use spec::{Config, DetectorSpec, SpecError};
 ///   `None` means never. It may be at or before the last receipt.
 /// - [`level`](Detector::level) may be asked for any `now` at or after the last
 ///   receipt; it is non-decreasing in `now` between heartbeats and never NaN (it may be
-///   `+inf`). Its unit is the knob's: milliseconds past the deadline base for
-///   timeout-style detectors, φ for accrual detectors, a fraction for `satzger`.
+///   `+inf`). Its unit is the knob's: nanoseconds past the detector's expected-arrival
+///   estimate for timeout-style detectors (`fixed`, `chen`, `2w`; `bertier`, whose
+///   threshold is 0), φ for accrual detectors, a fraction for `satzger`.
 pub trait Detector: Send {
     /// Shows the detector the next accepted heartbeat.
     fn observe(&mut self, hb: &Heartbeat);

@@ -1,0 +1,218 @@
+//! `chen` — Chen's adaptive estimator NFD-E (knob `alpha`).
+//!
+//! Source: W. Chen, S. Toueg, M. K. Aguilera, "On the Quality of Service of Failure
+//! Detectors", IEEE Transactions on Computers 51(5), 2002.
+//!
+//! Over the last `n` accepted receipts `(s_i, a_i)` (fewer at the start), with `ℓ` the
+//! largest sequence number accepted and `η` the nominal interval, the expected arrival of
+//! the next heartbeat is
+//!
+//! `EA = (1/n) Σ (a_i - η·s_i) + (ℓ + 1)·η`
+//!
+//! and the detector suspects from `τ = EA + alpha` on. Lost heartbeats inside the window
+//! are accounted for by the sequence numbers (the shortcut `mean(a) + η(n+1)/2` is only
+//! right without losses and is not used). With one receipt, `EA = a + η`.
+//!
+//! The level is `now - EA` in nanoseconds; the knob `alpha` is in nanoseconds.
+//! The windowed sum of `a_i - η·s_i` is kept exactly in `i128`.
+
+use crate::detector::Estimator;
+use crate::detector::window::{Ring, first_reaching, to_f64};
+use crate::time::Nanos;
+use crate::trace::Heartbeat;
+
+/// The windowed part of Chen's estimator, shared with `bertier` and `2w`: the exact sum
+/// of `v_i = a_i - η·s_i` over the last `n` accepted receipts.
+#[derive(Clone, Debug)]
+pub struct ChenWindow {
+    eta: i128,
+    ring: Ring<i128>,
+    sum: i128,
+}
+
+impl ChenWindow {
+    /// An empty window of `n` receipts for nominal interval `eta`.
+    pub fn new(eta: Nanos, n: usize) -> Self {
+        ChenWindow {
+            eta: i128::from(eta.0),
+            ring: Ring::new(n),
+            sum: 0,
+        }
+    }
+
+    /// `a - η·s` for a receipt.
+    #[inline]
+    fn value(&self, hb: &Heartbeat) -> i128 {
+        i128::from(hb.recv.0).wrapping_sub(self.eta.wrapping_mul(i128::from(hb.seq)))
+    }
+
+    /// Adds an accepted receipt.
+    #[inline]
+    pub fn push(&mut self, hb: &Heartbeat) {
+        let v = self.value(hb);
+        if let Some(old) = self.ring.push(v) {
+            self.sum = self.sum.wrapping_sub(old);
+        }
+        self.sum = self.sum.wrapping_add(v);
+    }
+
+    /// Number of receipts in the window.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.ring.len()
+    }
+
+    /// Whether the window is empty.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.ring.is_empty()
+    }
+
+    /// `EA(seq) - recv`: the expected arrival of heartbeat `seq` estimated from the
+    /// window, relative to `recv`, in nanoseconds (exact up to the final division).
+    /// The window must not be empty.
+    #[inline]
+    pub fn expected_minus(&self, seq: u64, recv: Nanos) -> f64 {
+        let n = self.ring.len() as i128;
+        let v = i128::from(recv.0).wrapping_sub(self.eta.wrapping_mul(i128::from(seq)));
+        // EA(seq) - recv = (Σ v_i - n·v) / n, with v = recv - η·seq.
+        to_f64(self.sum.wrapping_sub(n.wrapping_mul(v))) / n as f64
+    }
+}
+
+/// Chen's estimator: the window and the last receipt.
+#[derive(Clone, Debug)]
+pub struct Chen {
+    window: ChenWindow,
+    last: Nanos,
+    /// `EA - last`, in nanoseconds (NaN before the first heartbeat).
+    offset: f64,
+}
+
+impl Chen {
+    /// Chen's estimator over the last `window` receipts, for nominal interval `eta`.
+    pub fn new(eta: Nanos, window: usize) -> Self {
+        Chen {
+            window: ChenWindow::new(eta, window),
+            last: Nanos::ZERO,
+            offset: f64::NAN,
+        }
+    }
+
+    /// The expected arrival `EA` of the next heartbeat, as an offset from the last
+    /// receipt, and that receipt; `None` before the first heartbeat.
+    pub fn expected(&self) -> Option<(Nanos, f64)> {
+        (!self.window.is_empty()).then_some((self.last, self.offset))
+    }
+}
+
+impl Estimator for Chen {
+    /// `alpha` in nanoseconds.
+    type Knob = f64;
+
+    fn prepare(&self, knob: f64) -> f64 {
+        knob
+    }
+
+    #[inline]
+    fn observe(&mut self, hb: &Heartbeat) {
+        self.window.push(hb);
+        self.last = hb.recv;
+        self.offset = self.window.expected_minus(hb.seq.wrapping_add(1), hb.recv);
+    }
+
+    #[inline]
+    fn level(&self, now: Nanos) -> f64 {
+        if self.window.is_empty() {
+            return f64::NEG_INFINITY;
+        }
+        (now.0.wrapping_sub(self.last.0)) as f64 - self.offset
+    }
+
+    #[inline]
+    fn deadline(&self, alpha: &f64) -> Option<Nanos> {
+        if self.window.is_empty() {
+            return None;
+        }
+        let e = self.offset;
+        first_reaching(self.last, e + alpha, |k| k as f64 - e >= *alpha)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detector::testutil::{check_deadlines, hb};
+    use crate::detector::{Detector, Tuned};
+
+    fn ea_ms(c: &Chen) -> f64 {
+        let (a, e) = c.expected().unwrap();
+        (a.0 as f64 + e) / 1e6
+    }
+
+    #[test]
+    fn spec_vector_with_a_loss() {
+        let mut d = Tuned::new(Chen::new(Nanos::from_millis(100), 3), 50e6);
+        for (s, a) in [(1, 150.0), (2, 260.0), (4, 445.0)] {
+            d.observe(&hb(s, a));
+        }
+        assert!((ea_ms(d.estimator()) - 551.666_666_7).abs() < 1e-6);
+        // τ = 601.6667 ms: the first integer nanosecond at or after it.
+        assert_eq!(d.deadline(), Some(Nanos(601_666_667)));
+    }
+
+    #[test]
+    fn spec_vector_without_loss() {
+        let mut c = Chen::new(Nanos::from_millis(100), 3);
+        for (s, a) in [(1, 150.0), (2, 260.0), (3, 345.0)] {
+            c.observe(&hb(s, a));
+        }
+        assert!((ea_ms(&c) - 451.666_666_7).abs() < 1e-6);
+        // The shortcut mean(a) + η(n+1)/2 agrees only here, without loss.
+        assert!((ea_ms(&c) - ((150.0 + 260.0 + 345.0) / 3.0 + 200.0)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn window_slides_and_one_receipt_expects_one_interval() {
+        let mut c = Chen::new(Nanos::from_millis(100), 3);
+        assert_eq!(c.deadline(&0.0), None);
+        c.observe(&hb(7, 1000.0));
+        assert!((ea_ms(&c) - 1100.0).abs() < 1e-9);
+        for (s, a) in [(8, 1100.0), (9, 1200.0), (10, 1400.0)] {
+            c.observe(&hb(s, a));
+        }
+        // Window (8,1100) (9,1200) (10,1400): mean(a - ηs) = 1233.33 - 900 = 333.33; + 1100.
+        assert!((ea_ms(&c) - 1_433.333_333_3).abs() < 1e-6);
+    }
+
+    #[test]
+    fn exact_with_huge_timestamps() {
+        let mut c = Chen::new(Nanos::from_millis(100), 1000);
+        let base = 1_000_000_000_000_000_000i64;
+        for s in 1..=5000u64 {
+            c.observe(&Heartbeat {
+                seq: s,
+                recv: Nanos(base + s as i64 * 100_000_000 + 7),
+                send: None,
+            });
+        }
+        assert_eq!(c.deadline(&0.0), Some(Nanos(base + 5001 * 100_000_000 + 7)));
+    }
+
+    #[test]
+    fn deadline_consistent_with_level() {
+        let knobs: Vec<f64> = (0..30).map(|i| i as f64 * 33.3e6).collect();
+        check_deadlines(
+            Chen::new(Nanos::from_millis(100), 50),
+            &knobs,
+            Nanos::from_millis(100),
+            0.0,
+        );
+        check_deadlines(
+            Chen::new(Nanos::from_millis(100), 1),
+            &knobs,
+            Nanos::from_millis(100),
+            0.0,
+        );
+    }
+}

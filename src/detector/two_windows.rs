@@ -1,0 +1,129 @@
+//! `2w` — 2W-FD, Chen's estimator over two windows (knob `alpha`).
+//!
+//! Source: A. Tomsic, P. Sens, J. Garcia, L. Arantes, J. Sopena, "2W-FD: A Failure
+//! Detector Algorithm with QoS", IPDPS 2015. The default window sizes (`n1 = 1000`,
+//! `n2 = 1`) are those reported in later work; the paper's own choice could not be
+//! checked.
+//!
+//! Two Chen estimates of the next arrival (see [`chen`](super::chen)) are kept, one over
+//! a long window `n1` and one over a short window `n2`, and the detector suspects from
+//! `τ = max(EA_{n1}, EA_{n2}) + alpha` on: the long window is stable, the short one
+//! reacts at once to a sudden rise in delay. The level is `now - max(EA1, EA2)` in
+//! nanoseconds; `alpha` is in nanoseconds.
+
+use crate::detector::Estimator;
+use crate::detector::chen::ChenWindow;
+use crate::detector::window::first_reaching;
+use crate::time::Nanos;
+use crate::trace::Heartbeat;
+
+/// The 2W-FD estimator: two Chen windows.
+#[derive(Clone, Debug)]
+pub struct TwoWindows {
+    long: ChenWindow,
+    short: ChenWindow,
+    last: Nanos,
+    /// `max(EA1, EA2) - last` in nanoseconds.
+    offset: f64,
+}
+
+impl TwoWindows {
+    /// 2W-FD with windows of `n1` and `n2` receipts, for nominal interval `eta`.
+    pub fn new(eta: Nanos, n1: usize, n2: usize) -> Self {
+        TwoWindows {
+            long: ChenWindow::new(eta, n1),
+            short: ChenWindow::new(eta, n2),
+            last: Nanos::ZERO,
+            offset: f64::NAN,
+        }
+    }
+}
+
+impl Estimator for TwoWindows {
+    /// `alpha` in nanoseconds.
+    type Knob = f64;
+
+    fn prepare(&self, knob: f64) -> f64 {
+        knob
+    }
+
+    #[inline]
+    fn observe(&mut self, hb: &Heartbeat) {
+        self.long.push(hb);
+        self.short.push(hb);
+        self.last = hb.recv;
+        let next = hb.seq.wrapping_add(1);
+        let e1 = self.long.expected_minus(next, hb.recv);
+        let e2 = self.short.expected_minus(next, hb.recv);
+        self.offset = e1.max(e2);
+    }
+
+    #[inline]
+    fn level(&self, now: Nanos) -> f64 {
+        if self.long.is_empty() {
+            return f64::NEG_INFINITY;
+        }
+        (now.0.wrapping_sub(self.last.0)) as f64 - self.offset
+    }
+
+    #[inline]
+    fn deadline(&self, alpha: &f64) -> Option<Nanos> {
+        if self.long.is_empty() {
+            return None;
+        }
+        let e = self.offset;
+        first_reaching(self.last, e + alpha, |k| k as f64 - e >= *alpha)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detector::chen::Chen;
+    use crate::detector::testutil::{check_deadlines, hb};
+
+    #[test]
+    fn follows_a_delay_step_at_once() {
+        let eta = Nanos::from_millis(100);
+        let mut w = TwoWindows::new(eta, 1000, 1);
+        let mut c = Chen::new(eta, 1000);
+        // 500 heartbeats with a 10 ms delay, then the delay jumps to 60 ms.
+        for s in 1..=500u64 {
+            let h = hb(s, s as f64 * 100.0 + 10.0);
+            w.observe(&h);
+            c.observe(&h);
+        }
+        assert_eq!(w.deadline(&0.0), c.deadline(&0.0));
+        assert_eq!(w.deadline(&0.0), Some(Nanos::from_millis(501 * 100 + 10)));
+        let h = hb(501, 501.0 * 100.0 + 60.0);
+        w.observe(&h);
+        c.observe(&h);
+        // The short window expects the next one 100 ms after this receipt; the long one
+        // barely moved (50 ms / 501 ≈ 0.1 ms).
+        assert_eq!(w.deadline(&0.0), Some(Nanos::from_millis(502 * 100 + 60)));
+        let long = c.deadline(&0.0).unwrap();
+        assert!(long < Nanos::from_millis(502 * 100 + 11), "{long:?}");
+        // A delay drop: the long window keeps the max.
+        let h = hb(502, 502.0 * 100.0 + 5.0);
+        w.observe(&h);
+        c.observe(&h);
+        assert_eq!(w.deadline(&0.0), c.deadline(&0.0));
+    }
+
+    #[test]
+    fn deadline_consistent_with_level() {
+        let knobs: Vec<f64> = (0..30).map(|i| i as f64 * 33.3e6).collect();
+        check_deadlines(
+            TwoWindows::new(Nanos::from_millis(100), 50, 1),
+            &knobs,
+            Nanos::from_millis(100),
+            0.0,
+        );
+        check_deadlines(
+            TwoWindows::new(Nanos::from_millis(100), 20, 3),
+            &knobs,
+            Nanos::from_millis(100),
+            0.0,
+        );
+    }
+}
