@@ -1,0 +1,203 @@
+//! Properties of the exact engine on generated traces, for every detector:
+//! one pass over many knob values equals one replay per value, the exact engine agrees
+//! with the sampled reference as the step shrinks, and a larger knob never adds
+//! suspicion time or shortens detection.
+
+use fdbench::Nanos;
+use fdbench::detector::{Config, DetectorSpec};
+use fdbench::metrics::Metrics;
+use fdbench::replay::{self, Options};
+use fdbench::sampled;
+use fdbench::trace::{Receipts, TraceBuilder};
+use proptest::prelude::*;
+use rand::{Rng, SeedableRng};
+
+const MS: i64 = 1_000_000;
+const WARMUP: usize = 20;
+
+/// Every detector, with windows small enough for short traces.
+const SPECS: [&str; 8] = [
+    "fixed",
+    "chen:window=20",
+    "bertier:window=20",
+    "phi:window=20",
+    "akka:window=20,pause=0s,min_std=10ms,first_estimate=100ms",
+    "exp-phi:window=20",
+    "satzger:window=20",
+    "2w:n1=20",
+];
+
+fn specs() -> Vec<DetectorSpec> {
+    SPECS
+        .iter()
+        .flat_map(|s| fdbench::detector::spec::parse(s).unwrap())
+        .collect()
+}
+
+/// A few knob values across the detector's default range.
+fn knobs(config: &Config) -> Vec<f64> {
+    match config.knob() {
+        None => vec![0.0],
+        Some(k) => {
+            let (lo, hi, _) = k.sweep;
+            (0..8).map(|i| lo + (hi - lo) * f64::from(i) / 7.0).collect()
+        }
+    }
+}
+
+/// A trace of `n` heartbeats every 100 ms: delays of 5–40 ms with occasional spikes and
+/// stalls, 2 % loss, some reordering; all from `seed`.
+fn trace(seed: u64, n: u64, with_send: bool) -> Receipts {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut b = TraceBuilder::new(with_send);
+    let mut stall_until = 0i64;
+    for i in 1..=n {
+        let mut send = i as i64 * 100 * MS;
+        if rng.random::<f64>() < 0.01 {
+            stall_until = send + rng.random_range(100..2000) * MS;
+        }
+        if send < stall_until {
+            send = stall_until;
+        }
+        if rng.random::<f64>() < 0.02 {
+            b.push(i, Some(Nanos(send)), None).unwrap();
+            continue;
+        }
+        let mut delay = rng.random_range(5 * MS..40 * MS);
+        if rng.random::<f64>() < 0.03 {
+            delay += rng.random_range(50 * MS..600 * MS);
+        }
+        b.push(i, Some(Nanos(send)), Some(Nanos(send + delay))).unwrap();
+    }
+    b.finish(Some((Nanos(100 * MS), fdbench::trace::IntervalSource::Given)))
+        .unwrap()
+        .accepted()
+}
+
+fn opts() -> Options {
+    Options {
+        warmup: WARMUP,
+        deadline: Nanos(500 * MS),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+
+    #[test]
+    fn one_pass_equals_one_replay_per_value(seed in any::<u64>(), n in 60u64..400, with_send in any::<bool>()) {
+        let r = trace(seed, n, with_send);
+        for s in specs() {
+            let ks = knobs(&s.config);
+            let all = replay::replay_family(&r, &|| s.config.family(r.interval, &ks), &opts()).unwrap();
+            for (k, m) in ks.iter().zip(&all) {
+                let mut d = s.config.detector(r.interval, *k);
+                let one = replay::replay_detector(&r, d.as_mut(), &opts()).unwrap();
+                prop_assert_eq!(&one, m, "{} at {}", s.config.name(), k);
+                prop_assert!((0.0..=1.0).contains(&m.query_accuracy()));
+                prop_assert!(m.mistake_rate_per_h().is_finite());
+            }
+        }
+    }
+
+    #[test]
+    fn a_larger_knob_never_adds_suspicion_or_shortens_detection(seed in any::<u64>(), n in 60u64..400) {
+        let r = trace(seed, n, true);
+        for s in specs().into_iter().filter(|s| s.config.knob_independent() && s.config.knob().is_some()) {
+            let ks = knobs(&s.config);
+            let all = replay::replay_family(&r, &|| s.config.family(r.interval, &ks), &opts()).unwrap();
+            let taus: Vec<Vec<Nanos>> = ks.iter().map(|&k| replay::deadlines(&r, s.config.detector(r.interval, k).as_mut())).collect();
+            for i in 1..ks.len() {
+                let (a, b) = (&all[i - 1], &all[i]);
+                let name = s.config.name();
+                prop_assert!(b.suspect_time <= a.suspect_time, "{name}: S_time grew from {} to {}", ks[i - 1], ks[i]);
+                for j in 0..r.len() {
+                    prop_assert!(taus[i][j] >= taus[i - 1][j], "{name}: deadline {j} moved earlier");
+                }
+                prop_assert!(b.detection.mean_ns >= a.detection.mean_ns);
+                prop_assert!(b.detection.p50 >= a.detection.p50 && b.detection.p99 >= a.detection.p99 && b.detection.max >= a.detection.max);
+                prop_assert!(b.detection.completeness <= a.detection.completeness);
+                // Mistakes are monotone unless the smaller knob has a deadline at or
+                // before its own receipt (those suspicion periods merge).
+                let merges = (WARMUP..r.len() - 1).any(|j| taus[i - 1][j] <= r.recv[j]);
+                if !merges {
+                    prop_assert!(b.mistakes <= a.mistakes, "{name}: mistakes grew from {} to {}", ks[i - 1], ks[i]);
+                }
+            }
+        }
+    }
+}
+
+/// Raising the knob can split a merged suspicion period: timeout 0 never restores trust
+/// (no S-transition after the warm-up), timeout 50 ms makes a mistake in nearly every gap.
+#[test]
+fn the_merge_exception_to_monotone_mistakes_is_real() {
+    let r = trace(7, 300, true);
+    let fixed = Config::Fixed;
+    let m = fdbench::sweep::evaluate(&r, &fixed, &[0.0, 50e6], &opts()).unwrap();
+    assert_eq!(m[0].mistakes, 0);
+    assert!(m[1].mistakes > 100, "{}", m[1].mistakes);
+    assert!(m[1].suspect_time < m[0].suspect_time);
+}
+
+fn check_sampled(r: &Receipts, s: &DetectorSpec, k: f64, exact: &Metrics, q: Nanos) {
+    let name = s.config.name();
+    let tau = replay::deadlines(r, s.config.detector(r.interval, k).as_mut());
+    let mut d = s.config.detector(r.interval, k);
+    let smp = sampled::replay_sampled(r, d.as_mut(), WARMUP, q, Nanos::from_secs(30));
+    // Detection: the first suspected sample is within q after the exact instant.
+    let origin = |j: usize| r.send.as_ref().map_or(r.recv[j], |s| s[j]);
+    for (i, j) in (WARMUP..r.len()).enumerate() {
+        let exact_td = if tau[j] == Nanos::MAX {
+            None
+        } else {
+            Some(r.recv[j].max(tau[j]) - origin(j))
+        };
+        match (exact_td, smp.detection[i]) {
+            (Some(e), Some(got)) => assert!(
+                got >= e && got - e < q,
+                "{name}@{k} crash {j}: exact {e:?} sampled {got:?}"
+            ),
+            (None, None) => {}
+            (e, got) if e.is_some_and(|e| e > Nanos::from_secs(29)) && got.is_none() => {}
+            (e, got) => panic!("{name}@{k} crash {j}: exact {e:?} sampled {got:?}"),
+        }
+    }
+    // Accuracy: within q per transition; mistakes differ only through periods shorter than q.
+    let periods = replay::suspicions(r, &tau);
+    let eval_start = r.recv[WARMUP];
+    let inside: Vec<_> = periods.iter().filter(|p| p.end > eval_start).collect();
+    let slack = q.0 * (2 * inside.len() as i64 + 2);
+    assert!(
+        (smp.suspect_time.0 - exact.suspect_time.0).abs() <= slack,
+        "{name}@{k}: S_time exact {} sampled {} (q {})",
+        exact.suspect_time.0,
+        smp.suspect_time.0,
+        q.0
+    );
+    let short = inside.iter().filter(|p| p.end - p.start <= q).count()
+        + inside.windows(2).filter(|w| w[1].start - w[0].end <= q).count()
+        + 1;
+    assert!(
+        (smp.mistakes as i64 - exact.mistakes as i64).unsigned_abs() as usize <= short,
+        "{name}@{k}: mistakes exact {} sampled {}",
+        exact.mistakes,
+        smp.mistakes
+    );
+}
+
+#[test]
+fn the_exact_engine_agrees_with_the_sampled_reference() {
+    for seed in [1, 2, 3] {
+        let r = trace(seed, 150, seed % 2 == 0);
+        for s in specs() {
+            let ks = knobs(&s.config);
+            let all = replay::replay_family(&r, &|| s.config.family(r.interval, &ks), &opts()).unwrap();
+            for (k, m) in ks.iter().zip(&all).step_by(3) {
+                for q in [Nanos(5 * MS), Nanos(MS), Nanos(100_000)] {
+                    check_sampled(&r, &s, *k, m, q);
+                }
+            }
+        }
+    }
+}

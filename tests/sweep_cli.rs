@@ -1,0 +1,136 @@
+//! The sweep's promises, through the command line: byte-identical output for any
+//! number of threads, shards that merge into the same bytes, atomic output, and clear
+//! errors before any work starts.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use rand::{Rng, SeedableRng};
+
+/// A 5,000-heartbeat trace with lognormal-ish delays and some loss, from a fixed seed.
+fn write_trace(path: &Path, seed: u64) {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut text = String::from("# interval_ns=100000000\nseq,send_ns,recv_ns\n");
+    for i in 1..=5000u64 {
+        let send = i * 100_000_000;
+        if rng.random::<f64>() < 0.01 {
+            text.push_str(&format!("{i},{send},\n"));
+            continue;
+        }
+        let delay = 20_000_000.0 * (1.0 + 3.0 * rng.random::<f64>().powi(8));
+        text.push_str(&format!("{i},{send},{}\n", send + delay as u64));
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+fn fdbench() -> Command {
+    Command::cargo_bin("fdbench").unwrap()
+}
+
+const GRID: [&str; 4] = ["--detector", "fixed:timeout=50ms..1s:10ms", "--warmup", "100"];
+
+#[test]
+fn output_is_identical_for_one_thread_and_many() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("t.csv");
+    write_trace(&t, 1);
+    let run = |j: &str| {
+        fdbench()
+            .arg("sweep")
+            .arg(&t)
+            .args(GRID)
+            .args(["-j", j, "-q"])
+            .output()
+            .unwrap()
+    };
+    let one = run("1");
+    assert!(one.status.success(), "{}", String::from_utf8_lossy(&one.stderr));
+    let many = run("2");
+    assert_eq!(one.stdout, many.stdout);
+    assert_eq!(run("1").stdout, one.stdout, "same inputs, same bytes");
+    let text = String::from_utf8(one.stdout).unwrap();
+    assert!(text.starts_with("detector,params,knob,value,heartbeats,evaluated_s,mistakes,"));
+    assert_eq!(text.lines().count(), 1 + 96);
+}
+
+#[test]
+fn shards_merge_into_the_bytes_of_a_single_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.csv");
+    let b = dir.path().join("b.csv");
+    write_trace(&a, 2);
+    write_trace(&b, 3);
+    let full = dir.path().join("full.csv");
+    fdbench()
+        .arg("sweep")
+        .args([&a, &b])
+        .args(GRID)
+        .arg("-o")
+        .arg(&full)
+        .assert()
+        .success();
+    let mut parts = Vec::new();
+    for i in 1..=3 {
+        let p = dir.path().join(format!("part-{i}.csv"));
+        fdbench()
+            .arg("sweep")
+            .args([&a, &b])
+            .args(GRID)
+            .args(["--shard", &format!("{i}/3"), "-o"])
+            .arg(&p)
+            .assert()
+            .success();
+        parts.push(p);
+    }
+    let merged = dir.path().join("merged.csv");
+    fdbench()
+        .arg("merge")
+        .args(&parts)
+        .arg("-o")
+        .arg(&merged)
+        .assert()
+        .success();
+    let full = std::fs::read_to_string(&full).unwrap();
+    assert!(full.starts_with("trace,detector,"), "several traces add a trace column");
+    assert_eq!(std::fs::read_to_string(&merged).unwrap(), full);
+}
+
+#[test]
+fn bad_grids_fail_before_any_work_and_keep_the_previous_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("t.csv");
+    write_trace(&t, 4);
+    let out = dir.path().join("results.csv");
+    std::fs::write(&out, "previous results\n").unwrap();
+    fdbench()
+        .arg("sweep")
+        .arg(&t)
+        .args(["--detector", "fixed:timeout=50ms..1s:10ms", "--warmup", "6000", "-o"])
+        .arg(&out)
+        .assert()
+        .failure()
+        .code(1)
+        .stderr(predicates::str::contains("smaller --warmup"));
+    fdbench()
+        .arg("sweep")
+        .arg(dir.path().join("missing.csv"))
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("missing.csv: no such file"));
+    fdbench()
+        .arg("sweep")
+        .arg(&t)
+        .args(["--shard", "4/3"])
+        .assert()
+        .failure()
+        .code(2);
+    fdbench().arg("sweep").arg(&t).args(["-j", "0"]).assert().failure();
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "previous results\n");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 2, "no temporary files left: {leftovers:?}");
+}
