@@ -189,7 +189,7 @@ fn build(
     results::write_path(&rows, Format::Csv, &results_path).map_err(io_err(&results_path))?;
     progress("tuning");
     let tuned = tune::tune_all(&traces[0].receipts, &tune::default_targets(), opts.target_per_h, &eval)?;
-    let tuned_rows: Vec<Row> = tuned.iter().map(|l| line_row(l)).collect();
+    let tuned_rows: Vec<Row> = tuned.iter().map(line_row).collect();
     let tuned_path = dir.join("tuned.csv");
     results::write_path(&tuned_rows, Format::Csv, &tuned_path).map_err(io_err(&tuned_path))?;
     progress("plots");

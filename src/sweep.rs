@@ -273,28 +273,6 @@ pub fn row(trace: Option<&str>, config: &Config, knob: f64, m: &Metrics) -> Row 
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shards_parse_and_validate() {
-        assert_eq!("3/8".parse::<Shard>(), Ok(Shard { index: 3, count: 8 }));
-        assert!("0/8".parse::<Shard>().is_err());
-        assert!("9/8".parse::<Shard>().is_err());
-        assert!("x".parse::<Shard>().is_err());
-    }
-}
-
-/// The values `start, start + step, …` up to `end` inclusive (within a rounding margin).
-pub fn knob_range(start: f64, end: f64, step: f64) -> Vec<f64> {
-    if !(step > 0.0) || end < start {
-        return vec![start];
-    }
-    let n = ((end - start) / step + 1e-9).floor() as usize;
-    (0..=n).map(|i| start + i as f64 * step).collect()
-}
-
 /// The detectors of the default grid, by spec name: every detector over its default
 /// knob range, then the production presets at their settings.
 pub const DEFAULT_DETECTORS: [&str; 10] = [
@@ -325,7 +303,7 @@ pub fn default_grid() -> Vec<DetectorSpec> {
             if !PRESETS.contains(&name)
                 && let Some(k) = s.config.knob()
             {
-                s.knob_values = knob_range(k.sweep.0, k.sweep.1, k.sweep.2);
+                s.knob_values = k.sweep_values();
             }
             out.push(s);
         }
@@ -346,4 +324,17 @@ pub fn preset_of(row: &Row) -> Option<&'static str> {
                     && s.config.knob().map(|k| k.report(s.knob_values[0])) == row.value
             })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_parse_and_validate() {
+        assert_eq!("3/8".parse::<Shard>(), Ok(Shard { index: 3, count: 8 }));
+        assert!("0/8".parse::<Shard>().is_err());
+        assert!("9/8".parse::<Shard>().is_err());
+        assert!("x".parse::<Shard>().is_err());
+    }
 }

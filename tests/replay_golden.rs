@@ -66,8 +66,12 @@ fn fixed(timeout_ms: i64) -> Box<dyn Detector> {
 
 fn both(r: &Receipts, make: impl Fn() -> Box<dyn Detector>, opts: &Options) -> Metrics {
     let single = replay::replay_detector(r, make().as_mut(), opts).unwrap();
-    let mut fam: Box<dyn Family> = Box::new(IndependentFamily::new(vec![make()]));
-    let multi = replay::replay_family(r, fam.as_mut(), opts).unwrap();
+    let multi = replay::replay_family(
+        r,
+        &|| Box::new(IndependentFamily::new(vec![make()])) as Box<dyn Family>,
+        opts,
+    )
+    .unwrap();
     assert_eq!(multi, vec![single], "family path and single path disagree");
     single
 }

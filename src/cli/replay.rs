@@ -103,15 +103,15 @@ fn write_timeline(
     let tau = replay::deadlines(receipts, det);
     fdbench::output::write_atomic(path, |w| {
         writeln!(w, "seq,recv_ns,deadline_ns,suspect_from_ns,suspect_to_ns")?;
-        for j in 0..receipts.len() {
+        for (j, &t) in tau.iter().enumerate() {
             let a = receipts.recv[j];
-            let d = if tau[j] == fdbench::Nanos::MAX {
+            let d = if t == fdbench::Nanos::MAX {
                 String::new()
             } else {
-                tau[j].0.to_string()
+                t.0.to_string()
             };
             let (from, to) = match receipts.recv.get(j + 1) {
-                Some(&next) if tau[j] < next => (a.max(tau[j]).0.to_string(), next.0.to_string()),
+                Some(&next) if t < next => (a.max(t).0.to_string(), next.0.to_string()),
                 _ => (String::new(), String::new()),
             };
             writeln!(w, "{},{},{},{},{}", receipts.seq[j], a.0, d, from, to)?;
