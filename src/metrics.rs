@@ -193,16 +193,26 @@ impl Accumulator {
                     return Target::Bucket {
                         bucket: b,
                         index: rank - below - 1,
+                        count: c as usize,
                     };
                 }
                 below += c as usize;
             }
             Target::Infinite
         };
-        Collector {
-            targets: [locate(0.5), locate(0.99)],
-            values: [Vec::new(), Vec::new()],
-        }
+        let targets = [locate(0.5), locate(0.99)];
+        let room = |t: &Target| {
+            if let Target::Bucket { count, .. } = *t {
+                count
+            } else {
+                0
+            }
+        };
+        let values = [
+            Vec::with_capacity(room(&targets[0])),
+            Vec::with_capacity(room(&targets[1])),
+        ];
+        Collector { targets, values }
     }
 
     /// The metrics, with the percentiles found by `collector` in the second pass.
@@ -244,7 +254,7 @@ pub fn detection_time(a: Nanos, tau: Nanos, origin: Nanos) -> i64 {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Target {
     Infinite,
-    Bucket { bucket: usize, index: usize },
+    Bucket { bucket: usize, index: usize, count: usize },
 }
 
 /// The second pass of the percentile search: keeps the detection times that fall in the
@@ -256,6 +266,11 @@ pub struct Collector {
 }
 
 impl Collector {
+    /// How many detection times the second pass will keep.
+    pub fn expected(&self) -> usize {
+        self.values.iter().map(Vec::capacity).sum()
+    }
+
     /// Offers the detection time of the next crash point (`None` = never detected).
     #[inline]
     pub fn offer(&mut self, a: Nanos, tau: Nanos, origin: Nanos) {

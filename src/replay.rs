@@ -24,6 +24,10 @@ pub const DEFAULT_WARMUP: usize = 1000;
 /// The default completeness deadline `D`.
 pub const DEFAULT_DEADLINE: Nanos = Nanos::SECOND;
 
+/// The most detection times kept at once by the second pass of [`replay_family`]
+/// (8 bytes each).
+const COLLECT_BUDGET: usize = 32 << 20;
+
 /// How a replay is evaluated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Options {
@@ -121,19 +125,31 @@ pub fn replay_family(
             }
         }
     }
-    // Second pass: only the crash points, for the exact percentiles.
+    // Second pass: only the crash points, for the exact percentiles. Knob values are
+    // taken in groups whose kept detection times fit the memory budget; each group is
+    // one more replay.
     let mut collectors: Vec<_> = acc.iter().map(Accumulator::collector).collect();
-    let mut family = make();
-    for j in 0..m {
-        let hb = receipts.heartbeat(j);
-        family.observe(&hb);
-        if j >= w {
-            family.deadlines(&mut tau);
-            let o = hb.send.unwrap_or(hb.recv);
-            for (c, &t) in collectors.iter_mut().zip(&tau) {
-                c.offer(hb.recv, t, o);
+    let mut start = 0;
+    while start < width {
+        let mut end = start + 1;
+        let mut kept = collectors[start].expected();
+        while end < width && kept + collectors[end].expected() <= COLLECT_BUDGET {
+            kept += collectors[end].expected();
+            end += 1;
+        }
+        let mut family = make();
+        for j in 0..m {
+            let hb = receipts.heartbeat(j);
+            family.observe(&hb);
+            if j >= w {
+                family.deadlines(&mut tau);
+                let o = hb.send.unwrap_or(hb.recv);
+                for (c, &t) in collectors[start..end].iter_mut().zip(&tau[start..end]) {
+                    c.offer(hb.recv, t, o);
+                }
             }
         }
+        start = end;
     }
     let origin = origin(receipts);
     Ok(acc

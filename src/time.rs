@@ -58,13 +58,12 @@ impl Nanos {
         if x.is_nan() {
             return Nanos::MAX;
         }
-        let c = x.ceil();
-        if c >= i64::MAX as f64 {
+        if x >= i64::MAX as f64 {
             Nanos::MAX
-        } else if c <= i64::MIN as f64 {
+        } else if x <= i64::MIN as f64 {
             Nanos(i64::MIN)
         } else {
-            Nanos(c as i64)
+            Nanos(ceil_in_range(x))
         }
     }
 
@@ -87,6 +86,14 @@ impl Nanos {
     pub fn saturating_sub(self, rhs: Nanos) -> Nanos {
         Nanos(self.0.saturating_sub(rhs.0))
     }
+}
+
+/// `ceil(x)` as an integer for `x` strictly inside the `i64` range: a truncation and one
+/// comparison, without a call into the maths library (hot in deadline evaluation).
+#[inline]
+pub fn ceil_in_range(x: f64) -> i64 {
+    let t = x as i64;
+    if (t as f64) < x { t + 1 } else { t }
 }
 
 impl std::ops::Add for Nanos {

@@ -212,7 +212,7 @@ pub fn first_reaching(base: Nanos, guess: f64, reached: impl Fn(i64) -> bool) ->
     let mut k = if guess <= floor {
         floor as i64
     } else {
-        guess.ceil() as i64
+        crate::time::ceil_in_range(guess)
     };
     let mut steps = 0;
     while steps < 4 && !reached(k) {
