@@ -18,6 +18,9 @@ use crate::metrics::Metrics;
 use crate::replay::{Options, ReplayError};
 use crate::sweep;
 
+/// How many times the searched range may be doubled when its end misses the target.
+pub const MAX_DOUBLINGS: usize = 10;
+
 /// Knob values evaluated per refinement round.
 pub const GRID: usize = 64;
 
@@ -97,6 +100,31 @@ pub fn tune(
     let res = resolution(knob.unit);
     let ok = |m: &Metrics| m.mistake_rate_per_h() <= target_per_h;
     let (mut lo, mut hi) = (snap(range.0, res), snap(range.1, res).max(snap(range.0, res)));
+    // Extend the range upward, by doubling within the knob's allowed values, until its
+    // end meets the target; the values passed over are known to miss it.
+    let allows = |x: f64| crate::detector::spec::info(config.name()).is_none_or(|i| i.knob_allows(x));
+    for _ in 0..MAX_DOUBLINGS {
+        let m = sweep::evaluate(receipts, config, &[hi], opts)?.remove(0);
+        let next = snap(if hi > 0.0 { 2.0 * hi } else { knob.sweep.2.max(res) }, res);
+        if ok(&m) || !allows(next) {
+            break;
+        }
+        lo = hi;
+        hi = next;
+    }
+    // Likewise downward, by halving, while the start of the range already meets it.
+    for _ in 0..MAX_DOUBLINGS {
+        let next = snap(lo / 2.0, res);
+        if lo <= 0.0 || next < res || !allows(next) {
+            break;
+        }
+        let m = sweep::evaluate(receipts, config, &[lo], opts)?.remove(0);
+        if !ok(&m) {
+            break;
+        }
+        hi = lo;
+        lo = next;
+    }
     let mut first_round = true;
     loop {
         let step = ((hi - lo) / (GRID - 1) as f64).max(res);

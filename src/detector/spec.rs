@@ -408,6 +408,13 @@ pub fn info(name: &str) -> Option<&'static Info> {
     DETECTORS.iter().find(|i| i.name == name)
 }
 
+impl Info {
+    /// Whether `x` is an allowed value of this detector's knob.
+    pub fn knob_allows(&self, x: f64) -> bool {
+        (self.knob_check)(x)
+    }
+}
+
 fn names() -> String {
     DETECTORS.iter().map(|i| i.name).collect::<Vec<_>>().join(", ")
 }
