@@ -273,8 +273,7 @@ pub fn row(trace: Option<&str>, config: &Config, knob: f64, m: &Metrics) -> Row 
     }
 }
 
-/// The detectors of the default grid, by spec name: every detector over its default
-/// knob range, then the production presets at their settings.
+/// Every detector by spec name, then the production presets.
 pub const DEFAULT_DETECTORS: [&str; 10] = [
     "fixed",
     "chen",
@@ -291,18 +290,17 @@ pub const DEFAULT_DETECTORS: [&str; 10] = [
 /// The production presets among [`DEFAULT_DETECTORS`]: evaluated at their own settings.
 pub const PRESETS: [&str; 2] = ["akka-cluster", "cassandra"];
 
-/// The default grid: every detector with default parameters over its default knob range,
-/// and the production presets as single points.
+/// The default grid: every detector with default parameters over its default knob
+/// range. The presets are not separate rows: their settings lie on the `akka` and
+/// `exp-phi` ranges, and [`preset_of`] finds them there.
 pub fn default_grid() -> Vec<DetectorSpec> {
     let mut out = Vec::new();
-    for name in DEFAULT_DETECTORS {
+    for name in DEFAULT_DETECTORS.iter().filter(|n| !PRESETS.contains(n)) {
         let Ok(specs) = crate::detector::spec::parse(name) else {
             continue;
         };
         for mut s in specs {
-            if !PRESETS.contains(&name)
-                && let Some(k) = s.config.knob()
-            {
+            if let Some(k) = s.config.knob() {
                 s.knob_values = k.sweep_values();
             }
             out.push(s);
@@ -311,18 +309,25 @@ pub fn default_grid() -> Vec<DetectorSpec> {
     out
 }
 
-/// The preset a results row stands for, if its detector, parameters and knob value are
-/// exactly a production preset's.
+/// The production presets as specs at their own settings.
+pub fn presets() -> Vec<DetectorSpec> {
+    PRESETS
+        .iter()
+        .filter_map(|p| crate::detector::spec::parse(p).ok())
+        .flatten()
+        .collect()
+}
+
+/// The preset a results row stands for, if its detector and parameters are a production
+/// preset's and its knob value is the preset's (within rounding).
 pub fn preset_of(row: &Row) -> Option<&'static str> {
-    PRESETS.into_iter().find(|&p| {
-        crate::detector::spec::parse(p)
-            .ok()
-            .and_then(|v| v.into_iter().next())
-            .is_some_and(|s| {
-                s.config.name() == row.detector
-                    && s.config.params() == row.params
-                    && s.config.knob().map(|k| k.report(s.knob_values[0])) == row.value
-            })
+    PRESETS.into_iter().zip(presets()).find_map(|(name, s)| {
+        let value = s.config.knob().map(|k| k.report(s.knob_values[0]));
+        let close = match (value, row.value) {
+            (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * a.abs().max(1.0),
+            (a, b) => a == b,
+        };
+        (s.config.name() == row.detector && s.config.params() == row.params && close).then_some(name)
     })
 }
 

@@ -186,13 +186,12 @@ pub struct Target {
 
 /// The default targets: every detector over its default range, and the presets.
 pub fn default_targets() -> Vec<Target> {
-    sweep::default_grid()
-        .into_iter()
-        .map(|spec| {
-            let preset = spec.knob_values.len() == 1 && spec.config.knob().is_some();
-            let range = (!preset).then(|| (spec.knob_values[0], *spec.knob_values.last().unwrap_or(&0.0)));
-            Target { spec, range }
-        })
+    let tuned = sweep::default_grid().into_iter().map(|spec| {
+        let range = Some((spec.knob_values[0], *spec.knob_values.last().unwrap_or(&0.0)));
+        Target { spec, range }
+    });
+    tuned
+        .chain(sweep::presets().into_iter().map(|spec| Target { spec, range: None }))
         .collect()
 }
 

@@ -200,17 +200,10 @@ pub fn trace_plots(trace: &Trace, dir: &Path, opts: &TracePlotOptions) -> Result
     Ok(out)
 }
 
-/// The name under which a single-point row is drawn as a production preset, if it is
-/// one: a detector named after a preset (`akka-cluster`, `cassandra`), or a single
-/// `akka` / `exp-phi` configuration at threshold 8, the presets' setting.
-pub fn preset_name(detector: &str, value: Option<f64>) -> Option<&'static str> {
-    match (detector, value) {
-        ("akka-cluster", _) => Some("akka-cluster"),
-        ("cassandra", _) => Some("cassandra"),
-        ("akka", Some(8.0)) => Some("akka-cluster"),
-        ("exp-phi", Some(8.0)) => Some("cassandra"),
-        _ => None,
-    }
+/// The production preset a results row is at, if any: its detector and parameters are a
+/// preset's and its knob value the preset's setting (see [`crate::sweep::preset_of`]).
+pub fn preset_name(row: &Row) -> Option<&'static str> {
+    crate::sweep::preset_of(row)
 }
 
 fn create_dir(dir: &Path) -> Result<(), PlotError> {
@@ -303,7 +296,7 @@ impl Group<'_> {
     /// The preset this single point is, if any.
     fn preset(&self) -> Option<&'static str> {
         if self.is_single() {
-            preset_name(self.detector, self.rows[0].value)
+            preset_name(self.rows[0])
         } else {
             None
         }

@@ -9,7 +9,7 @@ use plotters::style::text_anchor::{HPos, VPos};
 use super::axis::Axis;
 use super::fig13::{GRID, GRID_LIGHT, runs};
 use super::style::{self, Entry, LEGEND_WIDTH, Marker, Swatch};
-use super::{DrawResult, Figure, Group, Meta, WIDTH};
+use super::{DrawResult, Figure, Group, Meta, WIDTH, preset_name};
 use crate::results::Row;
 
 pub(crate) struct Qos<'g, 'a> {
@@ -126,6 +126,7 @@ impl<FX: Fn(&Row) -> f64, FY: Fn(&Row) -> f64> GroupChart<'_, '_, FX, FY> {
         let mut hidden = Vec::new();
         let mut series = 0;
         let mut placed: Vec<(i32, i32)> = Vec::new();
+        let mut preset_points: Vec<((f64, f64), &'static str)> = Vec::new();
         for g in self.groups {
             let preset = g.preset();
             let (color, marker) = match preset {
@@ -146,24 +147,7 @@ impl<FX: Fn(&Row) -> f64, FY: Fn(&Row) -> f64> GroupChart<'_, '_, FX, FY> {
                 let (size, outline) = if preset.is_some() { (8, style::INK) } else { (6, color) };
                 style::draw_marker(chart.plotting_area(), p, marker, &color, &outline, size)?;
                 if let Some(name) = preset {
-                    // Stack labels of nearby presets instead of overprinting them.
-                    let (px, py) = chart.backend_coord(&p);
-                    let mut dy = -10;
-                    while placed
-                        .iter()
-                        .any(|&(x, y)| (x - px).abs() < 120 && (y - (py + dy)).abs() < 18)
-                    {
-                        dy -= 20;
-                    }
-                    placed.push((px, py + dy));
-                    chart.plotting_area().draw(
-                        &(EmptyElement::at(p)
-                            + Text::new(
-                                name.to_string(),
-                                (12, dy),
-                                style::text(style::LABEL, &style::INK, HPos::Left, VPos::Bottom),
-                            )),
-                    )?;
+                    preset_points.push((p, name));
                 }
                 entries.push(Entry {
                     swatch: Swatch::Marker { color, marker, outline },
@@ -181,6 +165,20 @@ impl<FX: Fn(&Row) -> f64, FY: Fn(&Row) -> f64> GroupChart<'_, '_, FX, FY> {
                         style::draw_marker(chart.plotting_area(), p, marker, &color, &color, 4)?;
                     }
                 }
+                // A preset's setting on a swept line: marked like a single preset.
+                for (r, p) in g.rows.iter().zip(&pts) {
+                    if let (Some(name), Some(p)) = (preset_name(r), p) {
+                        style::draw_marker(
+                            chart.plotting_area(),
+                            *p,
+                            Marker::Triangle,
+                            &style::PALETTE[6],
+                            &style::INK,
+                            8,
+                        )?;
+                        preset_points.push((*p, name));
+                    }
+                }
                 entries.push(Entry {
                     swatch: Swatch::Line {
                         color,
@@ -191,6 +189,37 @@ impl<FX: Fn(&Row) -> f64, FY: Fn(&Row) -> f64> GroupChart<'_, '_, FX, FY> {
                     detail: (!g.params.is_empty()).then(|| g.params.to_string()),
                 });
             }
+        }
+        for &(p, name) in &preset_points {
+            // Stack labels of nearby presets instead of overprinting them.
+            let (px, py) = chart.backend_coord(&p);
+            let mut dy = -10;
+            while placed
+                .iter()
+                .any(|&(x, y)| (x - px).abs() < 120 && (y - (py + dy)).abs() < 18)
+            {
+                dy -= 20;
+            }
+            placed.push((px, py + dy));
+            chart.plotting_area().draw(
+                &(EmptyElement::at(p)
+                    + Text::new(
+                        name.to_string(),
+                        (12, dy),
+                        style::text(style::LABEL, &style::INK, HPos::Left, VPos::Bottom),
+                    )),
+            )?;
+        }
+        if !preset_points.is_empty() && !entries.iter().any(|e: &Entry| e.label.contains("preset")) {
+            entries.push(Entry {
+                swatch: Swatch::Marker {
+                    color: style::PALETTE[6],
+                    marker: Marker::Triangle,
+                    outline: style::INK,
+                },
+                label: "production presets".to_string(),
+                detail: Some("at their own settings".to_string()),
+            });
         }
         let mut notes = vec![self.better.to_string()];
         if y_axis.has_zero_floor() || x_axis.has_zero_floor() {
