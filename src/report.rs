@@ -327,7 +327,6 @@ fn summary(opts: &ReportOptions, s: &TraceStats, tuned: &[Line], eval: Options) 
             let _ = writeln!(md, "Trace file `{path}` (sha256 `{}`).\n", opts.trace_sha256);
         }
     }
-    let _ = writeln!(md, "Made by `{}`.\n", opts.command_line);
     let _ = writeln!(md, "## The trace\n");
     let _ = writeln!(md, "| | |\n|---|---|");
     let _ = writeln!(
