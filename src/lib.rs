@@ -18,6 +18,7 @@
 
 pub mod detector;
 pub mod output;
+pub mod record;
 pub mod results;
 pub mod time;
 pub mod trace;

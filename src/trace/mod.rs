@@ -8,6 +8,7 @@
 //! detectors see (evaluation.md §2).
 
 pub mod csv;
+pub mod import;
 
 use crate::time::Nanos;
 
