@@ -56,19 +56,23 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-if ! ip netns add "$ns_send" 2>/dev/null; then
-    echo "skipped: cannot create network namespaces here (ip netns add failed)" >&2
+setup() {
+    ip netns add "$ns_send" &&
+    ip netns add "$ns_recv" &&
+    ip link add "$veth_s" type veth peer name "$veth_r" &&
+    ip link set "$veth_s" netns "$ns_send" &&
+    ip link set "$veth_r" netns "$ns_recv" &&
+    ip -n "$ns_send" addr add "$addr_s/30" dev "$veth_s" &&
+    ip -n "$ns_recv" addr add "$addr_r/30" dev "$veth_r" &&
+    ip -n "$ns_send" link set lo up &&
+    ip -n "$ns_recv" link set lo up &&
+    ip -n "$ns_send" link set "$veth_s" up &&
+    ip -n "$ns_recv" link set "$veth_r" up
+}
+if ! err=$(setup 2>&1); then
+    echo "skipped: cannot create network namespaces and a veth pair here ($err)" >&2
     exit 77
 fi
-ip netns add "$ns_recv"
-ip link add "$veth_s" type veth peer name "$veth_r"
-ip link set "$veth_s" netns "$ns_send"
-ip link set "$veth_r" netns "$ns_recv"
-ip -n "$ns_send" addr add "$addr_s/30" dev "$veth_s"
-ip -n "$ns_recv" addr add "$addr_r/30" dev "$veth_r"
-for ns in "$ns_send" "$ns_recv"; do ip -n "$ns" link set lo up; done
-ip -n "$ns_send" link set "$veth_s" up
-ip -n "$ns_recv" link set "$veth_r" up
 
 for _ in $(seq 1 "$load"); do
     sh -c 'while :; do :; done' &

@@ -304,9 +304,10 @@ fn a_real_planetlab_sender_log_imports() {
         assert_eq!(t.send(i).unwrap().0 + shift, s);
         assert!(t.recv(i).unwrap() > t.send(i).unwrap());
     }
-    // The node sent every 100 ms.
+    // The node sent every 100 ms: the interval is the median send spacing.
     let ms = t.interval().as_millis_f64();
-    assert!((99.0..101.0).contains(&ms), "{ms}");
+    assert!((99.9..100.1).contains(&ms), "{ms}");
+    assert_eq!(t.interval_source(), IntervalSource::Metadata);
 }
 
 #[test]

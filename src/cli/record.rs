@@ -19,6 +19,12 @@ EXAMPLES:
     fdbench record send 127.0.0.1:9999 --interval 100ms --duration 1h
     scripts/record-netns.sh --interval 10ms --duration 60s -o netns.csv   # two network namespaces (root)
 
+The trace streams into .NAME.tmpPID next to the output and is renamed when the recording
+ends (--duration, --count, or Ctrl-C: buffered receipts and the counters are written
+first). After SIGKILL the output is untouched and .NAME.tmpPID holds the rows flushed so
+far (every --flush-every). Receipt times are kernel timestamps (SO_TIMESTAMPNS) on Linux.
+`listen` writes send times only with --assume-synced: two hosts' clocks differ.
+
 Traffic stays on this host: addresses must be loopback (127.0.0.0/8, ::1) unless
 --allow-nonloopback is given, e.g. for addresses inside network namespaces.";
 

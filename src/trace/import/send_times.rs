@@ -10,7 +10,8 @@
 //! sender's real stalls) but no receipts: arrivals are synthesized as
 //! `recv = send + delay` with a seeded [`DelayModel`] and independent losses, i.e. real
 //! sender behaviour on a modelled network. `send_ns` is `timestamp_start_send`. Fields
-//! may be separated by commas or whitespace; a header line is skipped.
+//! may be separated by commas or whitespace; a header line is skipped. The nominal
+//! interval is the median spacing of the send times.
 
 use std::io::Read;
 
@@ -56,6 +57,9 @@ pub fn read<R: Read>(input: R, name: &str, opts: &Options, interval: Option<Nano
     ));
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
     let mut first_data = true;
+    // Per-heartbeat send spacing, for the nominal interval (8 bytes per row).
+    let mut spacing: Vec<i64> = Vec::new();
+    let mut prev: Option<(u64, i64)> = None;
     for_each_line(input, name, |line_no, bytes| {
         let line = text(name, line_no, bytes)?.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -90,6 +94,12 @@ pub fn read<R: Read>(input: R, name: &str, opts: &Options, interval: Option<Nano
                 format!("timestamp_end_send {end} is before timestamp_start_send {start}; the columns may be swapped"),
             ));
         }
+        if let Some((ps, pt)) = prev
+            && seq > ps
+        {
+            spacing.push((start - pt) / (seq - ps) as i64);
+        }
+        prev = Some((seq, start));
         // Draw both for every heartbeat so that the delays do not depend on the losses.
         let is_lost = lost(&mut rng, opts.loss);
         let delay = opts.delay.sample(&mut rng);
@@ -98,5 +108,13 @@ pub fn read<R: Read>(input: R, name: &str, opts: &Options, interval: Option<Nano
             .ok_or_else(|| rows.err(line_no, format!("send time {start} plus the delay overflows")))?;
         rows.push(line_no, seq, Some(start), (!is_lost).then_some(recv))
     })?;
-    rows.finish(interval, None)
+    let nominal = if spacing.is_empty() {
+        None
+    } else {
+        let mid = spacing.len() / 2;
+        let (_, m, _) = spacing.select_nth_unstable(mid);
+        rows.comment(format!("interval: the median send spacing, {} ns", *m));
+        Some(Nanos(*m)).filter(|m| m.0 > 0)
+    };
+    rows.finish(interval, nominal)
 }
