@@ -17,7 +17,7 @@ EXAMPLES:
     fdbench record loopback --interval 10ms --duration 60s -o trace.csv
     fdbench record listen 127.0.0.1:9999 -o trace.csv            # in one terminal (Ctrl-C ends it)
     fdbench record send 127.0.0.1:9999 --interval 100ms --duration 1h
-    scripts/record-netns.sh --interval 10ms --duration 60s -o netns.csv   # two network namespaces (root)
+    scripts/record-netns.sh --duration 60s -o netns.csv            # two network namespaces (root)
 
 The trace streams into .NAME.tmpPID next to the output and is renamed when the recording
 ends (--duration, --count, or Ctrl-C: buffered receipts and the counters are written
@@ -111,9 +111,10 @@ struct SendArgs {
     /// Stop after this many heartbeats.
     #[arg(long, value_name = "N")]
     count: Option<u64>,
-    /// Local address to send from.
-    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
-    bind: SocketAddr,
+    /// Local address to send from (default: 127.0.0.1:0, or any address of the
+    /// destination's family when --allow-nonloopback sends elsewhere).
+    #[arg(long, value_name = "ADDR")]
+    bind: Option<SocketAddr>,
     /// Allow non-loopback addresses (only for addresses inside network namespaces you made).
     #[arg(long)]
     allow_nonloopback: bool,
@@ -255,12 +256,21 @@ fn listen(a: ListenArgs) -> anyhow::Result<()> {
 }
 
 fn send(a: SendArgs) -> anyhow::Result<()> {
-    check_local(&[a.addr, a.bind], a.allow_nonloopback)?;
+    let bind = a.bind.unwrap_or_else(|| match (record::is_loopback(&a.addr), a.addr) {
+        (true, SocketAddr::V6(_)) => "[::1]:0".parse().expect("a valid address"),
+        (true, SocketAddr::V4(_)) => "127.0.0.1:0".parse().expect("a valid address"),
+        (false, SocketAddr::V6(_)) => "[::]:0".parse().expect("a valid address"),
+        (false, SocketAddr::V4(_)) => "0.0.0.0:0".parse().expect("a valid address"),
+    });
+    check_local(&[a.addr], a.allow_nonloopback)?;
+    if a.bind.is_some() {
+        check_local(&[bind], a.allow_nonloopback)?;
+    }
     if a.interval.0 <= 0 {
         bail!("--interval must be positive, e.g. --interval 100ms");
     }
     on_ctrl_c()?;
-    let socket = UdpSocket::bind(a.bind).with_context(|| format!("binding {}", a.bind))?;
+    let socket = UdpSocket::bind(bind).with_context(|| format!("binding {bind}"))?;
     let opts = SendOptions {
         to: a.addr,
         interval: a.interval,

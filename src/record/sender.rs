@@ -33,7 +33,7 @@ pub struct SendOptions {
 /// What the sender did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SendReport {
-    /// Packets sent.
+    /// Packets handed to the socket, including failed sends (each one used a `seq`).
     pub sent: u64,
     /// Schedule slots skipped because the sender was late by a whole interval or more.
     pub skipped_slots: u64,
