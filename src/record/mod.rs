@@ -27,8 +27,8 @@
 //! counters as a final comment line. The CLI streams into a temporary file
 //! `.NAME.tmpPID` next to the destination and renames it when `listen` returns; if the
 //! process is killed (SIGKILL), the destination is untouched and the temporary file
-//! holds the rows flushed so far (flushed every `flush_every`), which form a valid trace
-//! up to its last complete line.
+//! holds the rows written so far (all of them up to the last flush, every
+//! `flush_every`); its last line may be cut short, so drop it before using the file.
 
 pub mod packet;
 pub mod relay;
