@@ -140,8 +140,18 @@ fn data_rows(path: &Path) -> usize {
         .unwrap_or(0)
 }
 
-#[test]
-fn ctrl_c_leaves_a_complete_valid_trace() {
+/// A running `record listen` fed by a running `record send`, with at least 20 rows
+/// flushed to its temporary file.
+struct Live {
+    _dir: tempfile::TempDir,
+    listener: Child,
+    sender: Child,
+    out: PathBuf,
+    tmp: PathBuf,
+    streamed: usize,
+}
+
+fn start_live() -> Live {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("live.csv");
     let mut listener = Command::new(BIN)
@@ -176,7 +186,7 @@ fn ctrl_c_leaves_a_complete_valid_trace() {
         .and_then(|s| s.split(';').next())
         .unwrap_or_else(|| panic!("unexpected first line: {first}"))
         .to_string();
-    let mut sender = Command::new(BIN)
+    let sender = Command::new(BIN)
         .args(["record", "send", &addr, "--interval", "5ms", "--duration", "60s", "-q"])
         .spawn()
         .unwrap();
@@ -188,19 +198,48 @@ fn ctrl_c_leaves_a_complete_valid_trace() {
     let streamed = data_rows(&tmp);
     assert!(streamed >= 20, "only {streamed} rows flushed to {}", tmp.display());
     assert!(!out.exists(), "the destination appears only when the recording ends");
+    Live {
+        _dir: dir,
+        listener,
+        sender,
+        out,
+        tmp,
+        streamed,
+    }
+}
+
+#[test]
+fn ctrl_c_leaves_a_complete_valid_trace() {
+    let mut live = start_live();
     // SAFETY: sends a signal to our own child process.
-    assert_eq!(unsafe { libc::kill(listener.id() as libc::pid_t, libc::SIGINT) }, 0);
-    let status = wait_for(&mut listener, Duration::from_secs(20)).expect("the listener exits after SIGINT");
-    let _ = sender.kill();
-    let _ = sender.wait();
+    assert_eq!(
+        unsafe { libc::kill(live.listener.id() as libc::pid_t, libc::SIGINT) },
+        0
+    );
+    let status = wait_for(&mut live.listener, Duration::from_secs(20)).expect("the listener exits after SIGINT");
+    let _ = live.sender.kill();
+    let _ = live.sender.wait();
     assert!(status.success(), "{status:?}");
-    assert!(!tmp.exists(), "the temporary file was renamed");
-    let bytes = std::fs::read(&out).unwrap();
+    assert!(!live.tmp.exists(), "the temporary file was renamed");
+    let bytes = std::fs::read(&live.out).unwrap();
     let t = parse(&bytes);
     assert!(!t.has_send(), "no send times without --assume-synced");
-    assert!(t.len() >= streamed);
+    assert!(t.len() >= live.streamed);
     assert_eq!(t.interval(), Nanos::from_millis(5));
     assert!(String::from_utf8(bytes).unwrap().contains("\n# counters: datagrams="));
+}
+
+#[test]
+fn sigkill_leaves_the_destination_untouched_and_whole_rows_behind() {
+    let mut live = start_live();
+    std::fs::write(&live.out, "previous\n").unwrap();
+    live.listener.kill().unwrap();
+    let _ = live.listener.wait();
+    let _ = live.sender.kill();
+    let _ = live.sender.wait();
+    assert_eq!(std::fs::read(&live.out).unwrap(), b"previous\n");
+    let t = parse(&std::fs::read(&live.tmp).unwrap());
+    assert!(t.len() >= live.streamed);
 }
 
 #[test]

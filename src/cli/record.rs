@@ -22,7 +22,7 @@ EXAMPLES:
 The trace streams into .NAME.tmpPID next to the output and is renamed when the recording
 ends (--duration, --count, or Ctrl-C: buffered receipts and the counters are written
 first). After SIGKILL the output is untouched and .NAME.tmpPID holds the rows written so
-far (at least up to the last --flush-every); drop its last line, which may be cut. Receipt times are kernel timestamps (SO_TIMESTAMPNS) on Linux.
+far (at least up to the last --flush-every), whole rows only. Receipt times are kernel timestamps (SO_TIMESTAMPNS) on Linux.
 `listen` writes send times only with --assume-synced: two hosts' clocks differ.
 
 Traffic stays on this host: addresses must be loopback (127.0.0.0/8, ::1) unless

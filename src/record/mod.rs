@@ -27,8 +27,9 @@
 //! counters as a final comment line. The CLI streams into a temporary file
 //! `.NAME.tmpPID` next to the destination and renames it when `listen` returns; if the
 //! process is killed (SIGKILL), the destination is untouched and the temporary file
-//! holds the rows written so far (all of them up to the last flush, every
-//! `flush_every`); its last line may be cut short, so drop it before using the file.
+//! holds the rows written so far: all of them up to the last flush (every
+//! `flush_every`), each row whole (rows reach the file in single writes), without the
+//! final counters line.
 
 pub mod packet;
 pub mod relay;
@@ -123,6 +124,7 @@ struct Writer<'a> {
     header: bool,
     last_seq: Option<u64>,
     itoa: itoa::Buffer,
+    line: Vec<u8>,
 }
 
 impl Writer<'_> {
@@ -157,14 +159,18 @@ impl Writer<'_> {
             counters.lost += seq - p - 1;
         }
         self.last_seq = Some(seq);
-        self.out.write_all(self.itoa.format(seq).as_bytes())?;
-        self.out.write_all(b",")?;
+        // One write per row: the output never ends inside a row, even if the process is killed.
+        let line = &mut self.line;
+        line.clear();
+        line.extend_from_slice(self.itoa.format(seq).as_bytes());
+        line.push(b',');
         if self.with_send {
-            self.out.write_all(self.itoa.format(send.unwrap_or(0)).as_bytes())?;
-            self.out.write_all(b",")?;
+            line.extend_from_slice(self.itoa.format(send.unwrap_or(0)).as_bytes());
+            line.push(b',');
         }
-        self.out.write_all(self.itoa.format(recv).as_bytes())?;
-        self.out.write_all(b"\n")?;
+        line.extend_from_slice(self.itoa.format(recv).as_bytes());
+        line.push(b'\n');
+        self.out.write_all(line)?;
         counters.written += 1;
         Ok(())
     }
@@ -191,6 +197,7 @@ pub fn listen(
         header: false,
         last_seq: None,
         itoa: itoa::Buffer::new(),
+        line: Vec::with_capacity(64),
     };
     let mut session: Option<u64> = None;
     let mut stamp: Option<Stamp> = None;
