@@ -63,11 +63,7 @@ mod float_inf {
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
-        if v.is_infinite() && *v > 0.0 {
-            s.serialize_str("inf")
-        } else {
-            s.serialize_f64(*v)
-        }
+        if v.is_infinite() && *v > 0.0 { s.serialize_str("inf") } else { s.serialize_f64(*v) }
     }
 
     #[derive(Deserialize)]
@@ -148,12 +144,7 @@ pub fn read_csv<R: Read>(input: R, name: &str) -> anyhow::Result<Vec<Row>> {
     let mut r = csv::Reader::from_reader(input);
     let mut rows = Vec::new();
     for (i, rec) in r.deserialize().enumerate() {
-        let row: Row = rec.map_err(|e| {
-            anyhow::anyhow!(
-                "{name} row {}: {e}; is this a results file from `fdbench sweep`?",
-                i + 1
-            )
-        })?;
+        let row: Row = rec.map_err(|e| anyhow::anyhow!("{name} row {}: {e}; is this a results file from `fdbench sweep`?", i + 1))?;
         rows.push(row);
     }
     Ok(rows)
