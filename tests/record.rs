@@ -287,3 +287,21 @@ fn network_namespaces_when_root_and_iproute2_are_available() {
         assert!(s.unwrap() <= r.unwrap());
     }
 }
+
+#[test]
+fn the_shipped_datasets_are_valid_traces() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if !path.to_string_lossy().ends_with(".csv.gz") {
+            continue;
+        }
+        let t = fdbench::trace::csv::read_path(&path, None).unwrap_or_else(|e| panic!("{e}"));
+        assert!(t.has_send(), "{}", path.display());
+        assert_eq!(t.interval(), Nanos::from_millis(10), "{}", path.display());
+        assert!(t.len() > 10_000, "{}", path.display());
+        n += 1;
+    }
+    assert!(n >= 3, "datasets/ holds {n} traces");
+}

@@ -55,36 +55,39 @@ pub fn relay(socket: &UdpSocket, opts: &RelayOptions, stop: &dyn Fn() -> bool) -
     let mut report = RelayReport::default();
     let mut order: u64 = 0;
     let mut buf = [0u8; 2048];
+    socket.set_nonblocking(true)?;
     while !stop() && end.is_none_or(|e| Instant::now() < e) {
         let now = Instant::now();
         let wait = queue
             .peek()
             .map(|Reverse((due, _, _))| due.saturating_duration_since(now))
             .unwrap_or(Duration::from_millis(20))
-            .clamp(Duration::from_micros(100), Duration::from_millis(20));
-        socket.set_read_timeout(Some(wait))?;
-        match socket.recv_from(&mut buf) {
-            Ok((n, _)) => {
-                if lost(&mut rng, opts.loss) {
-                    report.dropped += 1;
-                } else if queue.len() >= MAX_QUEUE {
-                    report.overflow += 1;
-                } else {
-                    let d = opts.delay.sample(&mut rng);
-                    let due = Instant::now() + Duration::from_nanos(d.0.max(0) as u64);
-                    queue.push(Reverse((due, order, buf[..n].to_vec())));
-                    order += 1;
+            .min(Duration::from_millis(20));
+        super::socket::wait_readable(socket, wait)?;
+        loop {
+            match socket.recv_from(&mut buf) {
+                Ok((n, _)) => {
+                    if lost(&mut rng, opts.loss) {
+                        report.dropped += 1;
+                    } else if queue.len() >= MAX_QUEUE {
+                        report.overflow += 1;
+                    } else {
+                        let d = opts.delay.sample(&mut rng);
+                        let due = Instant::now() + Duration::from_nanos(d.0.max(0) as u64);
+                        queue.push(Reverse((due, order, buf[..n].to_vec())));
+                        order += 1;
+                    }
                 }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted | io::ErrorKind::ConnectionRefused
+                    ) =>
+                {
+                    break;
+                }
+                Err(e) => return Err(e),
             }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock
-                        | io::ErrorKind::TimedOut
-                        | io::ErrorKind::Interrupted
-                        | io::ErrorKind::ConnectionRefused
-                ) => {}
-            Err(e) => return Err(e),
         }
         let now = Instant::now();
         while queue.peek().is_some_and(|Reverse((due, _, _))| *due <= now) {

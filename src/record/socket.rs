@@ -18,6 +18,40 @@ pub fn realtime_ns() -> i64 {
     }
 }
 
+/// Waits until `socket` has a datagram to read or `timeout` has passed, with
+/// sub-millisecond precision on Linux (`ppoll`; socket read timeouts are rounded to
+/// the kernel's scheduler tick, several ms). Elsewhere it sleeps up to 1 ms.
+pub fn wait_readable(socket: &UdpSocket, timeout: std::time::Duration) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let mut fds = libc::pollfd {
+            fd: socket.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let ts = libc::timespec {
+            tv_sec: timeout.as_secs().min(i32::MAX as u64) as libc::time_t,
+            tv_nsec: libc::c_long::from(timeout.subsec_nanos() as i32),
+        };
+        // SAFETY: one valid pollfd, a valid timespec, no signal mask.
+        let rc = unsafe { libc::ppoll(&mut fds, 1, &ts, std::ptr::null()) };
+        if rc < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() != io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = socket;
+        std::thread::sleep(timeout.min(std::time::Duration::from_millis(1)));
+        Ok(())
+    }
+}
+
 /// Where a receipt time came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stamp {
