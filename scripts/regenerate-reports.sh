@@ -27,7 +27,7 @@ if [ -d "$shared" ]; then
     [ -e "$src" ] || continue
     echo "== PlanetLab sender stalls: $node"
     # Real send times (with the sender's real stalls) on a modelled WAN path.
-    $fd import --format send-times "$src" --delay 'lognormal:median=40ms,sigma=0.4' --seed 1 -o "$tmp/planetlab-$node.csv"
+    $fd import --format send-times "$src" --delay 'lognormal:40ms,0.4' --loss 0.001 --seed 1 -o "$tmp/planetlab-$node.csv"
     $fd report --trace "$tmp/planetlab-$node.csv" -o "reports/planetlab-$node-sender-stalls"
   done
 else
