@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked
-fd=./target/release/fdbench
+fd="$PWD/target/release/fdbench"
 
 echo "== default scenario"
 $fd report -o reports/default
@@ -27,8 +27,10 @@ if [ -d "$shared" ]; then
     [ -e "$src" ] || continue
     echo "== PlanetLab sender stalls: $node"
     # Real send times (with the sender's real stalls) on a modelled WAN path.
-    $fd import --format send-times "$src" --delay 'lognormal:40ms,0.4' --loss 0.001 --seed 1 -o "$tmp/planetlab-$node.csv"
-    $fd report --trace "$tmp/planetlab-$node.csv" -o "reports/planetlab-$node-sender-stalls"
+    # The trace is named as the command below names it, so the report shows that name.
+    (cd "$tmp" && "$fd" import --format send-times "$OLDPWD/$src" --delay 'lognormal:40ms,0.4' --loss 0.001 --seed 1 \
+      -o "planetlab-$node.csv")
+    (cd "$tmp" && "$fd" report --trace "planetlab-$node.csv" -o "$OLDPWD/reports/planetlab-$node-sender-stalls")
   done
 else
   echo "note: $shared not found; the PlanetLab sender-stall reports were not regenerated" >&2
