@@ -92,6 +92,15 @@ pub trait Estimator: Send + Sync + Clone {
     fn level(&self, now: Nanos) -> f64;
     /// The first integer nanosecond at which `level >= knob`; `None` = never.
     fn deadline(&self, knob: &Self::Knob) -> Option<Nanos>;
+
+    /// The deadlines of many knob values at once ([`Nanos::MAX`] = never), as
+    /// [`deadline`](Estimator::deadline) gives them; an estimator may share work across
+    /// the values.
+    fn deadlines(&self, knobs: &[Self::Knob], out: &mut [Nanos]) {
+        for (o, k) in out.iter_mut().zip(knobs) {
+            *o = self.deadline(k).unwrap_or(Nanos::MAX);
+        }
+    }
 }
 
 /// An [`Estimator`] with its knob set: a [`Detector`].
@@ -165,9 +174,7 @@ impl<E: Estimator> Family for EstimatorFamily<E> {
         self.est.observe(hb);
     }
     fn deadlines(&self, out: &mut [Nanos]) {
-        for (o, k) in out.iter_mut().zip(&self.knobs) {
-            *o = self.est.deadline(k).unwrap_or(Nanos::MAX);
-        }
+        self.est.deadlines(&self.knobs, out);
     }
 }
 

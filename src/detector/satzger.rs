@@ -126,6 +126,24 @@ impl OrderStats {
 
     /// The `k`-th smallest value (1-based), if `1 <= k <= len`.
     #[inline]
+    /// The value of 1-based rank `k`, walking on from `cursor` (block index, values
+    /// before it): for non-decreasing ranks, all of them cost one walk over the blocks.
+    pub fn select_from(&self, cursor: &mut (usize, usize), k: usize) -> Option<i64> {
+        if k == 0 || k > self.len {
+            return None;
+        }
+        let (block, before) = cursor;
+        if k <= *before {
+            *cursor = (0, 0);
+            return self.select(k);
+        }
+        while *block < self.blocks.len() && *before + self.blocks[*block].len() < k {
+            *before += self.blocks[*block].len();
+            *block += 1;
+        }
+        self.blocks.get(*block).map(|b| b[k - 1 - *before])
+    }
+
     pub fn select(&self, k: usize) -> Option<i64> {
         if k == 0 || k > self.len {
             return None;
@@ -245,6 +263,26 @@ impl Estimator for Satzger {
         let x = self.kth(self.rank(*threshold));
         first_reaching(last, x as f64 / self.scale, |k| self.covered(x, k))
     }
+
+    /// For ascending thresholds (a sweep's), every order statistic comes from one walk
+    /// over the sorted blocks; a lower rank restarts the walk.
+    fn deadlines(&self, thresholds: &[f64], out: &mut [Nanos]) {
+        let Some(last) = self.last else {
+            out.fill(Nanos::MAX);
+            return;
+        };
+        if self.tree.is_empty() || thresholds.iter().any(|t| t.is_nan() || *t > 1.0) {
+            for (o, t) in out.iter_mut().zip(thresholds) {
+                *o = self.deadline(t).unwrap_or(Nanos::MAX);
+            }
+            return;
+        }
+        let mut cursor = (0, 0);
+        for (o, &t) in out.iter_mut().zip(thresholds) {
+            let x = self.tree.select_from(&mut cursor, self.rank(t)).unwrap_or(self.prior);
+            *o = first_reaching(last, x as f64 / self.scale, |k| self.covered(x, k)).unwrap_or(Nanos::MAX);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -253,6 +291,20 @@ mod tests {
     use crate::detector::testutil::{check_deadlines, hb};
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
+
+    #[test]
+    fn a_walking_selection_agrees_with_selection() {
+        let mut t = OrderStats::with_capacity(500);
+        let mut x: u64 = 12345;
+        for _ in 0..500 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            t.insert((x >> 40) as i64 % 1000);
+        }
+        let mut cursor = (0, 0);
+        for k in [1, 1, 2, 40, 41, 250, 499, 500, 501, 0, 300, 7, 7, 500] {
+            assert_eq!(t.select_from(&mut cursor, k), t.select(k), "rank {k}");
+        }
+    }
 
     #[test]
     fn spec_vector() {
