@@ -95,11 +95,11 @@ impl Metrics {
 /// Number of histogram buckets used to locate percentiles (see [`bucket`]).
 pub const BUCKETS: usize = (1 << SUB_BITS) + (63 - SUB_BITS as usize) * (1 << MANTISSA_BITS);
 
-const MANTISSA_BITS: u32 = 7;
+const MANTISSA_BITS: u32 = 10;
 const SUB_BITS: u32 = MANTISSA_BITS + 1;
 
-/// The histogram bucket of a non-negative duration: exact below 256 ns, then 128 buckets
-/// per power of two (relative width under 0.8 %). Monotone: `a <= b` implies
+/// The histogram bucket of a non-negative duration: exact below 2048 ns, then 1024
+/// buckets per power of two (relative width under 0.1 %). Monotone: `a <= b` implies
 /// `bucket(a) <= bucket(b)`.
 #[inline]
 pub fn bucket(v: i64) -> usize {
@@ -201,17 +201,7 @@ impl Accumulator {
             Target::Infinite
         };
         let targets = [locate(0.5), locate(0.99)];
-        let room = |t: &Target| {
-            if let Target::Bucket { count, .. } = *t {
-                count
-            } else {
-                0
-            }
-        };
-        let values = [
-            Vec::with_capacity(room(&targets[0])),
-            Vec::with_capacity(room(&targets[1])),
-        ];
+        let values = [Vec::new(), Vec::new()];
         Collector { targets, values }
     }
 
@@ -268,7 +258,26 @@ pub struct Collector {
 impl Collector {
     /// How many detection times the second pass will keep.
     pub fn expected(&self) -> usize {
-        self.values.iter().map(Vec::capacity).sum()
+        self.targets
+            .iter()
+            .map(|t| {
+                if let Target::Bucket { count, .. } = *t {
+                    count
+                } else {
+                    0
+                }
+            })
+            .sum()
+    }
+
+    /// Makes room for the detection times the second pass will keep (done just before it,
+    /// so that only the knob values of one group hold memory at a time).
+    pub fn reserve(&mut self) {
+        for (t, v) in self.targets.iter().zip(self.values.iter_mut()) {
+            if let Target::Bucket { count, .. } = *t {
+                v.reserve_exact(count);
+            }
+        }
     }
 
     /// Offers the detection time of the next crash point (`None` = never detected).

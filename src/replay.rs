@@ -14,7 +14,7 @@
 //! of the family path; the tests check that both agree exactly.
 
 use crate::detector::{Detector, Family};
-use crate::metrics::{Accumulator, Metrics, Origin};
+use crate::metrics::{Accumulator, Collector, Metrics, Origin};
 use crate::time::Nanos;
 use crate::trace::Receipts;
 
@@ -26,7 +26,7 @@ pub const DEFAULT_DEADLINE: Nanos = Nanos::SECOND;
 
 /// The most detection times kept at once by the second pass of [`replay_family`]
 /// (8 bytes each).
-const COLLECT_BUDGET: usize = 32 << 20;
+const COLLECT_BUDGET: usize = 8 << 20;
 
 /// How a replay is evaluated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,6 +137,7 @@ pub fn replay_family(
             kept += collectors[end].expected();
             end += 1;
         }
+        collectors[start..end].iter_mut().for_each(Collector::reserve);
         let mut family = make();
         for j in 0..m {
             let hb = receipts.heartbeat(j);

@@ -326,7 +326,8 @@ impl Trace {
             order.push(i as u32);
         }
         if !sorted {
-            order.sort_unstable_by_key(|&i| (self.recv[i as usize], self.seq[i as usize]));
+            // A stable sort: traces are nearly sorted (a few reordered receipts), which it exploits.
+            order.sort_by_key(|&i| (self.recv[i as usize], self.seq[i as usize]));
         }
         let mut out = Receipts {
             seq: Vec::with_capacity(order.len()),
