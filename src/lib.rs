@@ -20,6 +20,7 @@ pub mod detector;
 pub mod metrics;
 pub mod output;
 pub mod plot;
+pub mod record;
 pub mod replay;
 pub mod report;
 pub mod results;

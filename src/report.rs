@@ -210,7 +210,7 @@ fn build(
             ..Default::default()
         },
     )?;
-    let summary = summary(opts, &stats, &tuned, eval);
+    let summary = summary(opts, trace.comments(), &stats, &tuned, eval);
     let summary_path = dir.join("summary.md");
     crate::output::write_bytes(&summary_path, summary.as_bytes()).map_err(io_err(&summary_path))?;
     let manifest = Manifest {
@@ -313,7 +313,7 @@ fn ms(x: f64) -> String {
     }
 }
 
-fn summary(opts: &ReportOptions, s: &TraceStats, tuned: &[Line], eval: Options) -> String {
+fn summary(opts: &ReportOptions, comments: &[String], s: &TraceStats, tuned: &[Line], eval: Options) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# fdbench report: {}\n", opts.title);
     match &opts.source {
@@ -325,9 +325,15 @@ fn summary(opts: &ReportOptions, s: &TraceStats, tuned: &[Line], eval: Options) 
         }
         Source::File { path } => {
             let _ = writeln!(md, "Trace file `{path}` (sha256 `{}`).\n", opts.trace_sha256);
+            if !comments.is_empty() {
+                let _ = writeln!(md, "What the file says of itself:\n\n```text");
+                for c in comments.iter().take(20) {
+                    let _ = writeln!(md, "{c}");
+                }
+                let _ = writeln!(md, "```\n");
+            }
         }
     }
-    let _ = writeln!(md, "Made by `{}`.\n", opts.command_line);
     let _ = writeln!(md, "## The trace\n");
     let _ = writeln!(md, "| | |\n|---|---|");
     let _ = writeln!(

@@ -3,10 +3,12 @@
 
 mod common;
 mod generate;
+mod import;
 mod list;
 mod merge;
 mod plot;
 mod progress;
+mod record;
 mod replay;
 mod report;
 mod stats;
@@ -52,6 +54,10 @@ enum Command {
     Plot(plot::Args),
     /// List the detectors and presets with their parameters, knob and source.
     List(list::Args),
+    /// Record a real heartbeat trace over UDP (loopback, two processes, or network namespaces).
+    Record(record::Args),
+    /// Convert another heartbeat format (ping, LIP6 logs, sender schedules, any CSV) into a trace.
+    Import(import::Args),
 }
 
 /// Parses the command line, runs the subcommand and maps errors to exit codes:
@@ -68,6 +74,8 @@ pub fn main() -> ExitCode {
         Command::Stats(a) => stats::run(a),
         Command::Plot(a) => plot::run(a),
         Command::List(args) => list::run(args),
+        Command::Record(a) => record::run(a),
+        Command::Import(a) => import::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -71,7 +71,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Some(n) => n,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
-    let command_line = std::env::args().collect::<Vec<_>>().join(" ");
+    let command_line = std::iter::once("fdbench".to_string())
+        .chain(std::env::args().skip(1))
+        .collect::<Vec<_>>()
+        .join(" ");
     let (trace, source, sha, title, generated_csv) = match &args.trace {
         Some(path) => {
             let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read the trace", path.display()))?;

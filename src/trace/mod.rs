@@ -8,6 +8,7 @@
 //! detectors see (evaluation.md §2).
 
 pub mod csv;
+pub mod import;
 pub mod stats;
 pub mod synth;
 
