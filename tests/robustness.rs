@@ -987,3 +987,182 @@ fn the_binary_writes_no_nan_on_extreme_traces() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Importers, delay models and the UDP packet decoder.
+
+use fdbench::record::packet::{self, Packet};
+use fdbench::trace::import::{self, ImportFormat, delay::DelayModel, generic, lip6, ping, send_times};
+
+const PING: &str = "PING 127.0.0.1 (127.0.0.1) 56(84) bytes of data.
+[1732550000.100000] 64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.040 ms
+[1732550000.300100] 64 bytes from 127.0.0.1: icmp_seq=2 ttl=64 time=0.052 ms
+[1732550000.600000] no answer yet for icmp_seq=3
+[1732550000.700050] 64 bytes from 127.0.0.1: icmp_seq=4 ttl=64 time=0.061 ms
+[1732550000.700090] 64 bytes from 127.0.0.1: icmp_seq=4 ttl=64 time=0.101 ms (DUP!)
+[1732550000.900020] From 127.0.0.1 icmp_seq=5 Destination Host Unreachable
+[1732550001.100000] 64 bytes from 127.0.0.1: icmp_seq=6 ttl=64 time=12.5 ms
+
+--- 127.0.0.1 ping statistics ---
+6 packets transmitted, 4 received, +1 duplicates, 33.3333% packet loss, time 1000ms
+";
+
+const LIP6: &str = "7 0 10965460769347846 2439202604391108 14
+3 0 56000000000000 2439202604500000 9
+7 1 10965460869347846 2439202704391108 14
+7 3 10965461069347846 2439202904391108 14
+7 2 10965460969347846 2439202905391108 15
+";
+
+const SENT: &str = "numseq,timestamp_start_send,timestamp_end_send
+0,10965460769314089,10965460788896345
+1,10965460869347471,10965460869403196
+2,10965462199319551,10965462199457088
+3,10965462269300487,10965462269351691
+";
+
+const GENERIC: &str = "host,t_recv,seqno\na,1.5,1\na,1.75,2\na,,3\na,2.25,4\n";
+
+/// Every importer with the input it reads.
+fn importers() -> Vec<(ImportFormat, &'static str)> {
+    vec![
+        (ImportFormat::Ping(ping::Options::default()), PING),
+        (ImportFormat::Ping(ping::Options { send: false }), PING),
+        (
+            ImportFormat::Lip6(lip6::Options {
+                site: 7,
+                assume_synced: true,
+            }),
+            LIP6,
+        ),
+        (
+            ImportFormat::Lip6(lip6::Options {
+                site: 7,
+                assume_synced: false,
+            }),
+            LIP6,
+        ),
+        (ImportFormat::SendTimes(send_times::Options::default()), SENT),
+        (
+            ImportFormat::SendTimes(send_times::Options {
+                delay: "lognormal:10ms,0.5".parse().unwrap(),
+                loss: 0.3,
+                seed: 9,
+            }),
+            SENT,
+        ),
+        (
+            ImportFormat::Csv(generic::Options {
+                seq: Some(generic::Column::Name("seqno".into())),
+                send: None,
+                recv: generic::Column::Name("t_recv".into()),
+                unit: generic::Unit::S,
+                header: true,
+                delimiter: ',',
+            }),
+            GENERIC,
+        ),
+        (ImportFormat::Csv(generic::Options::default()), "seq,send_ns,recv_ns\n1,0,5\n2,10,15\n3,20,\n"),
+    ]
+}
+
+fn import_bytes(format: &ImportFormat, b: &[u8]) -> Result<Trace, fdbench::trace::csv::ReadError> {
+    bounded("importer", b, || import::import_reader(format, b, "fuzz.log", None))
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn importers_survive_arbitrary_bytes(b in hostile_bytes(512)) {
+        for (format, _) in importers() {
+            match import_bytes(&format, &b) {
+                Ok(t) => check_trace(&t),
+                Err(e) => prop_assert!(e.to_string().starts_with("fuzz.log"), "{e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn importers_survive_mutations(seed in any::<u64>()) {
+        for (format, valid) in importers() {
+            let b = mutate(valid.as_bytes(), seed);
+            match import_bytes(&format, &b) {
+                Ok(t) => check_trace(&t),
+                Err(e) => prop_assert!(e.to_string().starts_with("fuzz.log"), "{e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn delay_models_survive_arbitrary_text(b in hostile_bytes(40), seed in any::<u64>()) {
+        let seeds = ["constant:10ms", "uniform:5ms..15ms", "lognormal:10ms,0.5"];
+        for t in [text(&b), text(&mutate(seeds[(seed % 3) as usize].as_bytes(), seed))] {
+            if let Ok(d) = bounded("delay model", t.as_bytes(), || t.parse::<DelayModel>()) {
+                let mut rng = ChaCha8Rng::seed_from_u64(seed);
+                for _ in 0..4 {
+                    let x = d.sample(&mut rng);
+                    prop_assert!(x >= Nanos::ZERO && x <= import::delay::MAX_DELAY, "{t:?} drew {x:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_packet_decoder_survives_arbitrary_and_mutated_datagrams(
+        raw in prop::collection::vec(any::<u8>(), 0..80),
+        session in any::<u64>(), seq in any::<u64>(), send in any::<i64>(), interval in any::<i64>(), seed in any::<u64>(),
+    ) {
+        let valid = Packet { session, seq, send_ns: send, interval_ns: interval }.encode();
+        for b in [raw.clone(), mutate(&valid, seed), valid.to_vec()] {
+            if let Ok(p) = packet::Packet::decode(&b) {
+                let again = p.encode();
+                prop_assert_eq!(again.as_slice(), b.as_slice(), "decode then encode gives the datagram back");
+                prop_assert!(p.interval_ns > 0 && p.send_ns >= 0);
+            }
+        }
+    }
+}
+
+/// A seq gap of 10^15 in an importer is rejected, not filled with 10^15 lost rows.
+#[test]
+fn importers_reject_a_huge_seq_gap() {
+    let cases = [
+        (
+            ImportFormat::Csv(generic::Options {
+                seq: Some(generic::Column::Name("seq".into())),
+                send: Some(generic::Column::Name("send_ns".into())),
+                recv: generic::Column::Name("recv_ns".into()),
+                ..generic::Options::default()
+            }),
+            "seq,send_ns,recv_ns\n1,0,5\n2,10,15\n1000000000000000,20,25\n".to_string(),
+        ),
+        (
+            ImportFormat::SendTimes(send_times::Options::default()),
+            "numseq,timestamp_start_send,timestamp_end_send\n0,100,200\n1,200,300\n1000000000000000,300,400\n"
+                .to_string(),
+        ),
+        (
+            ImportFormat::Lip6(lip6::Options {
+                site: 7,
+                assume_synced: false,
+            }),
+            "7 0 10965460769347846 2439202604391108 14\n7 1 10965460869347846 2439202704391108 14\n7 1000000000000000 10965460969347846 2439202804391108 14\n".to_string(),
+        ),
+        (
+            ImportFormat::Ping(ping::Options::default()),
+            "[1732550000.100000] 64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.040 ms\n[1732550000.300100] 64 bytes from 127.0.0.1: icmp_seq=2 ttl=64 time=0.052 ms\n[1732550000.500100] 64 bytes from 127.0.0.1: icmp_seq=1000000000000000 ttl=64 time=0.052 ms\n".to_string(),
+        ),
+    ];
+    for (format, input) in cases {
+        let (r, peak) = peak_of(|| import::import_reader(&format, input.as_bytes(), "gap.log", None));
+        assert!(peak < 8 << 20, "{format:?}: {peak} bytes");
+        match r {
+            Ok(t) => panic!("{format:?}: a gap of 1e15 was accepted ({} rows)", t.len()),
+            Err(e) => {
+                let name = format!("{format:?}");
+                println!("| import {} | seq gap of 1e15 | {e} |", name.split('(').next().unwrap_or_default());
+            }
+        }
+    }
+}
