@@ -1062,7 +1062,10 @@ fn importers() -> Vec<(ImportFormat, &'static str)> {
             }),
             GENERIC,
         ),
-        (ImportFormat::Csv(generic::Options::default()), "seq,send_ns,recv_ns\n1,0,5\n2,10,15\n3,20,\n"),
+        (
+            ImportFormat::Csv(generic::Options::default()),
+            "seq,send_ns,recv_ns\n1,0,5\n2,10,15\n3,20,\n",
+        ),
     ]
 }
 
@@ -1161,8 +1164,186 @@ fn importers_reject_a_huge_seq_gap() {
             Ok(t) => panic!("{format:?}: a gap of 1e15 was accepted ({} rows)", t.len()),
             Err(e) => {
                 let name = format!("{format:?}");
-                println!("| import {} | seq gap of 1e15 | {e} |", name.split('(').next().unwrap_or_default());
+                println!(
+                    "| import {} | seq gap of 1e15 | {e} |",
+                    name.split('(').next().unwrap_or_default()
+                );
             }
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// The recorder under a flood of garbage and spoofed datagrams.
+
+fn vm_rss_kb(pid: u32) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = s.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// The value of `key=N` in the `# counters:` comment of a recorded trace.
+fn counter(trace: &str, key: &str) -> u64 {
+    let line = trace
+        .lines()
+        .find(|l| l.starts_with("# counters:"))
+        .expect("a counters comment");
+    line.split_whitespace()
+        .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {key} in {line}"))
+}
+
+/// A `record listen` on loopback, accepting only the test's sender socket, is flooded by
+/// garbage and spoofed packets from another socket (and by other sessions and absurd
+/// sequence numbers from the sender's own address). It must keep running with flat
+/// memory, record only the real heartbeats, count the rest, and stop cleanly on SIGINT.
+#[test]
+fn the_recorder_survives_a_flood_of_garbage_and_spoofed_packets() {
+    use std::io::{BufRead, BufReader};
+    use std::net::UdpSocket;
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("flood.csv");
+    let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let attacker = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut listener = Command::new(BIN)
+        .args([
+            "record",
+            "listen",
+            "127.0.0.1:0",
+            "--flush-every",
+            "10ms",
+            "--reorder-window",
+            "5ms",
+        ])
+        .arg("--from")
+        .arg(sender.local_addr().unwrap().to_string())
+        .arg("-o")
+        .arg(&out)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = listener.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stderr).lines();
+        let _ = tx.send(lines.next().and_then(Result::ok).unwrap_or_default());
+        lines.for_each(drop);
+    });
+    let first = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the listener names its address");
+    let to: std::net::SocketAddr = first
+        .strip_prefix("listening on ")
+        .and_then(|s| s.split(';').next())
+        .unwrap_or_else(|| panic!("unexpected first line: {first}"))
+        .parse()
+        .unwrap();
+    let session = 0x5eed_u64;
+    let beat = |seq: u64, session: u64| {
+        Packet {
+            session,
+            seq,
+            send_ns: fdbench::record::socket::realtime_ns(),
+            interval_ns: 10_000_000,
+        }
+        .encode()
+    };
+    let tmp = dir.path().join(format!(".flood.csv.tmp{}", listener.id()));
+    // Warm up: real heartbeats until some rows are on disk.
+    let mut seq = 0u64;
+    assert!(
+        wait_for(Duration::from_secs(20), || {
+            sender.send_to(&beat(seq, session), to).unwrap();
+            seq += 1;
+            std::fs::read_to_string(&tmp)
+                .is_ok_and(|s| s.lines().filter(|l| l.starts_with(char::is_numeric)).count() >= 10)
+        }),
+        "no rows recorded"
+    );
+    let rss_before = vm_rss_kb(listener.id());
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let (mut garbage, mut spoofed) = (0u64, 0u64);
+    let real_start = seq;
+    for _ in 0..200 {
+        sender.send_to(&beat(seq, session), to).unwrap();
+        seq += 1;
+        for k in 0..500u64 {
+            let bytes: Vec<u8> = match k % 5 {
+                0 => (0..rng.random_range(0..100)).map(|_| rng.random()).collect(),
+                1 => {
+                    let mut b = beat(seq + rng.random_range(0..4), session);
+                    b[rng.random_range(0..packet::SIZE)] ^= 1 << rng.random_range(0..8);
+                    b.to_vec()
+                }
+                // Spoofed: the real session and plausible seqs, from another port.
+                2 => beat(seq + rng.random_range(0..4), session).to_vec(),
+                3 => beat(rng.random(), rng.random()).to_vec(),
+                _ => beat(seq + (1 << 40) + k, session).to_vec(),
+            };
+            if k % 5 == 4 || (matches!(k % 5, 0 | 3) && k % 2 == 0) {
+                // From the sender's own address: junk, other sessions, absurd seqs. (A packet
+                // with the right session and a plausible seq from that address is a real
+                // heartbeat as far as the unauthenticated protocol can tell.)
+                let _ = sender.send_to(&bytes, to);
+            } else {
+                let _ = attacker.send_to(&bytes, to);
+            }
+            if k % 5 == 2 {
+                spoofed += 1;
+            } else {
+                garbage += 1;
+            }
+        }
+    }
+    let real_end = seq;
+    // A few more real heartbeats, then Ctrl-C.
+    for _ in 0..20 {
+        sender.send_to(&beat(seq, session), to).unwrap();
+        seq += 1;
+    }
+    assert!(wait_for(Duration::from_secs(20), || {
+        std::fs::read_to_string(&tmp).is_ok_and(|s| {
+            s.lines()
+                .filter_map(|l| l.split(',').next()?.parse::<u64>().ok())
+                .any(|s| s >= real_end)
+        })
+    }));
+    let rss_after = vm_rss_kb(listener.id());
+    kill(&mut listener, libc::SIGINT);
+    let status = reap(&mut listener);
+    assert!(status.success(), "{status:?}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let trace = fdbench::trace::csv::read(text.as_bytes(), "flood.csv", None).unwrap();
+    let seqs: Vec<u64> = trace.rows().filter(|r| r.2.is_some()).map(|r| r.0).collect();
+    assert!(seqs.iter().all(|&s| s < seq), "a spoofed seq was recorded");
+    let kept = seqs.iter().filter(|&&s| (real_start..real_end).contains(&s)).count();
+    let datagrams = counter(&text, "datagrams");
+    let rejected: u64 = [
+        "malformed",
+        "foreign",
+        "other_session",
+        "out_of_window",
+        "duplicate",
+        "stale",
+    ]
+    .iter()
+    .map(|k| counter(&text, k))
+    .sum();
+    println!(
+        "flood: {garbage} garbage + {spoofed} spoofed sent, {datagrams} datagrams read, {rejected} rejected \
+         (malformed {}, foreign {}, other_session {}, out_of_window {}), {kept}/200 real heartbeats kept during the \
+         flood, VmRSS {rss_before} -> {rss_after} kB",
+        counter(&text, "malformed"),
+        counter(&text, "foreign"),
+        counter(&text, "other_session"),
+        counter(&text, "out_of_window"),
+    );
+    assert!(rejected > 0 && datagrams <= garbage + spoofed + seq);
+    assert_eq!(counter(&text, "accepted"), counter(&text, "written"));
+    assert!(
+        rss_after < rss_before + 16 * 1024,
+        "VmRSS grew from {rss_before} to {rss_after} kB"
+    );
 }
