@@ -27,13 +27,13 @@ echo "| test | cases | seconds |"
 echo "|---|---|---|"
 for t in "${fuzz_tests[@]}"; do
     start=$(date +%s.%N)
-    FDBENCH_FUZZ_CASES="$cases" cargo test -q --release --test robustness -- --exact "$t" >/dev/null
+    FDBENCH_FUZZ_CASES="$cases" cargo test -q --release --test robustness -- --exact "$t" >&2
     end=$(date +%s.%N)
     printf '| %s | %s | %.1f |\n' "$t" "$cases" "$(echo "$end - $start" | bc)"
 done
 skip=()
 for t in "${fuzz_tests[@]}"; do skip+=(--skip "$t"); done
 start=$(date +%s.%N)
-cargo test -q --release --test robustness -- "${skip[@]}" >/dev/null
+cargo test -q --release --test robustness -- "${skip[@]}" >&2
 end=$(date +%s.%N)
 printf '| the rest of the suite | - | %.1f |\n' "$(echo "$end - $start" | bc)"
