@@ -28,7 +28,9 @@ pub fn write_atomic(path: &Path, fill: impl FnOnce(&mut dyn Write) -> io::Result
             format!("{} is not a file name", path.display()),
         )
     })?;
-    let tmp = dir.join(format!(".{}.tmp{}", name.to_string_lossy(), std::process::id()));
+    let prefix = format!(".{}.tmp", name.to_string_lossy());
+    remove_stale(&dir, &prefix);
+    let tmp = dir.join(format!("{prefix}{}", std::process::id()));
     let result = (|| {
         let file = fs::File::create(&tmp)?;
         let mut w = io::BufWriter::new(file);
@@ -41,6 +43,26 @@ pub fn write_atomic(path: &Path, fill: impl FnOnce(&mut dyn Write) -> io::Result
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// Removes the temporaries `{prefix}{pid}` in `dir` left by processes that no longer run
+/// (a run killed while writing). Only where `/proc` tells which processes run.
+fn remove_stale(dir: &Path, prefix: &str) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(prefix)) else {
+            continue;
+        };
+        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+            let _ = fs::remove_file(e.path());
+        }
+    }
 }
 
 /// Writes bytes to `path` atomically.
@@ -64,6 +86,21 @@ mod tests {
         assert!(r.is_err());
         assert_eq!(fs::read(&p).unwrap(), b"good\n");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn a_temporary_left_by_a_dead_process_is_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.csv");
+        let dead = dir.path().join(format!(".out.csv.tmp{}", u32::MAX));
+        let other = dir.path().join(".other.csv.tmp1");
+        fs::write(&dead, b"half").unwrap();
+        fs::write(&other, b"half").unwrap();
+        write_bytes(&p, b"new\n").unwrap();
+        assert!(!dead.exists());
+        assert!(other.exists());
+        assert_eq!(fs::read(&p).unwrap(), b"new\n");
     }
 
     #[test]

@@ -76,7 +76,11 @@ pub fn parse_rate(text: &str) -> Result<f64, String> {
         "w" | "week" => 1.0 / 168.0,
         _ => return Err(bad()),
     };
-    Ok(n * per_h)
+    let rate = n * per_h;
+    if !rate.is_finite() {
+        return Err(format!("rate '{text}' is too large; give a finite count"));
+    }
+    Ok(rate)
 }
 
 /// Finds the most aggressive knob value of `config` within `range` (internal units)

@@ -1,0 +1,1351 @@
+//! Robustness: hostile inputs, numeric extremes and interruptions.
+//!
+//! - **Parser fuzzing**: every reader of user text is fed arbitrary bytes and mutated
+//!   valid inputs (bit flips, truncation, duplicated and deleted lines, huge numbers,
+//!   inserted fields). Each must return a value or an error — never panic — and must not
+//!   allocate without bound: a counting allocator measures the peak memory of every call.
+//!   `FDBENCH_FUZZ_CASES=N` sets the cases per reader (default 2,000; `scripts/fuzz.sh`
+//!   runs 100,000).
+//! - **Numeric extremes**: timestamps near the top of `i64`, intervals of 1 ns and of
+//!   days, windows of 1, extreme knob values, zero variance, all heartbeats lost, through
+//!   every detector, both engines and the results writer: no panic (run in debug mode
+//!   too, where integer overflow panics), no NaN in any output.
+//! - **Interruption**: `fdbench sweep` and `fdbench report` killed mid-run leave the
+//!   previous output byte for byte; unwritable outputs are a clear error with exit 1.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use proptest::prelude::*;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use fdbench::Nanos;
+use fdbench::detector::spec;
+use fdbench::replay::{self, Options};
+use fdbench::results::{self, Format, Row};
+use fdbench::sweep;
+use fdbench::trace::synth::{Dist, Every, Loss};
+use fdbench::trace::{Receipts, Trace, TraceBuilder};
+
+// ---------------------------------------------------------------------------------------
+// A counting allocator: the bytes live on the current thread, and their peak.
+
+struct Counting;
+
+thread_local! {
+    static LIVE: Cell<isize> = const { Cell::new(0) };
+    static PEAK: Cell<isize> = const { Cell::new(0) };
+}
+
+fn track(delta: isize) {
+    let _ = LIVE.try_with(|l| {
+        let v = l.get() + delta;
+        l.set(v);
+        let _ = PEAK.try_with(|p| p.set(p.get().max(v)));
+    });
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        track(layout.size() as isize);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        track(-(layout.size() as isize));
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        track(layout.size() as isize);
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        track(new_size as isize - layout.size() as isize);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+/// The most a parser may allocate on hostile input of a few kilobytes.
+const PARSE_BUDGET: isize = 64 << 20;
+
+/// Runs `f` and returns its result with the peak bytes it allocated on this thread.
+fn peak_of<T>(f: impl FnOnce() -> T) -> (T, isize) {
+    let base = LIVE.with(Cell::get);
+    PEAK.with(|p| p.set(base));
+    let out = f();
+    (out, PEAK.with(Cell::get) - base)
+}
+
+/// Runs a parser under the allocation budget.
+fn bounded<T>(what: &str, input: &[u8], f: impl FnOnce() -> T) -> T {
+    let (out, peak) = peak_of(f);
+    assert!(
+        peak <= PARSE_BUDGET,
+        "{what} allocated {peak} bytes on a {}-byte input: {:?}",
+        input.len(),
+        String::from_utf8_lossy(&input[..input.len().min(200)])
+    );
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// Fuzzing configuration and mutators.
+
+/// Cases per reader: `FDBENCH_FUZZ_CASES`, default 2,000.
+fn cases() -> u32 {
+    std::env::var("FDBENCH_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2_000)
+}
+
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        cases: cases(),
+        failure_persistence: None,
+        max_shrink_iters: 2_000,
+        ..ProptestConfig::default()
+    }
+}
+
+const HUGE: [&str; 12] = [
+    "9223372036854775807",
+    "9223372036854775808",
+    "-9223372036854775808",
+    "18446744073709551615",
+    "18446744073709551616",
+    "1000000000000000",
+    "999999999999999999999999999999",
+    "1e308",
+    "1e999",
+    "NaN",
+    "-0",
+    "inf",
+];
+
+const JUNK: [&str; 14] = [
+    ",", "..", ":", "=", "/", "#", "\"", "\r", "\0", "..:", "1d", "0ns", "-1", "\u{fffd}",
+];
+
+/// Applies 1 to 8 random mutations to `input`.
+fn mutate(input: &[u8], seed: u64) -> Vec<u8> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut b = input.to_vec();
+    let n = rng.random_range(1..=8);
+    for _ in 0..n {
+        let len = b.len();
+        match rng.random_range(0..10) {
+            0 if len > 0 => {
+                let i = rng.random_range(0..len);
+                b[i] ^= 1 << rng.random_range(0..8);
+            }
+            1 if len > 0 => b.truncate(rng.random_range(0..len)),
+            2 | 3 => {
+                let lines: Vec<&[u8]> = b.split(|&c| c == b'\n').collect();
+                if lines.is_empty() {
+                    continue;
+                }
+                let i = rng.random_range(0..lines.len());
+                let mut out: Vec<Vec<u8>> = lines.iter().map(|l| l.to_vec()).collect();
+                if rng.random_bool(0.5) {
+                    let copies = rng.random_range(1..4);
+                    for _ in 0..copies {
+                        out.insert(i, lines[i].to_vec());
+                    }
+                } else {
+                    out.remove(i);
+                }
+                b = out.join(&b'\n');
+            }
+            4 | 5 => {
+                // Replace a run of digits by a huge or odd number.
+                let digits: Vec<usize> = (0..len).filter(|&i| b[i].is_ascii_digit()).collect();
+                if digits.is_empty() {
+                    continue;
+                }
+                let start = digits[rng.random_range(0..digits.len())];
+                let end = (start..len).find(|&i| !b[i].is_ascii_digit()).unwrap_or(len);
+                let h = HUGE[rng.random_range(0..HUGE.len())].as_bytes();
+                b.splice(start..end, h.iter().copied());
+            }
+            6 | 7 => {
+                let i = rng.random_range(0..=len);
+                let j = JUNK[rng.random_range(0..JUNK.len())].as_bytes();
+                b.splice(i..i, j.iter().copied());
+            }
+            8 => {
+                let i = rng.random_range(0..=len);
+                let k = rng.random_range(1..6);
+                let bytes: Vec<u8> = (0..k).map(|_| rng.random()).collect();
+                b.splice(i..i, bytes);
+            }
+            _ => {
+                // Duplicate a field separated by ',' or ':'.
+                if let Some(i) = (0..len)
+                    .filter(|&i| b[i] == b',' || b[i] == b':')
+                    .nth(rng.random_range(0..4))
+                {
+                    let end = (i + 1..len).find(|&k| b[k] == b',' || b[k] == b'\n').unwrap_or(len);
+                    let field = b[i..end].to_vec();
+                    b.splice(end..end, field);
+                }
+            }
+        }
+    }
+    b
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Arbitrary bytes, biased towards the characters parsers look at.
+fn hostile_bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
+    let interesting = prop::sample::select(b"0123456789.,:=/#-+_ \n\r\tabcdefghijklmnopqrstuvwxyzusmhdnEe".to_vec());
+    prop::collection::vec(prop_oneof![3 => interesting, 1 => any::<u8>()], 0..max)
+}
+
+// ---------------------------------------------------------------------------------------
+// Trace CSV.
+
+const CSV_SEEDS: [&str; 5] = [
+    "# interval_ns=100000000\nseq,send_ns,recv_ns\n1,0,51234567\n2,100000000,\n3,200000000,251002311\n4,300000000,350000000\n",
+    "seq,recv_ns\n1,100\n2,200\n4,400\n3,300\n5,500\n",
+    "recv_ns,seq,send_ns\n10,1,5\n20,2,15\n,3,25\n40,4,35\n",
+    "# a comment\n# interval_ns=1\nseq,recv_ns\n0,0\n1,1\n2,2\n3,3\n",
+    "seq,send_ns,recv_ns\n1,9200000000000000000,9200000000000000100\n2,9200000000100000000,9200000000100000100\n",
+];
+
+fn read_csv(b: &[u8]) -> Result<Trace, fdbench::trace::csv::ReadError> {
+    bounded("trace csv", b, || fdbench::trace::csv::read(b, "fuzz.csv", None))
+}
+
+fn check_trace(t: &Trace) {
+    assert!(t.receipts() >= 2);
+    assert!(t.interval().0 > 0);
+    let r = t.accepted();
+    assert!(r.recv.windows(2).all(|w| w[0] <= w[1]));
+    assert!(r.seq.windows(2).all(|w| w[0] < w[1]));
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn trace_csv_survives_arbitrary_bytes(b in hostile_bytes(512)) {
+        let mut with_header = b"seq,send_ns,recv_ns\n".to_vec();
+        with_header.extend_from_slice(&b);
+        for input in [&b, &with_header] {
+            match read_csv(input) {
+                Ok(t) => check_trace(&t),
+                Err(e) => prop_assert!(e.to_string().starts_with("fuzz.csv")),
+            }
+        }
+    }
+
+    #[test]
+    fn trace_csv_survives_mutations(which in 0..CSV_SEEDS.len(), seed in any::<u64>()) {
+        let input = mutate(CSV_SEEDS[which].as_bytes(), seed);
+        match read_csv(&input) {
+            Ok(t) => check_trace(&t),
+            Err(e) => prop_assert!(e.to_string().starts_with("fuzz.csv")),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Detector spec strings, durations, rates, generator flags.
+
+const SPEC_SEEDS: [&str; 10] = [
+    "fixed:timeout=50ms..2s:10ms",
+    "phi:window=1000,threshold=0.5..16:0.1",
+    "chen:window=10..100:10,alpha=0..1s:10ms",
+    "bertier:window=100,gamma=0.1,beta=1,phi=4",
+    "akka:threshold=8,window=1000,min_std=100ms,pause=0s",
+    "exp-phi:threshold=1..20:1",
+    "satzger:window=1000,quantile=0.99",
+    "2w",
+    "akka-cluster",
+    "cassandra",
+];
+
+fn parse_spec(t: &str) -> Result<Vec<spec::DetectorSpec>, spec::SpecError> {
+    bounded("spec", t.as_bytes(), || spec::parse(t))
+}
+
+fn check_specs(specs: &[spec::DetectorSpec]) {
+    let total: usize = specs.iter().map(|s| s.knob_values.len()).sum();
+    assert!(total <= spec::MAX_VALUES, "{total} values escaped the cap");
+    for s in specs {
+        assert!(s.config.window() <= spec::MAX_WINDOW);
+        assert!(s.knob_values.iter().all(|v| !v.is_nan()));
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn spec_strings_survive_arbitrary_text(b in hostile_bytes(120)) {
+        if let Ok(s) = parse_spec(&text(&b)) { check_specs(&s) }
+    }
+
+    #[test]
+    fn spec_strings_survive_mutations(which in 0..SPEC_SEEDS.len(), seed in any::<u64>()) {
+        let t = text(&mutate(SPEC_SEEDS[which].as_bytes(), seed));
+        if let Ok(s) = parse_spec(&t) { check_specs(&s) }
+    }
+
+    #[test]
+    fn ranges_with_arbitrary_bounds_are_capped(
+        name in prop::sample::select(vec!["fixed", "chen", "phi", "akka", "exp-phi", "satzger"]),
+        key in prop::sample::select(vec!["timeout", "alpha", "threshold", "window", "min_std", "quantile"]),
+        start in prop::sample::select(HUGE.iter().chain(["0", "1", "0.5", "1ns", "0s", "1d", "1000d"].iter()).copied().collect::<Vec<_>>()),
+        end in prop::sample::select(HUGE.iter().chain(["0", "1", "16", "2s", "1000d", "106751d"].iter()).copied().collect::<Vec<_>>()),
+        step in prop::sample::select(HUGE.iter().chain(["0", "1", "1e-9", "1ns", "1ms", "0s", "-1s"].iter()).copied().collect::<Vec<_>>()),
+    ) {
+        let t = format!("{name}:{key}={start}..{end}:{step}");
+        if let Ok(s) = parse_spec(&t) { check_specs(&s) }
+    }
+
+    #[test]
+    fn durations_survive_arbitrary_text(b in hostile_bytes(40), seed in any::<u64>()) {
+        let seeds = ["250us", "100ms", "1.5s", "2m", "1h", "1d", "0ns", "106751d"];
+        for t in [text(&b), text(&mutate(seeds[(seed % 8) as usize].as_bytes(), seed))] {
+            if let Ok(d) = bounded("duration", t.as_bytes(), || fdbench::time::parse_duration(&t)) {
+                prop_assert!(d.0 >= 0, "{t:?} gave a negative duration {d:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn rates_survive_arbitrary_text(b in hostile_bytes(40), seed in any::<u64>()) {
+        let seeds = ["1/day", "10/h", "0.5/min", "2/s", "1/week"];
+        for t in [text(&b), text(&mutate(seeds[(seed % 5) as usize].as_bytes(), seed))] {
+            if let Ok(r) = bounded("rate", t.as_bytes(), || fdbench::tune::parse_rate(&t)) {
+                prop_assert!(r.is_finite() && r >= 0.0, "{t:?} gave the rate {r}");
+            }
+        }
+    }
+
+    #[test]
+    fn generator_flags_survive_arbitrary_text(b in hostile_bytes(80), seed in any::<u64>()) {
+        let dists = ["5ms", "normal:mean=20ms,std=5ms", "lognormal:median=20ms,sigma=0.5", "exp:mean=5ms",
+            "gamma:mean=5ms,shape=2", "pareto:min=1ms,alpha=2.5", "weibull:scale=5ms,shape=1.5",
+            "uniform:min=100ms,max=2s"];
+        let losses = ["none", "0.01", "bernoulli:rate=0.01", "ge:rate=0.004,burst=3",
+            "ge:p_gb=0.001,p_bg=0.3,loss_good=0,loss_bad=1"];
+        let everies = ["10m", "6/h", "2/m", "0.5/s", "off"];
+        let d = text(&mutate(dists[(seed % 8) as usize].as_bytes(), seed));
+        let l = text(&mutate(losses[(seed % 5) as usize].as_bytes(), seed));
+        let e = text(&mutate(everies[(seed % 5) as usize].as_bytes(), seed));
+        let raw = text(&b);
+        for t in [&raw, &d] {
+            if let Ok(d) = bounded("dist", t.as_bytes(), || t.parse::<Dist>()) {
+                prop_assert!(d.validate().is_ok(), "{t:?} parsed but does not validate");
+                prop_assert!(!d.mean_ns().is_nan(), "{t:?} has a NaN mean");
+            }
+        }
+        for t in [&raw, &l] {
+            if let Ok(l) = bounded("loss", t.as_bytes(), || t.parse::<Loss>()) {
+                prop_assert!(l.validate().is_ok(), "{t:?} parsed but does not validate");
+                let r = l.stationary_rate();
+                prop_assert!((0.0..=1.0).contains(&r), "{t:?}: loss rate {r}");
+            }
+        }
+        for t in [&raw, &e] {
+            if let Ok(Every(Some(d))) = bounded("every", t.as_bytes(), || t.parse::<Every>()) {
+                prop_assert!(d.0 > 0, "{t:?} gave {d:?}");
+            }
+        }
+    }
+}
+
+/// Representative hostile inputs and the exact error each gives (the table in
+/// reports/robustness.md comes from this test's output: `--nocapture`).
+#[test]
+fn hostile_inputs_are_rejected_with_clear_errors() {
+    let spec_cases = [
+        "fixed:timeout=0s..1000d:1ns",
+        "phi:window=1000000000000",
+        "phi:threshold=NaN",
+        "phi:threshold=0..1e308:1e-308",
+        "chen:alpha=1s..0s:10ms",
+        "fixed:timeout=-5ms",
+        "phi:window=1.5",
+        "phi:window=10,window=20",
+        "nope:x=1",
+    ];
+    for t in spec_cases {
+        let e = parse_spec(t).expect_err(t).to_string();
+        println!("| spec | `{t}` | {e} |");
+        assert!(!e.is_empty() && e.chars().next().unwrap().is_lowercase(), "{t}: {e}");
+    }
+    for t in ["1e999s", "-1s", "NaN s", "300y", "107000d", ""] {
+        let e = fdbench::time::parse_duration(t).expect_err(t).to_string();
+        println!("| duration | `{t}` | {e} |");
+    }
+    for t in ["1e999/h", "-1/h", "1/fortnight", "NaN/h"] {
+        let e = fdbench::tune::parse_rate(t).expect_err(t);
+        println!("| rate | `{t}` | {e} |");
+    }
+    for t in [
+        "normal:mean=20ms,std=-5ms",
+        "pareto:min=1ms,alpha=0",
+        "uniform:min=2s,max=1s",
+        "1e30d",
+    ] {
+        let e = t.parse::<Dist>().expect_err(t).to_string();
+        println!("| dist | `{t}` | {e} |");
+    }
+    for t in ["1.5", "NaN", "ge:rate=0.5,burst=0.1"] {
+        let e = t.parse::<Loss>().expect_err(t).to_string();
+        println!("| loss | `{t}` | {e} |");
+    }
+    for t in ["1e30/ns", "0s", "-1/h"] {
+        let e = t.parse::<Every>().expect_err(t).to_string();
+        println!("| every | `{t}` | {e} |");
+    }
+    let csv_cases: [(&str, &[u8]); 6] = [
+        ("seq gap of 1e15", b"seq,recv_ns\n1,1\n1000000000000001,2\n"),
+        ("time past i64", b"seq,recv_ns\n1,1\n2,9223372036854775808\n"),
+        ("duplicate seq", b"seq,recv_ns\n1,1\n1,2\n"),
+        ("one heartbeat", b"seq,recv_ns\n1,1\n"),
+        ("recv before send", b"seq,send_ns,recv_ns\n1,10,5\n2,20,25\n"),
+        ("no header", b"1,2,3\n"),
+    ];
+    for (what, b) in csv_cases {
+        match read_csv(b) {
+            Ok(t) => println!(
+                "| trace csv | {what} | accepted: {} rows, {} receipts |",
+                t.len(),
+                t.receipts()
+            ),
+            Err(e) => println!("| trace csv | {what} | {e} |"),
+        }
+    }
+    let long_line = [b"seq,recv_ns\n1,".as_slice(), &vec![b'9'; 1 << 20], b"\n"].concat();
+    let e = read_csv(&long_line).expect_err("a 1 MiB line");
+    println!("| trace csv | a 1 MiB line | {e} |");
+}
+
+/// A sequence gap of 10^15 between two rows is accepted by the streaming reader (lost
+/// heartbeats are not materialized), and replaying it costs nothing extra.
+#[test]
+fn a_huge_seq_gap_costs_no_memory() {
+    let b = b"seq,recv_ns\n1,1000\n2,2000\n1000000000000000,3000\n1000000000000001,4000\n";
+    let (t, peak) = peak_of(|| fdbench::trace::csv::read(b.as_slice(), "gap.csv", None));
+    assert!(peak < 4 << 20, "{peak} bytes for a 4-row trace");
+    let t = t.unwrap();
+    assert_eq!(t.len(), 4);
+    let r = t.accepted();
+    let cfg = &spec::parse("chen:window=2").unwrap()[0];
+    let opts = Options {
+        warmup: 2,
+        deadline: Nanos::SECOND,
+    };
+    let (m, peak) = peak_of(|| sweep::evaluate(&r, &cfg.config, &[0.0, 1e6], &opts));
+    assert!(peak < 1 << 20, "{peak} bytes to replay a 4-row trace");
+    for m in m.unwrap() {
+        let row = sweep::row(None, &cfg.config, 0.0, &m);
+        assert_no_nan(&[row]);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Numeric extremes.
+
+/// A trace from explicit rows `(seq, send, recv)`.
+fn build(rows: impl IntoIterator<Item = (u64, Option<i64>, Option<i64>)>, with_send: bool, eta: i64) -> Trace {
+    let mut b = TraceBuilder::new(with_send);
+    for (s, send, recv) in rows {
+        b.push(s, send.map(Nanos), recv.map(Nanos)).unwrap();
+    }
+    b.finish(Some((Nanos(eta), fdbench::trace::IntervalSource::Given)))
+        .unwrap()
+}
+
+/// `n` heartbeats every `eta` from `start`, with a one-way delay alternating `d` and `d + jitter`.
+fn regular(n: u64, start: i64, eta: i64, d: i64, jitter: i64, with_send: bool) -> Trace {
+    build(
+        (0..n).map(|i| {
+            let send = start + i as i64 * eta;
+            (i, Some(send), Some(send + d + if i % 2 == 1 { jitter } else { 0 }))
+        }),
+        with_send,
+        eta,
+    )
+}
+
+/// Every float of every row is finite, or `+inf` where the spec allows it (detection
+/// times), and no output contains NaN.
+fn assert_no_nan(rows: &[Row]) {
+    for r in rows {
+        let ctx = format!("{} {} {:?}", r.detector, r.params, r.value);
+        for (name, v) in [
+            ("evaluated_s", r.evaluated_s),
+            ("mistake_rate_per_h", r.mistake_rate_per_h),
+            ("query_accuracy", r.query_accuracy),
+            ("completeness", r.completeness),
+            ("deadline_ms", r.deadline_ms),
+        ] {
+            assert!(v.is_finite(), "{ctx}: {name} = {v}");
+        }
+        for (name, v) in [
+            ("value", r.value),
+            ("mistake_duration_mean_ms", r.mistake_duration_mean_ms),
+            ("mistake_recurrence_mean_s", r.mistake_recurrence_mean_s),
+        ] {
+            assert!(v.is_none_or(f64::is_finite), "{ctx}: {name} = {v:?}");
+        }
+        for (name, v) in [
+            ("detection_mean_ms", r.detection_mean_ms),
+            ("detection_p50_ms", r.detection_p50_ms),
+            ("detection_p99_ms", r.detection_p99_ms),
+            ("detection_max_ms", r.detection_max_ms),
+        ] {
+            assert!(v.is_finite() || v == f64::INFINITY, "{ctx}: {name} = {v}");
+            assert!(v >= 0.0, "{ctx}: {name} = {v}");
+        }
+        assert!(
+            (0.0..=1.0).contains(&r.query_accuracy),
+            "{ctx}: P_A {}",
+            r.query_accuracy
+        );
+        assert!(
+            (0.0..=1.0).contains(&r.completeness),
+            "{ctx}: completeness {}",
+            r.completeness
+        );
+        assert!(r.mistake_rate_per_h >= 0.0, "{ctx}");
+    }
+    for format in [Format::Csv, Format::Json] {
+        let mut out = Vec::new();
+        results::write(rows, format, &mut out).unwrap();
+        let s = String::from_utf8(out).unwrap().to_lowercase();
+        assert!(!s.contains("nan"), "{format:?} output has NaN:\n{s}");
+        assert!(!s.contains("-inf"), "{format:?} output has -inf:\n{s}");
+        if format == Format::Csv {
+            assert_eq!(results::read_csv(s.as_bytes(), "again").unwrap().len(), rows.len());
+        }
+    }
+}
+
+/// A few of `values` (ends and quartiles) plus the extreme values the knob allows.
+fn knob_values(s: &spec::DetectorSpec) -> Vec<f64> {
+    let v = &s.knob_values;
+    let mut out: Vec<f64> = [0, v.len() / 4, v.len() / 2, v.len() - 1]
+        .iter()
+        .map(|&i| v[i])
+        .collect();
+    if s.config.knob().is_some() {
+        let info = s.config.info();
+        for x in [0.0, 1e-6, 1.0, 1e6, 86_400e9, 1e18, f64::MAX] {
+            if info.knob_allows(x) {
+                out.push(x);
+            }
+        }
+    }
+    out
+}
+
+/// Every detector (default grid, presets and windows of 1) at extreme knob values through
+/// both engines; rows must be free of NaN and both engines must agree.
+fn every_detector(r: &Receipts, warmup: usize, label: &str) -> usize {
+    let mut specs = sweep::default_grid();
+    specs.extend(sweep::presets());
+    for name in ["chen", "bertier", "phi", "akka", "exp-phi", "satzger", "2w"] {
+        let keys: Vec<String> = spec::info(name)
+            .unwrap()
+            .params
+            .iter()
+            .filter(|p| matches!(p.name, "window" | "n1" | "n2"))
+            .map(|p| format!("{}=1", p.name))
+            .collect();
+        if let Ok(s) = spec::parse(&format!("{name}:{}", keys.join(","))) {
+            specs.extend(s);
+        }
+    }
+    for (threshold, name) in [
+        (1e-6, "phi"),
+        (1e6, "phi"),
+        (1e-6, "akka"),
+        (1e6, "akka"),
+        (1e-6, "exp-phi"),
+        (1e6, "exp-phi"),
+    ] {
+        specs.extend(spec::parse(&format!("{name}:threshold={threshold}")).unwrap());
+    }
+    let opts = Options {
+        warmup,
+        deadline: Nanos::SECOND,
+    };
+    let mut rows = Vec::new();
+    for s in &specs {
+        let knobs = knob_values(s);
+        let family = sweep::evaluate(r, &s.config, &knobs, &opts).unwrap_or_else(|e| panic!("{label}: {e}"));
+        for (k, m) in knobs.iter().zip(&family) {
+            let mut d = s.config.detector(r.interval, *k);
+            let single = replay::replay_detector(r, d.as_mut(), &opts).unwrap();
+            let row = sweep::row(None, &s.config, *k, m);
+            assert_eq!(
+                row,
+                sweep::row(None, &s.config, *k, &single),
+                "{label}: {} {} at {k}: the engines disagree",
+                s.config.name(),
+                s.config.params()
+            );
+            rows.push(row);
+        }
+    }
+    assert_no_nan(&rows);
+    rows.len()
+}
+
+const W: usize = 1000;
+
+#[test]
+fn timestamps_near_the_top_of_i64() {
+    let top = 9_200_000_000_000_000_000;
+    for with_send in [false, true] {
+        let t = regular(W as u64 + 200, top, 1_000_000, 500_000, 300_000, with_send);
+        every_detector(&t.accepted(), W, "near i64::MAX");
+    }
+    // The last receipts at i64::MAX itself.
+    let n = W as i64 + 50;
+    let t = build(
+        (0..n).map(|i| (i as u64, None, Some(i64::MAX - (n - 1 - i) * 1_000_000_000))),
+        false,
+        1_000_000_000,
+    );
+    every_detector(&t.accepted(), W, "ending at i64::MAX");
+}
+
+#[test]
+fn intervals_of_one_nanosecond_and_of_days() {
+    let t = regular(W as u64 + 200, 0, 1, 0, 1, true);
+    every_detector(&t.accepted(), W, "1 ns interval");
+    let day = 86_400_000_000_000;
+    let t = regular(W as u64 + 200, 0, day, day / 10, day / 7, true);
+    every_detector(&t.accepted(), W, "1 day interval");
+}
+
+#[test]
+fn zero_variance_and_identical_samples() {
+    // Every interval identical, every delay identical.
+    let t = regular(W as u64 + 200, 5, 100_000_000, 1_000_000, 0, true);
+    every_detector(&t.accepted(), W, "zero variance");
+    // Every receipt at the same instant: a clear error, not a division by zero.
+    let t = build((0..2000).map(|i| (i, None, Some(42))), false, 1);
+    let e = replay::evaluated_length(&t.accepted(), W).unwrap_err();
+    assert!(e.to_string().contains("zero length"), "{e}");
+    let specs = sweep::default_grid();
+    let st = [sweep::SweepTrace {
+        name: "same".into(),
+        receipts: t.accepted(),
+    }];
+    let e = sweep::Plan::new(&st, &specs, Options::default(), None, false).unwrap_err();
+    assert!(e.to_string().contains("zero length"), "{e}");
+}
+
+#[test]
+fn warmup_and_window_of_one() {
+    let t = regular(50, 0, 1_000_000, 10, 7, false);
+    for name in ["chen", "bertier", "phi", "akka", "exp-phi", "satzger", "2w"] {
+        let keys: Vec<String> = spec::info(name)
+            .unwrap()
+            .params
+            .iter()
+            .filter(|p| matches!(p.name, "window" | "n1" | "n2"))
+            .map(|p| format!("{}=1", p.name))
+            .collect();
+        let specs = spec::parse(&format!("{name}:{}", keys.join(",")))
+            .unwrap_or_else(|e| panic!("{name} with windows of 1: {e}"));
+        let opts = Options {
+            warmup: 1,
+            deadline: Nanos(1),
+        };
+        let mut rows = Vec::new();
+        for s in &specs {
+            let knobs = knob_values(s);
+            for (k, m) in knobs
+                .iter()
+                .zip(sweep::evaluate(&t.accepted(), &s.config, &knobs, &opts).unwrap())
+            {
+                rows.push(sweep::row(None, &s.config, *k, &m));
+            }
+        }
+        assert_no_nan(&rows);
+    }
+}
+
+#[test]
+fn a_single_heartbeat_is_a_clear_error() {
+    let mut b = TraceBuilder::new(false);
+    b.push(1, None, Some(Nanos(5))).unwrap();
+    let e = b.finish(None).unwrap_err().to_string();
+    assert!(e.contains("at least two"), "{e}");
+    let e = fdbench::trace::csv::read(b"seq,recv_ns\n1,5\n".as_slice(), "one.csv", None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("one.csv") && e.contains("at least two"), "{e}");
+}
+
+#[test]
+fn all_heartbeats_lost_after_warmup() {
+    // Receipts stop after the warm-up: nothing left to evaluate, a clear error.
+    let t = build(
+        (0..W as u64 + 500).map(|i| (i, None, (i < W as u64).then_some(i as i64 * 1_000_000))),
+        false,
+        1_000_000,
+    );
+    let e = replay::evaluated_length(&t.accepted(), W).unwrap_err().to_string();
+    assert!(e.contains("warm-up"), "{e}");
+    // Everything lost after the warm-up but one last receipt a day later.
+    let n = W as u64 + 100_000;
+    let t = build(
+        (0..n).map(|i| {
+            let recv = if i <= W as u64 {
+                Some(i as i64 * 1_000_000)
+            } else {
+                None
+            };
+            (i, None, if i == n - 1 { Some(86_400_000_000_000) } else { recv })
+        }),
+        false,
+        1_000_000,
+    );
+    every_detector(&t.accepted(), W, "lost after warm-up");
+}
+
+#[test]
+fn extreme_deadlines() {
+    let t = regular(W as u64 + 100, 0, 1_000_000, 10, 999_999, true);
+    let r = t.accepted();
+    for d in [Nanos::ZERO, Nanos(1), Nanos::MAX] {
+        let opts = Options { warmup: W, deadline: d };
+        let mut rows = Vec::new();
+        for s in sweep::default_grid() {
+            let knobs = knob_values(&s);
+            for (k, m) in knobs.iter().zip(sweep::evaluate(&r, &s.config, &knobs, &opts).unwrap()) {
+                rows.push(sweep::row(None, &s.config, *k, &m));
+            }
+        }
+        if d == Nanos::MAX {
+            // deadline_ms is reported as a finite number even for the largest deadline.
+            for r in &rows {
+                assert!(r.deadline_ms.is_finite());
+            }
+        }
+        assert_no_nan(&rows);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The binary: interruption and unwritable outputs.
+
+const BIN: &str = env!("CARGO_BIN_EXE_fdbench");
+
+/// Polls `cond` every millisecond for at most `limit`.
+fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + limit;
+    while Instant::now() < end {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    false
+}
+
+/// CPU ticks (user + system) the process has used, from /proc.
+fn cpu_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split(' ').collect();
+    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+}
+
+fn kill(child: &mut Child, signal: libc::c_int) {
+    // SAFETY: `kill` on the pid of a child this test spawned and has not yet reaped.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, signal);
+    }
+}
+
+/// Waits for the child for at most 60 s, killing it after that.
+fn reap(child: &mut Child) -> std::process::ExitStatus {
+    let end = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        if Instant::now() > end {
+            let _ = child.kill();
+            return child.wait().unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The names in `dir` other than `keep`.
+fn others(dir: &Path, keep: &[&str]) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !keep.contains(&n.as_str()))
+        .collect()
+}
+
+fn write_trace(dir: &Path, n: u64) -> PathBuf {
+    let t = regular(n, 0, 100_000_000, 1_000_000, 3_000_000, true);
+    let p = dir.join("trace.csv");
+    fdbench::trace::csv::write_path(&t, &p).unwrap();
+    p
+}
+
+/// `fdbench sweep` killed (SIGINT, SIGKILL) while computing, and while writing, leaves
+/// the previous results exactly; a temporary file left by SIGKILL is never the destination.
+#[test]
+fn an_interrupted_sweep_keeps_the_previous_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = write_trace(dir.path(), 150);
+    let out = dir.path().join("results.csv");
+    let previous = b"previous,complete,results\n1,2,3\n".to_vec();
+    let mut outcomes = Vec::new();
+    for signal in [libc::SIGINT, libc::SIGKILL] {
+        for while_writing in [false, true] {
+            std::fs::write(&out, &previous).unwrap();
+            let mut child = Command::new(BIN)
+                .args(["sweep", "-q", "-j", "1", "--warmup", "1", "--force"])
+                .arg(&trace)
+                .args(["--detector", "fixed:timeout=1ms..50s:1ms"])
+                .arg("-o")
+                .arg(&out)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let tmp = dir.path().join(format!(".results.csv.tmp{}", child.id()));
+            let started = if while_writing {
+                wait_for(Duration::from_secs(60), || {
+                    tmp.exists() || child.try_wait().unwrap().is_some()
+                }) && tmp.exists()
+            } else {
+                wait_for(Duration::from_secs(20), || {
+                    cpu_ticks(child.id()).is_some_and(|t| t >= 5)
+                })
+            };
+            kill(&mut child, signal);
+            let status = reap(&mut child);
+            let now = std::fs::read(&out).unwrap();
+            let replaced = now != previous;
+            if replaced {
+                // Finished before the signal: the new file must be complete.
+                let rows = results::read_csv(now.as_slice(), "results.csv").unwrap();
+                assert_eq!(rows.len(), 50_000);
+            }
+            if !while_writing {
+                assert!(started, "the sweep did not start working");
+                assert!(!replaced, "killed while computing, yet the results were replaced");
+            }
+            assert!(!status.success() || replaced);
+            let left = others(dir.path(), &["trace.csv", "results.csv"]);
+            assert!(left.iter().all(|n| n.starts_with(".results.csv.tmp")), "{left:?}");
+            outcomes.push((signal, while_writing, started, replaced, left.len()));
+        }
+    }
+    // The next run completes and removes what killed runs left behind.
+    let o = Command::new(BIN)
+        .args([
+            "sweep",
+            "-q",
+            "--warmup",
+            "1",
+            "--detector",
+            "fixed:timeout=1ms..10ms:1ms",
+        ])
+        .arg(&trace)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(results::read_csv_path(&out).unwrap().len(), 10);
+    assert_eq!(others(dir.path(), &["trace.csv", "results.csv"]), Vec::<String>::new());
+    println!("sweep interruptions (signal, while writing, caught, replaced, temporaries left): {outcomes:?}");
+}
+
+/// `fdbench report` killed while building its staging folder leaves the previous report
+/// exactly as it was.
+#[test]
+fn an_interrupted_report_keeps_the_previous_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("summary.md"), b"the previous report\n").unwrap();
+    for signal in [libc::SIGINT, libc::SIGKILL] {
+        let mut child = Command::new(BIN)
+            .args(["report", "--preset", "lan", "--duration", "10m", "-o"])
+            .arg(&out)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let staging = dir.path().join(format!(".report.tmp{}", child.id()));
+        let started = wait_for(Duration::from_secs(60), || {
+            staging.exists() || child.try_wait().unwrap().is_some()
+        }) && staging.exists();
+        assert!(started, "the report never created its staging folder");
+        kill(&mut child, signal);
+        let status = reap(&mut child);
+        assert!(!status.success());
+        assert_eq!(others(&out, &[]), vec!["summary.md".to_string()]);
+        assert_eq!(std::fs::read(out.join("summary.md")).unwrap(), b"the previous report\n");
+        let left = others(dir.path(), &["report"]);
+        assert!(left.iter().all(|n| n.starts_with(".report.tmp")), "{left:?}");
+        for n in left {
+            std::fs::remove_dir_all(dir.path().join(n)).unwrap();
+        }
+    }
+}
+
+/// An output that cannot be written is a clear error with exit code 1, and nothing is
+/// destroyed. Tests run as root, where permissions do not stop writes, so the
+/// destinations are paths under a file (`/dev/null/x.csv`) and under /proc.
+#[test]
+fn unwritable_outputs_are_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = write_trace(dir.path(), 1_200);
+    let good = std::fs::read(&trace).unwrap();
+    for dest in ["/dev/null/x.csv", "/proc/fdbench-x.csv", "/proc/self/status"] {
+        let o = Command::new(BIN)
+            .args(["sweep", "-q", "--detector", "fixed:timeout=1s"])
+            .arg(&trace)
+            .args(["-o", dest])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{dest}: {err}");
+        assert!(err.starts_with("error: ") && err.contains(dest), "{dest}: {err}");
+        println!("| sweep -o {dest} | {} |", err.trim().replace('\n', " "));
+    }
+    // A trace written over an existing file that is a directory's path.
+    let o = Command::new(BIN)
+        .args(["generate", "--preset", "lan", "--duration", "1m", "-o"])
+        .arg(trace.join("x.csv"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    println!("| generate -o trace.csv/x.csv | {} |", err.trim().replace('\n', " "));
+    assert_eq!(std::fs::read(&trace).unwrap(), good);
+    let o = Command::new(BIN)
+        .args([
+            "report",
+            "--preset",
+            "lan",
+            "--duration",
+            "1m",
+            "-o",
+            "/proc/fdbench-report",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    println!("| report -o /proc/fdbench-report | {} |", err.trim().replace('\n', " "));
+}
+
+/// Extreme traces through the whole binary: the CSV and JSON it writes have no NaN.
+#[test]
+fn the_binary_writes_no_nan_on_extreme_traces() {
+    let dir = tempfile::tempdir().unwrap();
+    let traces = [
+        regular(1_100, 9_200_000_000_000_000_000, 1_000_000, 0, 0, true),
+        regular(1_100, 0, 1, 0, 0, false),
+    ];
+    for (i, t) in traces.iter().enumerate() {
+        let p = dir.path().join(format!("t{i}.csv"));
+        fdbench::trace::csv::write_path(t, &p).unwrap();
+        for format in ["csv", "json"] {
+            let o = Command::new(BIN)
+                .args(["sweep", "-q", "--warmup", "1000", "--format", format])
+                .arg(&p)
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(o.status.success(), "{err}");
+            let s = String::from_utf8_lossy(&o.stdout).to_lowercase();
+            assert!(!s.contains("nan"), "trace {i} {format}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Importers, delay models and the UDP packet decoder.
+
+use fdbench::record::packet::{self, Packet};
+use fdbench::trace::import::{self, ImportFormat, delay::DelayModel, generic, lip6, ping, send_times};
+
+const PING: &str = "PING 127.0.0.1 (127.0.0.1) 56(84) bytes of data.
+[1732550000.100000] 64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.040 ms
+[1732550000.300100] 64 bytes from 127.0.0.1: icmp_seq=2 ttl=64 time=0.052 ms
+[1732550000.600000] no answer yet for icmp_seq=3
+[1732550000.700050] 64 bytes from 127.0.0.1: icmp_seq=4 ttl=64 time=0.061 ms
+[1732550000.700090] 64 bytes from 127.0.0.1: icmp_seq=4 ttl=64 time=0.101 ms (DUP!)
+[1732550000.900020] From 127.0.0.1 icmp_seq=5 Destination Host Unreachable
+[1732550001.100000] 64 bytes from 127.0.0.1: icmp_seq=6 ttl=64 time=12.5 ms
+
+--- 127.0.0.1 ping statistics ---
+6 packets transmitted, 4 received, +1 duplicates, 33.3333% packet loss, time 1000ms
+";
+
+const LIP6: &str = "7 0 10965460769347846 2439202604391108 14
+3 0 56000000000000 2439202604500000 9
+7 1 10965460869347846 2439202704391108 14
+7 3 10965461069347846 2439202904391108 14
+7 2 10965460969347846 2439202905391108 15
+";
+
+const SENT: &str = "numseq,timestamp_start_send,timestamp_end_send
+0,10965460769314089,10965460788896345
+1,10965460869347471,10965460869403196
+2,10965462199319551,10965462199457088
+3,10965462269300487,10965462269351691
+";
+
+const GENERIC: &str = "host,t_recv,seqno\na,1.5,1\na,1.75,2\na,,3\na,2.25,4\n";
+
+/// Every importer with the input it reads.
+fn importers() -> Vec<(ImportFormat, &'static str)> {
+    vec![
+        (ImportFormat::Ping(ping::Options::default()), PING),
+        (ImportFormat::Ping(ping::Options { send: false }), PING),
+        (
+            ImportFormat::Lip6(lip6::Options {
+                site: 7,
+                assume_synced: true,
+            }),
+            LIP6,
+        ),
+        (
+            ImportFormat::Lip6(lip6::Options {
+                site: 7,
+                assume_synced: false,
+            }),
+            LIP6,
+        ),
+        (ImportFormat::SendTimes(send_times::Options::default()), SENT),
+        (
+            ImportFormat::SendTimes(send_times::Options {
+                delay: "lognormal:10ms,0.5".parse().unwrap(),
+                loss: 0.3,
+                seed: 9,
+            }),
+            SENT,
+        ),
+        (
+            ImportFormat::Csv(generic::Options {
+                seq: Some(generic::Column::Name("seqno".into())),
+                send: None,
+                recv: generic::Column::Name("t_recv".into()),
+                unit: generic::Unit::S,
+                header: true,
+                delimiter: ',',
+            }),
+            GENERIC,
+        ),
+        (
+            ImportFormat::Csv(generic::Options::default()),
+            "seq,send_ns,recv_ns\n1,0,5\n2,10,15\n3,20,\n",
+        ),
+    ]
+}
+
+fn import_bytes(format: &ImportFormat, b: &[u8]) -> Result<Trace, fdbench::trace::csv::ReadError> {
+    bounded("importer", b, || import::import_reader(format, b, "fuzz.log", None))
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn importers_survive_arbitrary_bytes(b in hostile_bytes(512)) {
+        for (format, _) in importers() {
+            match import_bytes(&format, &b) {
+                Ok(t) => check_trace(&t),
+                Err(e) => prop_assert!(e.to_string().starts_with("fuzz.log"), "{e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn importers_survive_mutations(seed in any::<u64>()) {
+        for (format, valid) in importers() {
+            let b = mutate(valid.as_bytes(), seed);
+            match import_bytes(&format, &b) {
+                Ok(t) => check_trace(&t),
+                Err(e) => prop_assert!(e.to_string().starts_with("fuzz.log"), "{e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn delay_models_survive_arbitrary_text(b in hostile_bytes(40), seed in any::<u64>()) {
+        let seeds = ["constant:10ms", "uniform:5ms..15ms", "lognormal:10ms,0.5"];
+        for t in [text(&b), text(&mutate(seeds[(seed % 3) as usize].as_bytes(), seed))] {
+            if let Ok(d) = bounded("delay model", t.as_bytes(), || t.parse::<DelayModel>()) {
+                let mut rng = ChaCha8Rng::seed_from_u64(seed);
+                for _ in 0..4 {
+                    let x = d.sample(&mut rng);
+                    prop_assert!(x >= Nanos::ZERO && x <= import::delay::MAX_DELAY, "{t:?} drew {x:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_packet_decoder_survives_arbitrary_and_mutated_datagrams(
+        raw in prop::collection::vec(any::<u8>(), 0..80),
+        session in any::<u64>(), seq in any::<u64>(), send in any::<i64>(), interval in any::<i64>(), seed in any::<u64>(),
+    ) {
+        let valid = Packet { session, seq, send_ns: send, interval_ns: interval }.encode();
+        for b in [raw.clone(), mutate(&valid, seed), valid.to_vec()] {
+            if let Ok(p) = packet::Packet::decode(&b) {
+                let again = p.encode();
+                prop_assert_eq!(again.as_slice(), b.as_slice(), "decode then encode gives the datagram back");
+                prop_assert!(p.interval_ns > 0 && p.send_ns >= 0);
+            }
+        }
+    }
+}
+
+/// A seq gap of 10^15 in an importer is rejected, not filled with 10^15 lost rows.
+#[test]
+fn importers_reject_a_huge_seq_gap() {
+    let cases = [
+        (
+            ImportFormat::Csv(generic::Options {
+                seq: Some(generic::Column::Name("seq".into())),
+                send: Some(generic::Column::Name("send_ns".into())),
+                recv: generic::Column::Name("recv_ns".into()),
+                ..generic::Options::default()
+            }),
+            "seq,send_ns,recv_ns\n1,0,5\n2,10,15\n1000000000000000,20,25\n".to_string(),
+        ),
+        (
+            ImportFormat::SendTimes(send_times::Options::default()),
+            "numseq,timestamp_start_send,timestamp_end_send\n0,100,200\n1,200,300\n1000000000000000,300,400\n"
+                .to_string(),
+        ),
+        (
+            ImportFormat::Lip6(lip6::Options {
+                site: 7,
+                assume_synced: false,
+            }),
+            "7 0 10965460769347846 2439202604391108 14\n7 1 10965460869347846 2439202704391108 14\n7 1000000000000000 10965460969347846 2439202804391108 14\n".to_string(),
+        ),
+        (
+            ImportFormat::Ping(ping::Options::default()),
+            "[1732550000.100000] 64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.040 ms\n[1732550000.300100] 64 bytes from 127.0.0.1: icmp_seq=2 ttl=64 time=0.052 ms\n[1732550000.500100] 64 bytes from 127.0.0.1: icmp_seq=1000000000000000 ttl=64 time=0.052 ms\n".to_string(),
+        ),
+    ];
+    for (format, input) in cases {
+        let (r, peak) = peak_of(|| import::import_reader(&format, input.as_bytes(), "gap.log", None));
+        assert!(peak < 8 << 20, "{format:?}: {peak} bytes");
+        match r {
+            Ok(t) => panic!("{format:?}: a gap of 1e15 was accepted ({} rows)", t.len()),
+            Err(e) => {
+                let name = format!("{format:?}");
+                println!(
+                    "| import {} | seq gap of 1e15 | {e} |",
+                    name.split('(').next().unwrap_or_default()
+                );
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The recorder under a flood of garbage and spoofed datagrams.
+
+fn vm_rss_kb(pid: u32) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = s.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// The value of `key=N` in the `# counters:` comment of a recorded trace.
+fn counter(trace: &str, key: &str) -> u64 {
+    let line = trace
+        .lines()
+        .find(|l| l.starts_with("# counters:"))
+        .expect("a counters comment");
+    line.split_whitespace()
+        .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {key} in {line}"))
+}
+
+/// A `record listen` on loopback, accepting only the test's sender socket, is flooded by
+/// garbage and spoofed packets from another socket (and by other sessions and absurd
+/// sequence numbers from the sender's own address). It must keep running with flat
+/// memory, record only the real heartbeats, count the rest, and stop cleanly on SIGINT.
+#[test]
+fn the_recorder_survives_a_flood_of_garbage_and_spoofed_packets() {
+    use std::io::{BufRead, BufReader};
+    use std::net::UdpSocket;
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("flood.csv");
+    let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let attacker = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut listener = Command::new(BIN)
+        .args([
+            "record",
+            "listen",
+            "127.0.0.1:0",
+            "--flush-every",
+            "10ms",
+            "--reorder-window",
+            "5ms",
+        ])
+        .arg("--from")
+        .arg(sender.local_addr().unwrap().to_string())
+        .arg("-o")
+        .arg(&out)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = listener.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stderr).lines();
+        let _ = tx.send(lines.next().and_then(Result::ok).unwrap_or_default());
+        lines.for_each(drop);
+    });
+    let first = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the listener names its address");
+    let to: std::net::SocketAddr = first
+        .strip_prefix("listening on ")
+        .and_then(|s| s.split(';').next())
+        .unwrap_or_else(|| panic!("unexpected first line: {first}"))
+        .parse()
+        .unwrap();
+    let session = 0x5eed_u64;
+    let beat = |seq: u64, session: u64| {
+        Packet {
+            session,
+            seq,
+            send_ns: fdbench::record::socket::realtime_ns(),
+            interval_ns: 10_000_000,
+        }
+        .encode()
+    };
+    let tmp = dir.path().join(format!(".flood.csv.tmp{}", listener.id()));
+    // Warm up: real heartbeats until some rows are on disk.
+    let mut seq = 0u64;
+    assert!(
+        wait_for(Duration::from_secs(20), || {
+            sender.send_to(&beat(seq, session), to).unwrap();
+            seq += 1;
+            std::fs::read_to_string(&tmp)
+                .is_ok_and(|s| s.lines().filter(|l| l.starts_with(char::is_numeric)).count() >= 10)
+        }),
+        "no rows recorded"
+    );
+    let rss_before = vm_rss_kb(listener.id());
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let (mut garbage, mut spoofed) = (0u64, 0u64);
+    let real_start = seq;
+    for _ in 0..200 {
+        sender.send_to(&beat(seq, session), to).unwrap();
+        seq += 1;
+        for k in 0..500u64 {
+            let bytes: Vec<u8> = match k % 5 {
+                0 => (0..rng.random_range(0..100)).map(|_| rng.random()).collect(),
+                1 => {
+                    let mut b = beat(seq + rng.random_range(0..4), session);
+                    b[rng.random_range(0..packet::SIZE)] ^= 1 << rng.random_range(0..8);
+                    b.to_vec()
+                }
+                // Spoofed: the real session and plausible seqs, from another port.
+                2 => beat(seq + rng.random_range(0..4), session).to_vec(),
+                3 => beat(rng.random(), rng.random()).to_vec(),
+                _ => beat(seq + (1 << 40) + k, session).to_vec(),
+            };
+            if k % 5 == 4 || (matches!(k % 5, 0 | 3) && k % 2 == 0) {
+                // From the sender's own address: junk, other sessions, absurd seqs. (A packet
+                // with the right session and a plausible seq from that address is a real
+                // heartbeat as far as the unauthenticated protocol can tell.)
+                let _ = sender.send_to(&bytes, to);
+            } else {
+                let _ = attacker.send_to(&bytes, to);
+            }
+            if k % 5 == 2 {
+                spoofed += 1;
+            } else {
+                garbage += 1;
+            }
+        }
+    }
+    let real_end = seq;
+    // Real heartbeats until one sent after the flood is on disk (the flood may have
+    // filled the socket buffer, so keep sending), then Ctrl-C.
+    assert!(
+        wait_for(Duration::from_secs(20), || {
+            sender.send_to(&beat(seq, session), to).unwrap();
+            seq += 1;
+            std::fs::read_to_string(&tmp).is_ok_and(|s| {
+                s.lines()
+                    .filter_map(|l| l.split(',').next()?.parse::<u64>().ok())
+                    .any(|s| s >= real_end)
+            })
+        }),
+        "no heartbeat recorded after the flood"
+    );
+    let rss_after = vm_rss_kb(listener.id());
+    kill(&mut listener, libc::SIGINT);
+    let status = reap(&mut listener);
+    assert!(status.success(), "{status:?}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let trace = fdbench::trace::csv::read(text.as_bytes(), "flood.csv", None).unwrap();
+    let seqs: Vec<u64> = trace.rows().filter(|r| r.2.is_some()).map(|r| r.0).collect();
+    assert!(seqs.iter().all(|&s| s < seq), "a spoofed seq was recorded");
+    let kept = seqs.iter().filter(|&&s| (real_start..real_end).contains(&s)).count();
+    let datagrams = counter(&text, "datagrams");
+    let rejected: u64 = [
+        "malformed",
+        "foreign",
+        "other_session",
+        "out_of_window",
+        "duplicate",
+        "stale",
+    ]
+    .iter()
+    .map(|k| counter(&text, k))
+    .sum();
+    println!(
+        "flood: {garbage} garbage + {spoofed} spoofed sent, {datagrams} datagrams read, {rejected} rejected \
+         (malformed {}, foreign {}, other_session {}, out_of_window {}), {kept}/200 real heartbeats kept during the \
+         flood, VmRSS {rss_before} -> {rss_after} kB",
+        counter(&text, "malformed"),
+        counter(&text, "foreign"),
+        counter(&text, "other_session"),
+        counter(&text, "out_of_window"),
+    );
+    assert!(rejected > 0 && datagrams <= garbage + spoofed + seq);
+    assert_eq!(counter(&text, "accepted"), counter(&text, "written"));
+    assert!(
+        rss_after < rss_before + 16 * 1024,
+        "VmRSS grew from {rss_before} to {rss_after} kB"
+    );
+}
