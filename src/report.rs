@@ -86,11 +86,12 @@ pub enum ReportError {
     #[error(transparent)]
     Plot(#[from] plot::PlotError),
     /// A file could not be written.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// The file or folder.
         path: PathBuf,
         /// Why.
+        #[source]
         source: io::Error,
     },
 }
