@@ -178,34 +178,36 @@ impl Accumulator {
         self.hist[bucket(t)] += 1;
     }
 
-    /// What the second pass must collect to find the exact percentiles.
+    /// The search for the exact percentiles that the next passes carry out.
     pub fn collector(&self) -> Collector {
         let n = self.crash_points as usize;
         let finite = n - self.infinite as usize;
-        let locate = |p: f64| -> Target {
+        let locate = |p: f64| -> Search {
             let rank = nearest_rank(p, n);
             if rank > finite {
-                return Target::Infinite;
+                return Search::Found(i64::MAX);
             }
             let mut below = 0usize;
             for (b, &c) in self.hist.iter().enumerate() {
                 if below + c as usize >= rank {
-                    return Target::Bucket {
-                        bucket: b,
+                    let (lo, hi) = bucket_range(b);
+                    return Search::Plan {
+                        lo,
+                        hi,
                         index: rank - below - 1,
                         count: c as usize,
                     };
                 }
                 below += c as usize;
             }
-            Target::Infinite
+            Search::Found(i64::MAX)
         };
-        let targets = [locate(0.5), locate(0.99)];
-        let values = [Vec::new(), Vec::new()];
-        Collector { targets, values }
+        Collector {
+            searches: [locate(0.5), locate(0.99)],
+        }
     }
 
-    /// The metrics, with the percentiles found by `collector` in the second pass.
+    /// The metrics, with the percentiles found by `collector` in the later passes.
     pub fn finish(&self, collector: Collector, evaluated: Nanos, d: Nanos, origin: Origin) -> Metrics {
         let n = self.crash_points;
         let [p50, p99] = collector.result();
@@ -241,73 +243,171 @@ pub fn detection_time(a: Nanos, tau: Nanos, origin: Nanos) -> i64 {
     a.max(tau).0 - origin.0
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Target {
-    Infinite,
-    Bucket { bucket: usize, index: usize, count: usize },
+/// The values `[lo, hi)` that fall in histogram bucket `b` (the inverse of [`bucket`]).
+fn bucket_range(b: usize) -> (i64, i64) {
+    if b < (1 << SUB_BITS) {
+        return (b as i64, b as i64 + 1);
+    }
+    let k = b - (1 << SUB_BITS);
+    let e = (k >> MANTISSA_BITS) as u32 + SUB_BITS;
+    let mantissa = (k & ((1 << MANTISSA_BITS) - 1)) as u64;
+    let lo = ((1u64 << MANTISSA_BITS) | mantissa) << (e - MANTISSA_BITS);
+    let hi = lo.saturating_add(1u64 << (e - MANTISSA_BITS)).min(i64::MAX as u64);
+    (lo as i64, hi as i64)
 }
 
-/// The second pass of the percentile search: keeps the detection times that fall in the
-/// buckets holding the p50 and p99 ranks, then selects within them.
+/// At most this many detection times are gathered for one percentile in one pass; a
+/// range holding more is narrowed first.
+const GATHER_LIMIT: usize = 1 << 16;
+
+/// Slots of the histogram that narrows a range.
+const NARROW_SLOTS: u32 = 12;
+
+/// One percentile's search: the value of 0-based rank `index` among the detection times
+/// in `[lo, hi)`, which hold `count` of them.
 #[derive(Clone, Debug)]
-pub struct Collector {
-    targets: [Target; 2],
-    values: [Vec<i64>; 2],
+enum Search {
+    Found(i64),
+    Plan {
+        lo: i64,
+        hi: i64,
+        index: usize,
+        count: usize,
+    },
+    Gather {
+        lo: i64,
+        hi: i64,
+        index: usize,
+        values: Vec<i64>,
+    },
+    Narrow {
+        lo: i64,
+        hi: i64,
+        index: usize,
+        shift: u32,
+        counts: Vec<u32>,
+    },
 }
 
-impl Collector {
-    /// How many detection times the second pass will keep.
-    pub fn expected(&self) -> usize {
-        self.targets
-            .iter()
-            .map(|t| {
-                if let Target::Bucket { count, .. } = *t {
-                    count
-                } else {
-                    0
+impl Search {
+    fn start(&mut self) -> bool {
+        if let Search::Plan { lo, hi, index, count } = *self {
+            *self = if hi - lo <= 1 {
+                Search::Found(lo)
+            } else if count <= GATHER_LIMIT {
+                Search::Gather {
+                    lo,
+                    hi,
+                    index,
+                    values: Vec::with_capacity(count),
                 }
-            })
-            .sum()
+            } else {
+                let width = (hi - lo) as u64;
+                let shift = (64 - (width - 1).leading_zeros()).saturating_sub(NARROW_SLOTS);
+                let slots = (((width - 1) >> shift) + 1) as usize;
+                Search::Narrow {
+                    lo,
+                    hi,
+                    index,
+                    shift,
+                    counts: vec![0; slots],
+                }
+            };
+        }
+        !matches!(self, Search::Found(_))
     }
 
-    /// Makes room for the detection times the second pass will keep (done just before it,
-    /// so that only the knob values of one group hold memory at a time).
-    pub fn reserve(&mut self) {
-        for (t, v) in self.targets.iter().zip(self.values.iter_mut()) {
-            if let Target::Bucket { count, .. } = *t {
-                v.reserve_exact(count);
+    #[inline]
+    fn offer(&mut self, t: i64) {
+        match self {
+            Search::Gather { lo, hi, values, .. } if *lo <= t && t < *hi => values.push(t),
+            Search::Narrow {
+                lo, hi, shift, counts, ..
+            } if *lo <= t && t < *hi => {
+                counts[((t - *lo) as u64 >> *shift) as usize] += 1;
             }
+            _ => {}
         }
     }
 
-    /// Offers the detection time of the next crash point (`None` = never detected).
+    fn end(&mut self) {
+        match self {
+            Search::Gather { index, values, .. } => {
+                let v = if *index < values.len() {
+                    *values.select_nth_unstable(*index).1
+                } else {
+                    i64::MAX
+                };
+                *self = Search::Found(v);
+            }
+            Search::Narrow {
+                lo,
+                hi,
+                index,
+                shift,
+                counts,
+            } => {
+                let mut below = 0usize;
+                let mut next = Search::Found(i64::MAX);
+                for (slot, &c) in counts.iter().enumerate() {
+                    if below + c as usize > *index {
+                        let start = *lo + ((slot as i64) << *shift);
+                        let end = (start + (1i64 << *shift)).min(*hi);
+                        next = Search::Plan {
+                            lo: start,
+                            hi: end,
+                            index: *index - below,
+                            count: c as usize,
+                        };
+                        break;
+                    }
+                    below += c as usize;
+                }
+                *self = next;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The later passes of the percentile search. Pass 1's histogram gives the bucket that
+/// holds each rank; every further pass either gathers the detection times of that range
+/// and selects the rank among them, or, when the range holds more than a few tens of
+/// thousands, counts them into finer slots to narrow it. Memory stays bounded whatever
+/// the trace's length, and a pass or two usually suffices.
+#[derive(Clone, Debug)]
+pub struct Collector {
+    searches: [Search; 2],
+}
+
+impl Collector {
+    /// Prepares the next pass; `false` when both percentiles are known.
+    pub fn start_pass(&mut self) -> bool {
+        let a = self.searches[0].start();
+        let b = self.searches[1].start();
+        a || b
+    }
+
+    /// Offers the detection time of the next crash point.
     #[inline]
     pub fn offer(&mut self, a: Nanos, tau: Nanos, origin: Nanos) {
         if tau == Nanos::MAX {
             return;
         }
         let t = detection_time(a, tau, origin);
-        let b = bucket(t);
-        for (target, values) in self.targets.iter().zip(self.values.iter_mut()) {
-            if let Target::Bucket { bucket, .. } = *target
-                && bucket == b
-            {
-                values.push(t);
-            }
-        }
+        self.searches[0].offer(t);
+        self.searches[1].offer(t);
     }
 
-    fn result(mut self) -> [i64; 2] {
-        let mut out = [i64::MAX; 2];
-        for (k, target) in self.targets.iter().enumerate() {
-            if let Target::Bucket { index, .. } = *target {
-                let v = &mut self.values[k];
-                if index < v.len() {
-                    out[k] = *v.select_nth_unstable(index).1;
-                }
-            }
-        }
-        out
+    /// Ends a pass.
+    pub fn end_pass(&mut self) {
+        self.searches[0].end();
+        self.searches[1].end();
+    }
+
+    fn result(self) -> [i64; 2] {
+        self.searches
+            .map(|s| if let Search::Found(v) = s { v } else { i64::MAX })
     }
 }
 
@@ -349,8 +449,11 @@ mod tests {
             acc.crash_point(Nanos(0), v.map_or(Nanos::MAX, Nanos), Nanos(0), Nanos(100));
         }
         let mut c = acc.collector();
-        for &v in values {
-            c.offer(Nanos(0), v.map_or(Nanos::MAX, Nanos), Nanos(0));
+        while c.start_pass() {
+            for &v in values {
+                c.offer(Nanos(0), v.map_or(Nanos::MAX, Nanos), Nanos(0));
+            }
+            c.end_pass();
         }
         acc.finish(c, Nanos(1), Nanos(100), Origin::Receipt)
     }
@@ -378,5 +481,41 @@ mod tests {
         );
         assert_eq!(m.detection.completeness, 1.0 / 3.0);
         assert_eq!(nearest_rank(0.99, 1000), 990);
+    }
+
+    #[test]
+    fn crowded_buckets_are_narrowed_to_the_exact_rank() {
+        // 300,000 detection times within 0.05 % of 1.3 s: one bucket holds them all.
+        let mut x: u64 = 7;
+        let vals: Vec<Option<i64>> = (0..300_000)
+            .map(|_| {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                Some(1_300_000_000 + (x >> 33) as i64 % 650_000)
+            })
+            .collect();
+        let m = exact(&vals);
+        let mut sorted: Vec<i64> = vals.iter().map(|v| v.unwrap()).collect();
+        sorted.sort_unstable();
+        assert_eq!(m.detection.p50, Nanos(sorted[nearest_rank(0.5, sorted.len()) - 1]));
+        assert_eq!(m.detection.p99, Nanos(sorted[nearest_rank(0.99, sorted.len()) - 1]));
+        // All equal: no gathering at all.
+        let m = exact(&vec![Some(123_456_789); 100_000]);
+        assert_eq!(
+            (m.detection.p50, m.detection.p99),
+            (Nanos(123_456_789), Nanos(123_456_789))
+        );
+    }
+
+    #[test]
+    fn bucket_ranges_invert_buckets() {
+        for b in [0usize, 1, 2047, 2048, 2049, 5000, 30_000, BUCKETS - 1] {
+            let (lo, hi) = bucket_range(b);
+            assert!(lo < hi);
+            assert_eq!(bucket(lo), b);
+            assert_eq!(bucket(hi - 1), b);
+            if hi < i64::MAX {
+                assert_eq!(bucket(hi), b + 1);
+            }
+        }
     }
 }

@@ -24,10 +24,6 @@ pub const DEFAULT_WARMUP: usize = 1000;
 /// The default completeness deadline `D`.
 pub const DEFAULT_DEADLINE: Nanos = Nanos::SECOND;
 
-/// The most detection times kept at once by the second pass of [`replay_family`]
-/// (8 bytes each).
-const COLLECT_BUDGET: usize = 8 << 20;
-
 /// How a replay is evaluated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Options {
@@ -87,8 +83,8 @@ pub fn origin(receipts: &Receipts) -> Origin {
 }
 
 /// Replays a detector family over `receipts` and returns the metrics of each of its
-/// knob values, in order. `make` builds the family: it is replayed twice, once for
-/// everything but the percentiles and once more to pick the exact percentiles out of the
+/// knob values, in order. `make` builds the family: it is replayed once for everything
+/// but the percentiles, then once or twice more to pick the exact percentiles out of the
 /// histogram buckets that hold them (so memory does not grow with the trace).
 pub fn replay_family(
     receipts: &Receipts,
@@ -125,19 +121,10 @@ pub fn replay_family(
             }
         }
     }
-    // Second pass: only the crash points, for the exact percentiles. Knob values are
-    // taken in groups whose kept detection times fit the memory budget; each group is
-    // one more replay.
-    let mut collectors: Vec<_> = acc.iter().map(Accumulator::collector).collect();
-    let mut start = 0;
-    while start < width {
-        let mut end = start + 1;
-        let mut kept = collectors[start].expected();
-        while end < width && kept + collectors[end].expected() <= COLLECT_BUDGET {
-            kept += collectors[end].expected();
-            end += 1;
-        }
-        collectors[start..end].iter_mut().for_each(Collector::reserve);
+    // Further passes: only the crash points, for the exact percentiles (usually one,
+    // sometimes two; see `Collector`).
+    let mut collectors: Vec<Collector> = acc.iter().map(Accumulator::collector).collect();
+    while collectors.iter_mut().fold(false, |any, c| c.start_pass() | any) {
         let mut family = make();
         for j in 0..m {
             let hb = receipts.heartbeat(j);
@@ -145,12 +132,12 @@ pub fn replay_family(
             if j >= w {
                 family.deadlines(&mut tau);
                 let o = hb.send.unwrap_or(hb.recv);
-                for (c, &t) in collectors[start..end].iter_mut().zip(&tau[start..end]) {
+                for (c, &t) in collectors.iter_mut().zip(&tau) {
                     c.offer(hb.recv, t, o);
                 }
             }
         }
-        start = end;
+        collectors.iter_mut().for_each(Collector::end_pass);
     }
     let origin = origin(receipts);
     Ok(acc
