@@ -273,29 +273,28 @@ pub fn row(trace: Option<&str>, config: &Config, knob: f64, m: &Metrics) -> Row 
     }
 }
 
-/// Every detector by spec name, then the production presets.
-pub const DEFAULT_DETECTORS: [&str; 10] = [
-    "fixed",
-    "chen",
-    "bertier",
-    "phi",
-    "akka",
-    "exp-phi",
-    "satzger",
-    "2w",
-    "akka-cluster",
-    "cassandra",
-];
+/// Every detector's spec name (from the detector table), without the presets.
+pub fn detector_names() -> impl Iterator<Item = &'static str> {
+    crate::detector::spec::DETECTORS
+        .iter()
+        .filter(|i| i.preset_of.is_none())
+        .map(|i| i.name)
+}
 
-/// The production presets among [`DEFAULT_DETECTORS`]: evaluated at their own settings.
-pub const PRESETS: [&str; 2] = ["akka-cluster", "cassandra"];
+/// The production presets' spec names (`akka-cluster`, `cassandra`).
+pub fn preset_names() -> impl Iterator<Item = &'static str> {
+    crate::detector::spec::DETECTORS
+        .iter()
+        .filter(|i| i.preset_of.is_some())
+        .map(|i| i.name)
+}
 
 /// The default grid: every detector with default parameters over its default knob
 /// range. The presets are not separate rows: their settings lie on the `akka` and
 /// `exp-phi` ranges, and [`preset_of`] finds them there.
 pub fn default_grid() -> Vec<DetectorSpec> {
     let mut out = Vec::new();
-    for name in DEFAULT_DETECTORS.iter().filter(|n| !PRESETS.contains(n)) {
+    for name in detector_names() {
         let Ok(specs) = crate::detector::spec::parse(name) else {
             continue;
         };
@@ -311,8 +310,7 @@ pub fn default_grid() -> Vec<DetectorSpec> {
 
 /// The production presets as specs at their own settings.
 pub fn presets() -> Vec<DetectorSpec> {
-    PRESETS
-        .iter()
+    preset_names()
         .filter_map(|p| crate::detector::spec::parse(p).ok())
         .flatten()
         .collect()
@@ -321,7 +319,7 @@ pub fn presets() -> Vec<DetectorSpec> {
 /// The preset a results row stands for, if its detector and parameters are a production
 /// preset's and its knob value is the preset's (within rounding).
 pub fn preset_of(row: &Row) -> Option<&'static str> {
-    PRESETS.into_iter().zip(presets()).find_map(|(name, s)| {
+    preset_names().zip(presets()).find_map(|(name, s)| {
         let value = s.config.knob().map(|k| k.report(s.knob_values[0]));
         let close = match (value, row.value) {
             (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * a.abs().max(1.0),

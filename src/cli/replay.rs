@@ -20,7 +20,8 @@ pub struct Args {
     /// The trace (CSV, or .csv.gz)
     pub trace: PathBuf,
     /// A detector spec NAME[:key=value,...], repeatable (see `fdbench list`) [default: every
-    /// detector at its default knob value]
+    /// detector at its default knob value; akka's and exp-phi's defaults are the
+    /// akka-cluster and cassandra presets]
     #[arg(short, long = "detector", value_name = "SPEC")]
     pub detectors: Vec<String>,
     #[command(flatten)]
@@ -50,8 +51,7 @@ pub enum OutFormat {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let specs: Vec<DetectorSpec> = if args.detectors.is_empty() {
-        sweep::DEFAULT_DETECTORS
-            .iter()
+        sweep::detector_names()
             .filter_map(|n| fdbench::detector::spec::parse(n).ok())
             .flatten()
             .collect()
