@@ -21,8 +21,7 @@ pub(crate) struct Interarrival<'a> {
 
 /// The nearest-rank `q`-quantile of sorted, non-empty `v`.
 pub(crate) fn nearest_rank(v: &[f64], q: f64) -> f64 {
-    let k = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
-    v[k - 1]
+    v[crate::metrics::nearest_rank(q, v.len()) - 1]
 }
 
 impl Figure for Interarrival<'_> {
