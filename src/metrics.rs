@@ -380,7 +380,41 @@ pub struct Collector {
     searches: [Search; 2],
 }
 
+/// Where a percentile's search starts: its value, or the 0-based rank `index` among the
+/// `count` finite detection times in `[lo, hi)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Start {
+    /// Already known.
+    Found(i64),
+    /// To be found in `[lo, hi)`.
+    Range {
+        /// Smallest value of the range.
+        lo: i64,
+        /// End of the range (excluded).
+        hi: i64,
+        /// 0-based rank of the value among those in the range.
+        index: usize,
+        /// How many detection times lie in the range.
+        count: usize,
+    },
+}
+
 impl Collector {
+    /// The search for the p50 and p99 from where they are known to lie.
+    pub fn new(starts: [Start; 2]) -> Collector {
+        Collector {
+            searches: starts.map(|s| match s {
+                Start::Found(v) => Search::Found(v),
+                Start::Range { lo, hi, index, count } => Search::Plan { lo, hi, index, count },
+            }),
+        }
+    }
+
+    /// The p50 and p99, once [`start_pass`](Collector::start_pass) has returned `false`.
+    pub fn values(self) -> [i64; 2] {
+        self.result()
+    }
+
     /// Prepares the next pass; `false` when both percentiles are known.
     pub fn start_pass(&mut self) -> bool {
         let a = self.searches[0].start();

@@ -7,14 +7,19 @@
 //!
 //! For a detector whose state does not depend on its knob, the family updates one state
 //! per heartbeat and derives every knob value's deadline from it, so the metrics for any
-//! number of knob values come from a single pass over the trace; the per-value work is a
-//! few comparisons per heartbeat and a selection for the percentiles.
+//! number of knob values come from one replay. For the timeout-style detectors (deadline
+//! = base + knob) the per-value work is proportional to the mistakes, not to the trace
+//! (`shifted`); for the others it is a few comparisons per heartbeat, and the
+//! percentiles come from selection in a bracket found by sampling (`general`).
 //!
 //! [`replay_detector`] is the plain one-detector, one-knob path, written independently
 //! of the family path; the tests check that both agree exactly.
 
+mod general;
+mod shifted;
+
 use crate::detector::{Detector, Family};
-use crate::metrics::{Accumulator, Collector, Metrics, Origin};
+use crate::metrics::{Metrics, Origin};
 use crate::time::Nanos;
 use crate::trace::Receipts;
 
@@ -83,68 +88,24 @@ pub fn origin(receipts: &Receipts) -> Origin {
 }
 
 /// Replays a detector family over `receipts` and returns the metrics of each of its
-/// knob values, in order. `make` builds the family: it is replayed once for everything
-/// but the percentiles, then once or twice more to pick the exact percentiles out of the
-/// histogram buckets that hold them (so memory does not grow with the trace).
+/// knob values, in order. `make` builds the family, fresh, each time it is replayed.
+///
+/// A timeout-style family (deadline = base + knob) takes one pass and work that does not
+/// grow with the number of knob values beyond a binary search per receipt (see
+/// `replay/shifted.rs`); any other family takes a light sampling pass, a main pass with
+/// one deadline per (receipt, knob value), and rarely more passes for the percentiles
+/// (`replay/general.rs`). Memory does not grow with the trace beyond a few words per
+/// receipt.
 pub fn replay_family(
     receipts: &Receipts,
     make: &dyn Fn() -> Box<dyn Family>,
     opts: &Options,
 ) -> Result<Vec<Metrics>, ReplayError> {
     let l = evaluated_length(receipts, opts.warmup)?;
-    let m = receipts.len();
-    let w = opts.warmup;
-    let d = opts.deadline;
-    let mut family = make();
-    let width = family.width();
-    let mut acc: Vec<Accumulator> = vec![Accumulator::default(); width];
-    let mut tau = vec![Nanos::MAX; width];
-    let mut prev_tau = vec![Nanos::MAX; width];
-    for j in 0..m {
-        let hb = receipts.heartbeat(j);
-        let a = hb.recv;
-        if j > w {
-            // Gap j-1 ends with this receipt: `tau` holds τ_{j-1}, `prev_tau` τ_{j-2}.
-            let a_prev = receipts.recv[j - 1];
-            let first = j == 1;
-            for ((acc, &t), &p) in acc.iter_mut().zip(&tau).zip(&prev_tau) {
-                acc.gap(a_prev, t, a, (!first).then_some(p));
-            }
-        }
-        std::mem::swap(&mut prev_tau, &mut tau);
-        family.observe(&hb);
-        family.deadlines(&mut tau);
-        if j >= w {
-            let o = hb.send.unwrap_or(a);
-            for (acc, &t) in acc.iter_mut().zip(&tau) {
-                acc.crash_point(a, t, o, d);
-            }
-        }
+    if let Some(metrics) = shifted::replay(receipts, make().as_mut(), opts, l) {
+        return Ok(metrics);
     }
-    // Further passes: only the crash points, for the exact percentiles (usually one,
-    // sometimes two; see `Collector`).
-    let mut collectors: Vec<Collector> = acc.iter().map(Accumulator::collector).collect();
-    while collectors.iter_mut().fold(false, |any, c| c.start_pass() | any) {
-        let mut family = make();
-        for j in 0..m {
-            let hb = receipts.heartbeat(j);
-            family.observe(&hb);
-            if j >= w {
-                family.deadlines(&mut tau);
-                let o = hb.send.unwrap_or(hb.recv);
-                for (c, &t) in collectors.iter_mut().zip(&tau) {
-                    c.offer(hb.recv, t, o);
-                }
-            }
-        }
-        collectors.iter_mut().for_each(Collector::end_pass);
-    }
-    let origin = origin(receipts);
-    Ok(acc
-        .iter()
-        .zip(collectors)
-        .map(|(a, c)| a.finish(c, l, d, origin))
-        .collect())
+    Ok(general::replay(receipts, make, opts, l, general::Sizes::default()))
 }
 
 /// The deadlines of `detector` after each accepted receipt ([`Nanos::MAX`] = never).

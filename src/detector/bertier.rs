@@ -22,9 +22,8 @@
 //! no knob: its level is `now - (EA_{k+1} + margin)` in nanoseconds and it suspects
 //! when the level reaches 0; the knob value passed to [`Estimator::prepare`] is ignored.
 
-use crate::detector::Estimator;
-use crate::detector::chen::ChenWindow;
-use crate::detector::window::first_reaching;
+use crate::detector::chen::{ChenWindow, ceil_base};
+use crate::detector::{Estimator, shifted_deadline};
 use crate::time::Nanos;
 use crate::trace::Heartbeat;
 
@@ -94,11 +93,17 @@ impl Estimator for Bertier {
 
     #[inline]
     fn deadline(&self, _knob: &()) -> Option<Nanos> {
-        if self.window.is_empty() {
-            return None;
-        }
-        let e = self.offset;
-        first_reaching(self.last, e, |k| k as f64 - e >= 0.0)
+        shifted_deadline(self.base()?, 0)
+    }
+
+    fn shift(&self, _knob: &()) -> Option<i64> {
+        Some(0)
+    }
+
+    /// `ceil(EA_{k+1} + margin)`: the deadline (the level reaches 0 there).
+    #[inline]
+    fn base(&self) -> Option<i64> {
+        (!self.window.is_empty()).then(|| ceil_base(self.last, self.offset))
     }
 }
 

@@ -13,11 +13,13 @@
 //! are accounted for by the sequence numbers (the shortcut `mean(a) + η(n+1)/2` is only
 //! right without losses and is not used). With one receipt, `EA = a + η`.
 //!
-//! The level is `now - EA` in nanoseconds; the knob `alpha` is in nanoseconds.
+//! The level is `now - EA` in nanoseconds; the knob `alpha` is in whole nanoseconds, so
+//! the deadline, the first integer nanosecond with `now - EA >= alpha`, is
+//! `ceil(EA) + alpha`: a base time plus the knob.
 //! The windowed sum of `a_i - η·s_i` is kept exactly in `i128`.
 
-use crate::detector::Estimator;
-use crate::detector::window::{Ring, first_reaching, to_f64};
+use crate::detector::window::{Ring, to_f64};
+use crate::detector::{Estimator, shifted_deadline};
 use crate::time::Nanos;
 use crate::trace::Heartbeat;
 
@@ -87,6 +89,8 @@ pub struct Chen {
     last: Nanos,
     /// `EA - last`, in nanoseconds (NaN before the first heartbeat).
     offset: f64,
+    /// `ceil(EA)`, saturated to the range of `i64`.
+    base: i64,
 }
 
 impl Chen {
@@ -96,6 +100,7 @@ impl Chen {
             window: ChenWindow::new(eta, window),
             last: Nanos::ZERO,
             offset: f64::NAN,
+            base: 0,
         }
     }
 
@@ -106,12 +111,19 @@ impl Chen {
     }
 }
 
-impl Estimator for Chen {
-    /// `alpha` in nanoseconds.
-    type Knob = f64;
+/// `ceil(last + offset)` for an expected arrival `offset` after `last`, saturated to the
+/// range of `i64`: the base of a timeout-style deadline.
+#[inline]
+pub fn ceil_base(last: Nanos, offset: f64) -> i64 {
+    last.0.saturating_add(Nanos::ceil_f64(offset).0)
+}
 
-    fn prepare(&self, knob: f64) -> f64 {
-        knob
+impl Estimator for Chen {
+    /// `alpha` in whole nanoseconds (rounded up).
+    type Knob = Nanos;
+
+    fn prepare(&self, knob: f64) -> Nanos {
+        Nanos::ceil_f64(knob)
     }
 
     #[inline]
@@ -119,6 +131,7 @@ impl Estimator for Chen {
         self.window.push(hb);
         self.last = hb.recv;
         self.offset = self.window.expected_minus(hb.seq.wrapping_add(1), hb.recv);
+        self.base = ceil_base(self.last, self.offset);
     }
 
     #[inline]
@@ -130,12 +143,17 @@ impl Estimator for Chen {
     }
 
     #[inline]
-    fn deadline(&self, alpha: &f64) -> Option<Nanos> {
-        if self.window.is_empty() {
-            return None;
-        }
-        let e = self.offset;
-        first_reaching(self.last, e + alpha, |k| k as f64 - e >= *alpha)
+    fn deadline(&self, alpha: &Nanos) -> Option<Nanos> {
+        shifted_deadline(self.base()?, alpha.0)
+    }
+
+    fn shift(&self, alpha: &Nanos) -> Option<i64> {
+        Some(alpha.0)
+    }
+
+    #[inline]
+    fn base(&self) -> Option<i64> {
+        (!self.window.is_empty()).then_some(self.base)
     }
 }
 
@@ -175,7 +193,7 @@ mod tests {
     #[test]
     fn window_slides_and_one_receipt_expects_one_interval() {
         let mut c = Chen::new(Nanos::from_millis(100), 3);
-        assert_eq!(c.deadline(&0.0), None);
+        assert_eq!(c.deadline(&Nanos::ZERO), None);
         c.observe(&hb(7, 1000.0));
         assert!((ea_ms(&c) - 1100.0).abs() < 1e-9);
         for (s, a) in [(8, 1100.0), (9, 1200.0), (10, 1400.0)] {
@@ -196,7 +214,7 @@ mod tests {
                 send: None,
             });
         }
-        assert_eq!(c.deadline(&0.0), Some(Nanos(base + 5001 * 100_000_000 + 7)));
+        assert_eq!(c.deadline(&Nanos::ZERO), Some(Nanos(base + 5001 * 100_000_000 + 7)));
     }
 
     #[test]

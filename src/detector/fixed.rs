@@ -4,7 +4,7 @@
 //! `τ_j = a_j + timeout`. The level is the elapsed time `Δ = now - a_j` in nanoseconds.
 //! This is the detector of Figure 1.3 in "Distributed Systems for Practitioners".
 
-use crate::detector::Estimator;
+use crate::detector::{Estimator, shifted_deadline};
 use crate::time::Nanos;
 use crate::trace::Heartbeat;
 
@@ -41,7 +41,15 @@ impl Estimator for Fixed {
     }
 
     fn deadline(&self, timeout: &Nanos) -> Option<Nanos> {
-        self.last.map(|a| a.saturating_add(*timeout))
+        shifted_deadline(self.last?.0, timeout.0)
+    }
+
+    fn shift(&self, timeout: &Nanos) -> Option<i64> {
+        Some(timeout.0)
+    }
+
+    fn base(&self) -> Option<i64> {
+        self.last.map(|a| a.0)
     }
 }
 

@@ -101,6 +101,31 @@ pub trait Estimator: Send + Sync + Clone {
             *o = self.deadline(k).unwrap_or(Nanos::MAX);
         }
     }
+
+    /// For a timeout-style estimator, whose deadline is a knob-independent base time plus
+    /// the knob (`fixed`, `chen`, `2w`, `bertier`): the knob as that shift, in whole
+    /// nanoseconds. Then [`deadline`](Estimator::deadline) must equal
+    /// [`shifted_deadline`]`(base, shift)` with the [`base`](Estimator::base) of the
+    /// moment, which lets the replay engine evaluate any number of knob values with work
+    /// proportional to the trace plus the mistakes (see [`crate::replay`]).
+    fn shift(&self, _knob: &Self::Knob) -> Option<i64> {
+        None
+    }
+
+    /// With [`shift`](Estimator::shift): the base time after the last heartbeat (`None`
+    /// before the first one).
+    fn base(&self) -> Option<i64> {
+        None
+    }
+}
+
+/// The deadline `base + shift` of a timeout-style estimator: never when it reaches
+/// [`Nanos::MAX`], and not before time 0 (a deadline at or before the last receipt has
+/// the same effect wherever it lies).
+#[inline]
+pub fn shifted_deadline(base: i64, shift: i64) -> Option<Nanos> {
+    let t = i128::from(base) + i128::from(shift);
+    (t < i128::from(i64::MAX)).then(|| Nanos(t.max(0) as i64))
 }
 
 /// An [`Estimator`] with its knob set: a [`Detector`].
@@ -150,19 +175,33 @@ pub trait Family: Send {
     fn observe(&mut self, hb: &Heartbeat);
     /// Writes the deadline for each knob value into `out` (`out.len() == width()`).
     fn deadlines(&self, out: &mut [Nanos]);
+
+    /// For a timeout-style family: each knob value's shift, so that its deadline is
+    /// [`shifted_deadline`]`(base, shift)` with [`base`](Family::base). `None` otherwise.
+    fn shifts(&self) -> Option<&[i64]> {
+        None
+    }
+
+    /// With [`shifts`](Family::shifts): the base time after the last heartbeat (`None`
+    /// before the first one).
+    fn base(&self) -> Option<i64> {
+        None
+    }
 }
 
 /// One estimator evaluated at many knob values.
 pub struct EstimatorFamily<E: Estimator> {
     est: E,
     knobs: Vec<E::Knob>,
+    shifts: Option<Vec<i64>>,
 }
 
 impl<E: Estimator> EstimatorFamily<E> {
     /// The family of `est` over `knobs`.
     pub fn new(est: E, knobs: &[f64]) -> Self {
-        let knobs = knobs.iter().map(|&k| est.prepare(k)).collect();
-        EstimatorFamily { est, knobs }
+        let knobs: Vec<E::Knob> = knobs.iter().map(|&k| est.prepare(k)).collect();
+        let shifts = knobs.iter().map(|k| est.shift(k)).collect();
+        EstimatorFamily { est, knobs, shifts }
     }
 }
 
@@ -175,6 +214,12 @@ impl<E: Estimator> Family for EstimatorFamily<E> {
     }
     fn deadlines(&self, out: &mut [Nanos]) {
         self.est.deadlines(&self.knobs, out);
+    }
+    fn shifts(&self) -> Option<&[i64]> {
+        self.shifts.as_deref()
+    }
+    fn base(&self) -> Option<i64> {
+        self.est.base()
     }
 }
 

@@ -9,11 +9,11 @@
 //! a long window `n1` and one over a short window `n2`, and the detector suspects from
 //! `τ = max(EA_{n1}, EA_{n2}) + alpha` on: the long window is stable, the short one
 //! reacts at once to a sudden rise in delay. The level is `now - max(EA1, EA2)` in
-//! nanoseconds; `alpha` is in nanoseconds.
+//! nanoseconds; `alpha` is in whole nanoseconds, and the deadline is
+//! `ceil(max(EA1, EA2)) + alpha`.
 
-use crate::detector::Estimator;
-use crate::detector::chen::ChenWindow;
-use crate::detector::window::first_reaching;
+use crate::detector::chen::{ChenWindow, ceil_base};
+use crate::detector::{Estimator, shifted_deadline};
 use crate::time::Nanos;
 use crate::trace::Heartbeat;
 
@@ -25,6 +25,8 @@ pub struct TwoWindows {
     last: Nanos,
     /// `max(EA1, EA2) - last` in nanoseconds.
     offset: f64,
+    /// `ceil(max(EA1, EA2))`, saturated to the range of `i64`.
+    base: i64,
 }
 
 impl TwoWindows {
@@ -35,16 +37,17 @@ impl TwoWindows {
             short: ChenWindow::new(eta, n2),
             last: Nanos::ZERO,
             offset: f64::NAN,
+            base: 0,
         }
     }
 }
 
 impl Estimator for TwoWindows {
-    /// `alpha` in nanoseconds.
-    type Knob = f64;
+    /// `alpha` in whole nanoseconds (rounded up).
+    type Knob = Nanos;
 
-    fn prepare(&self, knob: f64) -> f64 {
-        knob
+    fn prepare(&self, knob: f64) -> Nanos {
+        Nanos::ceil_f64(knob)
     }
 
     #[inline]
@@ -56,6 +59,7 @@ impl Estimator for TwoWindows {
         let e1 = self.long.expected_minus(next, hb.recv);
         let e2 = self.short.expected_minus(next, hb.recv);
         self.offset = e1.max(e2);
+        self.base = ceil_base(self.last, self.offset);
     }
 
     #[inline]
@@ -67,12 +71,17 @@ impl Estimator for TwoWindows {
     }
 
     #[inline]
-    fn deadline(&self, alpha: &f64) -> Option<Nanos> {
-        if self.long.is_empty() {
-            return None;
-        }
-        let e = self.offset;
-        first_reaching(self.last, e + alpha, |k| k as f64 - e >= *alpha)
+    fn deadline(&self, alpha: &Nanos) -> Option<Nanos> {
+        shifted_deadline(self.base()?, alpha.0)
+    }
+
+    fn shift(&self, alpha: &Nanos) -> Option<i64> {
+        Some(alpha.0)
+    }
+
+    #[inline]
+    fn base(&self) -> Option<i64> {
+        (!self.long.is_empty()).then_some(self.base)
     }
 }
 
@@ -93,21 +102,21 @@ mod tests {
             w.observe(&h);
             c.observe(&h);
         }
-        assert_eq!(w.deadline(&0.0), c.deadline(&0.0));
-        assert_eq!(w.deadline(&0.0), Some(Nanos::from_millis(501 * 100 + 10)));
+        assert_eq!(w.deadline(&Nanos::ZERO), c.deadline(&Nanos::ZERO));
+        assert_eq!(w.deadline(&Nanos::ZERO), Some(Nanos::from_millis(501 * 100 + 10)));
         let h = hb(501, 501.0 * 100.0 + 60.0);
         w.observe(&h);
         c.observe(&h);
         // The short window expects the next one 100 ms after this receipt; the long one
         // barely moved (50 ms / 501 ≈ 0.1 ms).
-        assert_eq!(w.deadline(&0.0), Some(Nanos::from_millis(502 * 100 + 60)));
-        let long = c.deadline(&0.0).unwrap();
+        assert_eq!(w.deadline(&Nanos::ZERO), Some(Nanos::from_millis(502 * 100 + 60)));
+        let long = c.deadline(&Nanos::ZERO).unwrap();
         assert!(long < Nanos::from_millis(502 * 100 + 11), "{long:?}");
         // A delay drop: the long window keeps the max.
         let h = hb(502, 502.0 * 100.0 + 5.0);
         w.observe(&h);
         c.observe(&h);
-        assert_eq!(w.deadline(&0.0), c.deadline(&0.0));
+        assert_eq!(w.deadline(&Nanos::ZERO), c.deadline(&Nanos::ZERO));
     }
 
     #[test]

@@ -1,0 +1,487 @@
+//! The replay of any family: one deadline per (receipt, knob value), folded into
+//! per-knob totals held as a structure of arrays.
+//!
+//! The percentiles are found by selection, not sorting, with memory bounded whatever the
+//! trace length:
+//!
+//! 1. A first, light pass replays the family but asks for deadlines only at every
+//!    `stride`-th crash point. From that sample, each percentile gets a bracket
+//!    `[lo, hi]` around its expected place, a few standard deviations of the sample
+//!    rank wide.
+//! 2. The main pass computes every metric and, per percentile, counts the detection
+//!    times below `lo`, at `lo` and at `hi`, and gathers those strictly inside; the
+//!    rank then falls in one of these and is selected there.
+//! 3. Only when it does not (the sample misled, or the bracket held too many values)
+//!    do further passes narrow it down ([`Collector`]).
+//!
+//! With at most [`Sizes::samples`] crash points the sample is the whole set and the
+//! percentiles come from it directly.
+
+use crate::detector::Family;
+use crate::metrics::{Collector, Detection, Metrics, Start, detection_time, nearest_rank};
+use crate::replay::{Options, origin};
+use crate::time::Nanos;
+use crate::trace::Receipts;
+
+/// How the percentile search is sized.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Sizes {
+    /// Crash points sampled for the brackets (at least; `n / 128` on longer traces).
+    pub samples: usize,
+    /// Detection times gathered inside one bracket before the search falls back to
+    /// narrowing passes.
+    pub gather_cap: usize,
+}
+
+impl Default for Sizes {
+    fn default() -> Self {
+        Sizes {
+            samples: 1 << 14,
+            gather_cap: 1 << 18,
+        }
+    }
+}
+
+/// The percentiles reported.
+const PERCENTILES: [f64; 2] = [0.5, 0.99];
+
+/// One percentile's bracket and what the main pass found in it.
+#[derive(Clone, Debug)]
+struct Bracket {
+    lo: i64,
+    hi: i64,
+    below: u64,
+    at_lo: u64,
+    at_hi: u64,
+    inside: u64,
+    values: Vec<i64>,
+    cap: usize,
+}
+
+impl Bracket {
+    fn new(lo: i64, hi: i64, cap: usize) -> Self {
+        Bracket {
+            lo,
+            hi,
+            cap,
+            below: 0,
+            at_lo: 0,
+            at_hi: 0,
+            inside: 0,
+            values: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn offer(&mut self, t: i64) {
+        if t < self.lo {
+            self.below += 1;
+        } else if t <= self.hi {
+            self.offer_in(t);
+        }
+    }
+
+    #[cold]
+    fn offer_in(&mut self, t: i64) {
+        if t == self.lo {
+            self.at_lo += 1;
+        } else if t == self.hi {
+            self.at_hi += 1;
+        } else {
+            self.inside += 1;
+            if self.values.len() < self.cap {
+                self.values.push(t);
+            }
+        }
+    }
+
+    /// Counts `infinite` detection times (value `i64::MAX`, never offered).
+    fn add_infinite(&mut self, infinite: u64) {
+        if self.lo == i64::MAX {
+            self.at_lo += infinite;
+        } else if self.hi == i64::MAX {
+            self.at_hi += infinite;
+        }
+    }
+
+    /// The value of 1-based rank `r` among `finite` finite detection times (`n` in all),
+    /// or where to look for it.
+    fn resolve(&mut self, r: usize, finite: usize) -> Start {
+        if r > finite {
+            return Start::Found(i64::MAX);
+        }
+        let r = r as u64;
+        let (below, at_lo, inside, at_hi) = (self.below, self.at_lo, self.inside, self.at_hi);
+        if r <= below {
+            return Start::Range {
+                lo: 0,
+                hi: self.lo,
+                index: (r - 1) as usize,
+                count: below as usize,
+            };
+        }
+        if r <= below + at_lo {
+            return Start::Found(self.lo);
+        }
+        if r <= below + at_lo + inside {
+            let index = (r - below - at_lo - 1) as usize;
+            if inside as usize == self.values.len() {
+                return Start::Found(*self.values.select_nth_unstable(index).1);
+            }
+            return Start::Range {
+                lo: self.lo + 1,
+                hi: self.hi,
+                index,
+                count: inside as usize,
+            };
+        }
+        if r <= below + at_lo + inside + at_hi {
+            return Start::Found(self.hi);
+        }
+        let seen = below + at_lo + inside + at_hi;
+        Start::Range {
+            lo: self.hi.saturating_add(1),
+            hi: i64::MAX,
+            index: (r - seen - 1) as usize,
+            count: finite - seen as usize,
+        }
+    }
+}
+
+/// Per-knob totals of the main pass, as a structure of arrays.
+struct Lanes {
+    mistakes: Vec<u64>,
+    suspect: Vec<i64>,
+    sum: Vec<i128>,
+    within: Vec<u64>,
+    infinite: Vec<u64>,
+    max: Vec<i64>,
+    brackets: Vec<[Bracket; 2]>,
+}
+
+/// The detection time of a crash point, `i64::MAX` when never detected.
+#[inline]
+fn detection(a: Nanos, tau: Nanos, origin: Nanos) -> i64 {
+    if tau == Nanos::MAX {
+        i64::MAX
+    } else {
+        detection_time(a, tau, origin)
+    }
+}
+
+/// The value of rank `index` (0-based) of `values`, `i64::MAX` past the end.
+fn select(values: &mut [i64], index: usize) -> i64 {
+    if index < values.len() {
+        *values.select_nth_unstable(index).1
+    } else {
+        i64::MAX
+    }
+}
+
+/// Replays a family built by `make` over `receipts` (its evaluated length `l` checked).
+pub(super) fn replay(
+    receipts: &Receipts,
+    make: &dyn Fn() -> Box<dyn Family>,
+    opts: &Options,
+    l: Nanos,
+    sizes: Sizes,
+) -> Vec<Metrics> {
+    let m = receipts.len();
+    let w = opts.warmup;
+    let n = m - w;
+    let d = opts.deadline;
+    let ranks = PERCENTILES.map(|p| nearest_rank(p, n));
+
+    // Pass 1: a sample of the detection times of every knob value.
+    let stride = n.div_ceil(sizes.samples.max(n / 128).max(1)).max(1);
+    let mut family = make();
+    let width = family.width();
+    let mut tau = vec![Nanos::MAX; width];
+    let mut sample: Vec<Vec<i64>> = vec![Vec::with_capacity(n.div_ceil(stride)); width];
+    for j in 0..m {
+        let hb = receipts.heartbeat(j);
+        family.observe(&hb);
+        if j >= w && (j - w) % stride == 0 {
+            family.deadlines(&mut tau);
+            let o = hb.send.unwrap_or(hb.recv);
+            for (s, &t) in sample.iter_mut().zip(&tau) {
+                s.push(detection(hb.recv, t, o));
+            }
+        }
+    }
+    let exact = stride == 1;
+    let brackets: Vec<[Bracket; 2]> = sample
+        .iter_mut()
+        .map(|s| {
+            let ns = s.len();
+            let mut pick = |p: f64, r: usize| -> Bracket {
+                if exact {
+                    let v = select(s, r - 1);
+                    return Bracket::new(v, v, 0);
+                }
+                let q = r as f64 / n as f64 * ns as f64;
+                let margin = 4.0 * (ns as f64 * p * (1.0 - p)).sqrt() + 3.0;
+                let lo_index = (q - margin).floor();
+                let hi_index = (q + margin).ceil();
+                let lo = if lo_index < 0.0 {
+                    i64::MIN
+                } else {
+                    select(s, lo_index as usize)
+                };
+                let hi = if hi_index >= ns as f64 {
+                    i64::MAX
+                } else {
+                    select(s, hi_index as usize)
+                };
+                Bracket::new(lo, hi, sizes.gather_cap)
+            };
+            [pick(PERCENTILES[0], ranks[0]), pick(PERCENTILES[1], ranks[1])]
+        })
+        .collect();
+    drop(sample);
+
+    // Pass 2: every metric, and the detection times inside the brackets.
+    let mut lanes = Lanes {
+        mistakes: vec![0; width],
+        suspect: vec![0; width],
+        sum: vec![0; width],
+        within: vec![0; width],
+        infinite: vec![0; width],
+        max: vec![0; width],
+        brackets,
+    };
+    let mut family = make();
+    let mut prev_tau = vec![Nanos::MAX; width];
+    tau.fill(Nanos::MAX);
+    for j in 0..m {
+        let hb = receipts.heartbeat(j);
+        let a = hb.recv;
+        if j > w {
+            // Gap j-1 ends with this receipt: `tau` holds τ_{j-1}, `prev_tau` τ_{j-2}.
+            let a_prev = receipts.recv[j - 1];
+            let first = j == 1;
+            for (((mistakes, suspect), &t), &p) in lanes
+                .mistakes
+                .iter_mut()
+                .zip(lanes.suspect.iter_mut())
+                .zip(&tau)
+                .zip(&prev_tau)
+            {
+                if t < a {
+                    *suspect += (a - a_prev.max(t)).0;
+                    *mistakes += u64::from(t > a_prev || first || p >= a_prev);
+                }
+            }
+        }
+        std::mem::swap(&mut prev_tau, &mut tau);
+        family.observe(&hb);
+        family.deadlines(&mut tau);
+        if j >= w {
+            let o = hb.send.unwrap_or(a);
+            for (i, &t) in tau.iter().enumerate() {
+                if t == Nanos::MAX {
+                    lanes.infinite[i] += 1;
+                    continue;
+                }
+                let x = detection_time(a, t, o);
+                lanes.sum[i] += i128::from(x);
+                lanes.within[i] += u64::from(x <= d.0);
+                lanes.max[i] = lanes.max[i].max(x);
+                if !exact {
+                    let [b50, b99] = &mut lanes.brackets[i];
+                    b50.offer(x);
+                    b99.offer(x);
+                }
+            }
+        }
+    }
+
+    // The percentiles: from the brackets, or from further passes where they missed.
+    let mut collectors: Vec<Collector> = (0..width)
+        .map(|i| {
+            let finite = n - lanes.infinite[i] as usize;
+            let [b50, b99] = &mut lanes.brackets[i];
+            if exact {
+                // The sample was every crash point, infinite ones included.
+                return Collector::new([Start::Found(b50.lo), Start::Found(b99.lo)]);
+            }
+            b50.add_infinite(lanes.infinite[i]);
+            b99.add_infinite(lanes.infinite[i]);
+            Collector::new([b50.resolve(ranks[0], finite), b99.resolve(ranks[1], finite)])
+        })
+        .collect();
+    drop(lanes.brackets);
+    while collectors.iter_mut().fold(false, |any, c| c.start_pass() | any) {
+        let mut family = make();
+        for j in 0..m {
+            let hb = receipts.heartbeat(j);
+            family.observe(&hb);
+            if j >= w {
+                family.deadlines(&mut tau);
+                let o = hb.send.unwrap_or(hb.recv);
+                for (c, &t) in collectors.iter_mut().zip(&tau) {
+                    c.offer(hb.recv, t, o);
+                }
+            }
+        }
+        collectors.iter_mut().for_each(Collector::end_pass);
+    }
+
+    let origin = origin(receipts);
+    collectors
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let [p50, p99] = c.values();
+            let infinite = lanes.infinite[i] > 0;
+            Metrics {
+                heartbeats: n as u64,
+                evaluated: l,
+                mistakes: lanes.mistakes[i],
+                suspect_time: Nanos(lanes.suspect[i]),
+                detection: Detection {
+                    mean_ns: if infinite {
+                        f64::INFINITY
+                    } else {
+                        lanes.sum[i] as f64 / n as f64
+                    },
+                    p50: Nanos(p50),
+                    p99: Nanos(p99),
+                    max: Nanos(if infinite { i64::MAX } else { lanes.max[i] }),
+                    completeness: lanes.within[i] as f64 / n as f64,
+                    deadline: d,
+                    origin,
+                },
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detector::spec::parse;
+    use crate::replay::{evaluated_length, replay_detector};
+    use crate::trace::TraceBuilder;
+    use rand::{Rng, SeedableRng};
+
+    /// Delays that change regime halfway, so that a small sample misplaces brackets.
+    fn receipts(n: u64) -> Receipts {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+        let mut b = TraceBuilder::new(true);
+        for i in 1..=n {
+            let send = i as i64 * 100_000_000;
+            let spread = if i < n / 2 { 5_000_000 } else { 400_000_000 };
+            let delay = 1_000_000 + rng.random_range(0..spread);
+            if rng.random::<f64>() < 0.01 {
+                b.push(i, Some(Nanos(send)), None).unwrap();
+            } else {
+                b.push(i, Some(Nanos(send)), Some(Nanos(send + delay))).unwrap();
+            }
+        }
+        b.finish(None).unwrap().accepted()
+    }
+
+    #[test]
+    fn every_way_to_the_percentiles_gives_the_exact_ones() {
+        let r = receipts(3000);
+        let opts = Options {
+            warmup: 50,
+            deadline: Nanos::from_millis(300),
+        };
+        let l = evaluated_length(&r, opts.warmup).unwrap();
+        for spec in [
+            "phi:window=50",
+            "exp-phi:window=50",
+            "satzger:window=50",
+            "akka:window=50",
+        ] {
+            let s = parse(spec).unwrap().remove(0);
+            let knobs: Vec<f64> = match s.config.name() {
+                "satzger" => vec![0.2, 0.9, 0.5, 0.999],
+                _ => vec![0.5, 3.0, 1.0, 12.0],
+            };
+            let want: Vec<Metrics> = knobs
+                .iter()
+                .map(|&k| replay_detector(&r, s.config.detector(r.interval, k).as_mut(), &opts).unwrap())
+                .collect();
+            // Exact sample; brackets from a small sample; brackets that overflow their cap;
+            // brackets missed by a tiny sample.
+            for sizes in [
+                Sizes::default(),
+                Sizes {
+                    samples: 200,
+                    gather_cap: 1 << 20,
+                },
+                Sizes {
+                    samples: 200,
+                    gather_cap: 3,
+                },
+                Sizes {
+                    samples: 2,
+                    gather_cap: 1 << 20,
+                },
+            ] {
+                let got = replay(&r, &|| s.config.family(r.interval, &knobs), &opts, l, sizes);
+                assert_eq!(got, want, "{spec} with {sizes:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_bracket_sends_each_rank_where_it_lies() {
+        let values = [5i64, 1, 9, 3, 3, 7, 12, 10, 3, 8];
+        let mut b = Bracket::new(3, 9, 2);
+        for &v in &values {
+            b.offer(v);
+        }
+        // Below 3: {1}; at 3: three; inside (3, 9): {5, 7, 8}, of which 2 kept; at 9: one;
+        // above: {10, 12}.
+        assert_eq!((b.below, b.at_lo, b.inside, b.at_hi), (1, 3, 3, 1));
+        let finite = values.len();
+        assert_eq!(
+            b.clone().resolve(1, finite),
+            Start::Range {
+                lo: 0,
+                hi: 3,
+                index: 0,
+                count: 1
+            }
+        );
+        assert_eq!(b.clone().resolve(4, finite), Start::Found(3));
+        assert_eq!(
+            b.clone().resolve(5, finite),
+            Start::Range {
+                lo: 4,
+                hi: 9,
+                index: 0,
+                count: 3
+            }
+        );
+        assert_eq!(b.clone().resolve(8, finite), Start::Found(9));
+        assert_eq!(
+            b.clone().resolve(10, finite),
+            Start::Range {
+                lo: 10,
+                hi: i64::MAX,
+                index: 1,
+                count: 2
+            }
+        );
+        assert_eq!(b.clone().resolve(11, finite), Start::Found(i64::MAX));
+        // With room for every inside value, the rank is selected at once.
+        let mut b = Bracket::new(3, 9, 10);
+        for &v in &values {
+            b.offer(v);
+        }
+        assert_eq!(b.clone().resolve(5, finite), Start::Found(5));
+        assert_eq!(b.clone().resolve(7, finite), Start::Found(8));
+        // Infinite detection times count at a bracket end of i64::MAX.
+        let mut b = Bracket::new(3, i64::MAX, 10);
+        b.offer(1);
+        b.offer(4);
+        b.add_infinite(2);
+        assert_eq!(b.clone().resolve(3, 2), Start::Found(i64::MAX));
+        assert_eq!(b.at_hi, 2);
+    }
+}

@@ -1,0 +1,235 @@
+//! The replay of a timeout-style family: deadlines `τ_j(k) = b_j + k`, one base time
+//! `b_j` per receipt and one shift `k` per knob value (`fixed`, `chen`, `2w`, `bertier`).
+//!
+//! With the shifts sorted, every quantity of evaluation.md §3–§4 changes with the knob at
+//! a few **critical values** per gap or crash point, found by binary search:
+//!
+//! - gap `j` is suspected at the knobs `k < a_{j+1} - b_j` (the first `c_j` values) and
+//!   starts with a deadline at or before its receipt at the knobs `k <= a_j - b_j` (the
+//!   first `e_j`); it is a mistake on `[min(e_j, c_{j-1}), c_j)`, since the gap before
+//!   ended in trust exactly from `c_{j-1}` on;
+//! - its suspect time is `a_{j+1} - a_j` below `e_j` and `a_{j+1} - b_j - k` on
+//!   `[e_j, c_j)`;
+//! - crash point `j` has `T_D = max(A_j, B_j + k)` with `A_j = a_j - origin_j` and
+//!   `B_j = b_j - origin_j`: `A_j` below `e_j`, `B_j + k` from there; it counts for
+//!   completeness below the first knob with `B_j + k > D` (if `A_j <= D`).
+//!
+//! Each is a constant or linear term added over a range of knob indices, so difference
+//! arrays and prefix sums give every knob value's totals; the largest `T_D` is
+//! `max(max A, max B + k)`. A percentile is the smallest `x` with
+//! `#{j : T_D(j) <= x} >= rank`; that count is `#{B_j <= x - k}` over the sorted `B`,
+//! corrected by the few crash points whose deadline is at or before their receipt (the
+//! only ones where `T_D` is not `B_j + k`), and a binary search over `x` finds it. The
+//! work is `O(m log K + m log m)` for `K` knob values plus the late crash points, instead
+//! of `O(m·K)`.
+
+use crate::detector::Family;
+use crate::metrics::{Detection, Metrics, nearest_rank};
+use crate::replay::{Options, origin};
+use crate::time::Nanos;
+use crate::trace::Receipts;
+
+/// The late (crash point, knob) pairs the percentile search handles one by one, per
+/// evaluated receipt; beyond that the general engine is used.
+const LATE_BUDGET: usize = 16;
+
+/// Number of sorted values `< x`.
+#[inline]
+fn count_lt(sorted: &[i64], x: i128) -> usize {
+    if x > i128::from(i64::MAX) {
+        sorted.len()
+    } else if x <= i128::from(i64::MIN) {
+        0
+    } else {
+        let x = x as i64;
+        sorted.partition_point(|&v| v < x)
+    }
+}
+
+/// Number of sorted values `<= x`.
+#[inline]
+fn count_le(sorted: &[i64], x: i128) -> usize {
+    count_lt(sorted, x + 1)
+}
+
+/// Adds `v` on the index range `[lo, hi)` of a difference array.
+#[inline]
+fn add<T: Copy + std::ops::AddAssign + std::ops::SubAssign>(d: &mut [T], lo: usize, hi: usize, v: T) {
+    if lo < hi {
+        d[lo] += v;
+        d[hi] -= v;
+    }
+}
+
+/// Prefix sums of a difference array, one per knob index.
+fn totals<T: Copy + Default + std::ops::AddAssign>(d: &[T]) -> Vec<T> {
+    let mut run = T::default();
+    d[..d.len() - 1]
+        .iter()
+        .map(|&x| {
+            run += x;
+            run
+        })
+        .collect()
+}
+
+/// A crash point whose deadline is at or before its receipt for the first `e` knob
+/// values.
+#[derive(Clone, Copy)]
+struct Late {
+    e: usize,
+    a: i64,
+    b: i64,
+}
+
+/// Replays `family`, fresh, over `receipts`. `None` when it is not a timeout-style family,
+/// some deadline is infinite, or too many deadlines fall at or before their receipt: the
+/// caller then uses the general engine.
+pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Options, l: Nanos) -> Option<Vec<Metrics>> {
+    let shifts = family.shifts()?.to_vec();
+    let width = shifts.len();
+    if width == 0 {
+        return Some(Vec::new());
+    }
+    let mut order: Vec<usize> = (0..width).collect();
+    order.sort_by_key(|&i| shifts[i]);
+    let ks: Vec<i64> = order.iter().map(|&i| shifts[i]).collect();
+    let kmax = i128::from(ks[width - 1]);
+
+    let a = &receipts.recv;
+    let m = a.len();
+    let w = opts.warmup;
+    let n = m - w;
+    let start = w.saturating_sub(1);
+    let mut base = Vec::with_capacity(m - start);
+    for j in 0..m {
+        family.observe(&receipts.heartbeat(j));
+        if j >= start {
+            let b = family.base()?;
+            if i128::from(b) + kmax >= i128::from(i64::MAX) {
+                return None;
+            }
+            base.push(b);
+        }
+    }
+    let b_at = |j: usize| i128::from(base[j - start]);
+    let at = |j: usize| i128::from(a[j].0);
+
+    // Gaps j = w .. m-2.
+    let mut d_mistakes = vec![0i64; width + 1];
+    let mut d_full = vec![0i128; width + 1];
+    let mut d_part = vec![0i128; width + 1];
+    let mut d_part_count = vec![0i64; width + 1];
+    let mut prev_c = if w == 0 { 0 } else { count_lt(&ks, at(w) - b_at(w - 1)) };
+    for j in w..m - 1 {
+        let (aj, next, b) = (at(j), at(j + 1), b_at(j));
+        let c = count_lt(&ks, next - b);
+        let e = count_le(&ks, aj - b);
+        add(&mut d_mistakes, e.min(prev_c), c, 1);
+        add(&mut d_full, 0, e.min(c), next - aj);
+        add(&mut d_part, e, c, next - b);
+        add(&mut d_part_count, e, c, 1);
+        prev_c = c;
+    }
+
+    // Crash points j = w .. m-1.
+    let d = i128::from(opts.deadline.0);
+    let mut d_sum_a = vec![0i128; width + 1];
+    let mut d_sum_b = vec![0i128; width + 1];
+    let mut d_count_b = vec![0i64; width + 1];
+    let mut d_within = vec![0i64; width + 1];
+    let mut sorted_b = Vec::with_capacity(n);
+    let mut late = Vec::new();
+    let mut late_pairs = 0usize;
+    let (mut max_a, mut max_b) = (i64::MIN, i64::MIN);
+    for j in w..m {
+        let o = receipts.send.as_ref().map_or(a[j], |s| s[j]);
+        let (aj, b) = (at(j), b_at(j));
+        let big_a = aj - i128::from(o.0);
+        let big_b = b - i128::from(o.0);
+        let (big_a, big_b) = (i64::try_from(big_a).ok()?, i64::try_from(big_b).ok()?);
+        let e = count_le(&ks, aj - b);
+        add(&mut d_sum_a, 0, e, i128::from(big_a));
+        add(&mut d_sum_b, e, width, i128::from(big_b));
+        add(&mut d_count_b, e, width, 1);
+        if i128::from(big_a) <= d {
+            add(&mut d_within, 0, count_le(&ks, d - i128::from(big_b)), 1);
+        }
+        max_a = max_a.max(big_a);
+        max_b = max_b.max(big_b);
+        sorted_b.push(big_b);
+        if e > 0 {
+            late_pairs += e;
+            if late_pairs > LATE_BUDGET * n {
+                return None;
+            }
+            late.push(Late { e, a: big_a, b: big_b });
+        }
+    }
+    sorted_b.sort_unstable();
+    late.sort_unstable_by_key(|x| std::cmp::Reverse(x.e));
+
+    let mistakes = totals(&d_mistakes);
+    let full = totals(&d_full);
+    let part = totals(&d_part);
+    let part_count = totals(&d_part_count);
+    let sum_a = totals(&d_sum_a);
+    let sum_b = totals(&d_sum_b);
+    let count_b = totals(&d_count_b);
+    let within = totals(&d_within);
+
+    let ranks = [nearest_rank(0.5, n), nearest_rank(0.99, n)];
+    let origin = origin(receipts);
+    let mut out = vec![None; width];
+    // Knob indices from the largest down: the late crash points of index `i` are those
+    // with `e > i`, a set that only grows.
+    let mut late_b: Vec<i64> = Vec::new();
+    let mut late_a: Vec<i64> = Vec::new();
+    let mut joined = 0;
+    for i in (0..width).rev() {
+        let k = i128::from(ks[i]);
+        let before = joined;
+        while joined < late.len() && late[joined].e > i {
+            late_b.push(late[joined].b);
+            late_a.push(late[joined].a);
+            joined += 1;
+        }
+        if joined > before {
+            late_b.sort_unstable();
+            late_a.sort_unstable();
+        }
+        let max = i128::from(max_a).max(i128::from(max_b) + k);
+        // #{j : max(A_j, B_j + k) <= x}.
+        let count = |x: i128| count_le(&sorted_b, x - k) - count_le(&late_b, x - k) + count_le(&late_a, x);
+        let [p50, p99] = ranks.map(|r| {
+            let (mut lo, mut hi) = (-1i128, max);
+            while hi - lo > 1 {
+                let mid = lo + (hi - lo) / 2;
+                if count(mid) >= r {
+                    hi = mid;
+                } else {
+                    lo = mid;
+                }
+            }
+            Nanos(hi as i64)
+        });
+        let suspect = full[i] + part[i] - i128::from(part_count[i]) * k;
+        let sum = sum_a[i] + sum_b[i] + i128::from(count_b[i]) * k;
+        out[order[i]] = Some(Metrics {
+            heartbeats: n as u64,
+            evaluated: l,
+            mistakes: mistakes[i] as u64,
+            suspect_time: Nanos(suspect as i64),
+            detection: Detection {
+                mean_ns: sum as f64 / n as f64,
+                p50,
+                p99,
+                max: Nanos(max as i64),
+                completeness: within[i] as f64 / n as f64,
+                deadline: opts.deadline,
+                origin,
+            },
+        });
+    }
+    out.into_iter().collect()
+}
