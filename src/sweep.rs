@@ -18,9 +18,14 @@ use crate::results::Row;
 use crate::time::Nanos;
 use crate::trace::Receipts;
 
-/// Knob values per cell: one replay of a family serves this many values. Large enough
-/// to amortize the replay, small enough to spread one detector's range over the threads.
-const CHUNK: usize = 64;
+/// Most knob values per cell: one replay of a family serves this many values. Large
+/// enough to amortize the replay, small enough to spread one detector's range over the
+/// threads; a range is cut into cells of equal size.
+const CHUNK: usize = 128;
+
+/// Most knob values per cell for a timeout-style family, whose replay costs about the
+/// same for one knob value or thousands.
+const SHIFTED_CHUNK: usize = 4096;
 
 /// The largest grid evaluated without `--force`, in rows.
 pub const MAX_ROWS: usize = 50_000;
@@ -166,14 +171,21 @@ impl<'a> Plan<'a> {
         };
         let mut cells = Vec::new();
         let mut row = 0;
-        for ti in 0..traces.len() {
+        for (ti, trace) in traces.iter().enumerate() {
             for (si, s) in specs.iter().enumerate() {
                 let n = s.knob_values.len();
                 let lo = keep.start.clamp(row, row + n) - row;
                 let hi = keep.end.clamp(row, row + n) - row;
+                let shifted = s
+                    .config
+                    .family(trace.receipts.interval, &s.knob_values[..n.min(1)])
+                    .shifts()
+                    .is_some();
+                let most = if shifted { SHIFTED_CHUNK } else { CHUNK };
+                let size = (hi - lo).div_ceil((hi - lo).div_ceil(most).max(1)).max(1);
                 let mut k = lo;
                 while k < hi {
-                    let end = (k + CHUNK).min(hi);
+                    let end = (k + size).min(hi);
                     cells.push(Cell {
                         trace: ti,
                         spec: si,

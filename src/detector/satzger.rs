@@ -307,6 +307,28 @@ impl OrderStats {
     }
 }
 
+/// The smallest `c` with `c / n >= threshold`, as the level computes it.
+#[inline]
+fn rank(n: usize, threshold: f64) -> usize {
+    let nf = n as f64;
+    let mut c = ((threshold * nf).ceil().max(1.0) as usize).min(n);
+    while c > 1 && ((c - 1) as f64 / nf) >= threshold {
+        c -= 1;
+    }
+    while c < n && (c as f64 / nf) < threshold {
+        c += 1;
+    }
+    c
+}
+
+/// A threshold prepared for a window: its value and its rank once the window is full.
+#[derive(Clone, Copy, Debug)]
+pub struct Threshold {
+    value: f64,
+    full: usize,
+    full_rank: usize,
+}
+
 /// Satzger's detector: the last `n` intervals, by arrival and in order.
 #[derive(Clone, Debug)]
 pub struct Satzger {
@@ -336,19 +358,25 @@ impl Satzger {
         self.tree.len().max(1)
     }
 
-    /// The smallest `c` with `c / n >= threshold`, as the level computes it.
+    /// The rank of a prepared threshold for the current window.
     #[inline]
-    fn rank(&self, threshold: f64) -> usize {
+    fn rank_of(&self, knob: &Threshold) -> usize {
         let n = self.n();
-        let nf = n as f64;
-        let mut c = ((threshold * nf).ceil().max(1.0) as usize).min(n);
-        while c > 1 && ((c - 1) as f64 / nf) >= threshold {
-            c -= 1;
+        if n == knob.full {
+            knob.full_rank
+        } else {
+            rank(n, knob.value)
         }
-        while c < n && (c as f64 / nf) < threshold {
-            c += 1;
+    }
+
+    /// The deadline for the interval `x`: the first `k` with `x <= scale·k`, after `last`.
+    #[inline]
+    fn deadline_for(&self, last: Nanos, x: i64) -> Nanos {
+        if self.scale == 1.0 && (0..1 << 53).contains(&x) {
+            // `x as f64 <= k as f64` is `x <= k` for integers below 2^53.
+            return last.checked_add(Nanos(x)).unwrap_or(Nanos::MAX);
         }
-        c
+        first_reaching(last, x as f64 / self.scale, |k| self.covered(x, k)).unwrap_or(Nanos::MAX)
     }
 
     /// The `k`-th smallest interval (the prior alone before the first interval).
@@ -369,11 +397,16 @@ impl Satzger {
 }
 
 impl Estimator for Satzger {
-    /// The threshold fraction.
-    type Knob = f64;
+    /// The threshold fraction, with its rank in a full window.
+    type Knob = Threshold;
 
-    fn prepare(&self, threshold: f64) -> f64 {
-        threshold
+    fn prepare(&self, threshold: f64) -> Threshold {
+        let full = self.ring.capacity().max(1);
+        Threshold {
+            value: threshold,
+            full,
+            full_rank: if threshold.is_nan() { 1 } else { rank(full, threshold) },
+        }
     }
 
     #[inline]
@@ -403,23 +436,23 @@ impl Estimator for Satzger {
     }
 
     #[inline]
-    fn deadline(&self, threshold: &f64) -> Option<Nanos> {
+    fn deadline(&self, threshold: &Threshold) -> Option<Nanos> {
         let last = self.last?;
-        if threshold.is_nan() || *threshold > 1.0 {
+        if threshold.value.is_nan() || threshold.value > 1.0 {
             return None;
         }
-        let x = self.kth(self.rank(*threshold));
-        first_reaching(last, x as f64 / self.scale, |k| self.covered(x, k))
+        let x = self.kth(self.rank_of(threshold));
+        Some(self.deadline_for(last, x)).filter(|&d| d != Nanos::MAX)
     }
 
     /// For ascending thresholds (a sweep's), every order statistic comes from one walk
     /// over the sorted blocks; a lower rank restarts the walk.
-    fn deadlines(&self, thresholds: &[f64], out: &mut [Nanos]) {
+    fn deadlines(&self, thresholds: &[Threshold], out: &mut [Nanos]) {
         let Some(last) = self.last else {
             out.fill(Nanos::MAX);
             return;
         };
-        if self.tree.is_empty() || thresholds.iter().any(|t| t.is_nan() || *t > 1.0) {
+        if self.tree.is_empty() || thresholds.iter().any(|t| t.value.is_nan() || t.value > 1.0) {
             for (o, t) in out.iter_mut().zip(thresholds) {
                 *o = self.deadline(t).unwrap_or(Nanos::MAX);
             }
@@ -432,8 +465,8 @@ impl Estimator for Satzger {
             let mut ranks = [0usize; CHUNK];
             let mut xs = [0i64; CHUNK];
             let n = ts.len();
-            for (r, &t) in ranks.iter_mut().zip(ts) {
-                *r = self.rank(t);
+            for (r, t) in ranks.iter_mut().zip(ts) {
+                *r = self.rank_of(t);
             }
             if ranks[..n].windows(2).all(|w| w[0] <= w[1]) {
                 self.tree.select_sorted(&ranks[..n], &mut xs[..n]);
@@ -443,7 +476,7 @@ impl Estimator for Satzger {
                 }
             }
             for (o, &x) in os.iter_mut().zip(&xs[..n]) {
-                *o = first_reaching(last, x as f64 / self.scale, |k| self.covered(x, k)).unwrap_or(Nanos::MAX);
+                *o = self.deadline_for(last, x);
             }
         }
     }
@@ -490,17 +523,20 @@ mod tests {
         assert_eq!(at(1100.0), 0.125);
         assert_eq!(at(2100.0), 1.0);
         // threshold 0.125: k = 1, x_(1) = 990 ms, τ = a + 990/0.9 = a + 1100 ms.
-        assert_eq!(d.deadline(&0.125), Some(Nanos(((t + 1100.0) * 1e6) as i64)));
+        assert_eq!(d.deadline(&d.prepare(0.125)), Some(Nanos(((t + 1100.0) * 1e6) as i64)));
         // threshold 1: the largest, 1032 / 0.9 = 1146.67 ms.
-        assert_eq!(d.deadline(&1.0), Some(Nanos(((t + 1032.0 / 0.9) * 1e6).ceil() as i64)));
+        assert_eq!(
+            d.deadline(&d.prepare(1.0)),
+            Some(Nanos(((t + 1032.0 / 0.9) * 1e6).ceil() as i64))
+        );
     }
 
     #[test]
     fn prior_before_the_first_interval() {
         let mut d = Satzger::new(Nanos::from_millis(100), 10, 1.0);
-        assert_eq!(d.deadline(&0.5), None);
+        assert_eq!(d.deadline(&d.prepare(0.5)), None);
         d.observe(&hb(1, 0.0));
-        assert_eq!(d.deadline(&0.5), Some(Nanos::from_millis(100)));
+        assert_eq!(d.deadline(&d.prepare(0.5)), Some(Nanos::from_millis(100)));
         assert_eq!(d.level(Nanos::from_millis(100)), 1.0);
         assert_eq!(d.level(Nanos::from_millis(99)), 0.0);
     }
