@@ -110,6 +110,30 @@ impl Estimator for ExpPhi {
         let t = *threshold;
         first_reaching(last, t * self.scale, |k| self.phi(k as f64) >= t)
     }
+
+    /// The first `k` with `k / scale >= t` is `ceil(t·scale)` in exact arithmetic; when
+    /// the computed product is not within rounding (here 10^-12, relative) of an integer,
+    /// the computed comparison agrees on both sides of it, and no search is needed.
+    fn deadlines(&self, thresholds: &[f64], out: &mut [Nanos]) {
+        let Some(last) = self.last else {
+            out.fill(Nanos::MAX);
+            return;
+        };
+        let scale = self.scale;
+        let fast = scale > 0.0 && scale.is_finite();
+        for (o, t) in out.iter_mut().zip(thresholds) {
+            let g = t * scale;
+            if fast && g > 1.0 && g < (1u64 << 52) as f64 {
+                let k = crate::time::ceil_in_range(g);
+                let margin = g * 1e-12;
+                if k as f64 - g > margin && g - (k - 1) as f64 > margin {
+                    *o = last.checked_add(Nanos(k)).unwrap_or(Nanos::MAX);
+                    continue;
+                }
+            }
+            *o = self.deadline(t).unwrap_or(Nanos::MAX);
+        }
+    }
 }
 
 #[cfg(test)]

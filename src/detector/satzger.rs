@@ -189,7 +189,10 @@ impl Node {
             Node::Inner { kids, counts, .. } => {
                 let (mut start, mut base) = (0, offset);
                 for (kid, &c) in kids.iter().zip(counts) {
-                    let end = start + ranks[start..].partition_point(|&k| k <= base + c);
+                    let mut end = start;
+                    while end < ranks.len() && ranks[end] <= base + c {
+                        end += 1;
+                    }
                     if end > start {
                         kid.select_sorted(&ranks[start..end], base, &mut out[start..end]);
                     }

@@ -72,7 +72,7 @@ impl Bracket {
         }
     }
 
-    #[inline]
+    #[cfg(test)]
     fn offer(&mut self, t: i64) {
         if t < self.lo {
             self.below += 1;
@@ -81,6 +81,7 @@ impl Bracket {
         }
     }
 
+    /// A detection time in `[lo, hi]`.
     #[cold]
     fn offer_in(&mut self, t: i64) {
         if t == self.lo {
@@ -148,15 +149,21 @@ impl Bracket {
     }
 }
 
-/// Per-knob totals of the main pass, as a structure of arrays.
-struct Lanes {
-    mistakes: Vec<u64>,
-    suspect: Vec<i64>,
-    sum: Vec<i128>,
-    within: Vec<u64>,
-    infinite: Vec<u64>,
-    max: Vec<i64>,
-    brackets: Vec<[Bracket; 2]>,
+/// One knob value's totals in the main pass, with its brackets' bounds: everything the
+/// inner loops touch, in a couple of cache lines.
+#[derive(Clone, Copy, Debug, Default)]
+struct Lane {
+    sum: i128,
+    mistakes: u64,
+    suspect: i64,
+    within: u64,
+    infinite: u64,
+    max: i64,
+    /// Per percentile: the bracket's low end, its width `hi - lo` (a value `x` is in the
+    /// bracket iff `(x - lo) as u64 <= span`), and the count below it.
+    lo: [i64; 2],
+    span: [u64; 2],
+    below: [u64; 2],
 }
 
 /// The detection time of a crash point, `i64::MAX` when never detected.
@@ -241,15 +248,22 @@ pub(super) fn replay(
     drop(sample);
 
     // Pass 2: every metric, and the detection times inside the brackets.
-    let mut lanes = Lanes {
-        mistakes: vec![0; width],
-        suspect: vec![0; width],
-        sum: vec![0; width],
-        within: vec![0; width],
-        infinite: vec![0; width],
-        max: vec![0; width],
-        brackets,
-    };
+    let mut brackets = brackets;
+    let mut lanes: Vec<Lane> = brackets
+        .iter()
+        .map(|bs| {
+            let mut lane = Lane::default();
+            for (p, b) in bs.iter().enumerate() {
+                // With the exact sample no detection time needs offering.
+                (lane.lo[p], lane.span[p]) = if exact {
+                    (i64::MIN, 0)
+                } else {
+                    (b.lo, b.hi.wrapping_sub(b.lo) as u64)
+                };
+            }
+            lane
+        })
+        .collect();
     let mut family = make();
     let mut prev_tau = vec![Nanos::MAX; width];
     tau.fill(Nanos::MAX);
@@ -260,16 +274,10 @@ pub(super) fn replay(
             // Gap j-1 ends with this receipt: `tau` holds τ_{j-1}, `prev_tau` τ_{j-2}.
             let a_prev = receipts.recv[j - 1];
             let first = j == 1;
-            for (((mistakes, suspect), &t), &p) in lanes
-                .mistakes
-                .iter_mut()
-                .zip(lanes.suspect.iter_mut())
-                .zip(&tau)
-                .zip(&prev_tau)
-            {
+            for ((lane, &t), &p) in lanes.iter_mut().zip(&tau).zip(&prev_tau) {
                 if t < a {
-                    *suspect += (a - a_prev.max(t)).0;
-                    *mistakes += u64::from(t > a_prev || first || p >= a_prev);
+                    lane.suspect += (a - a_prev.max(t)).0;
+                    lane.mistakes += u64::from(t > a_prev || first || p >= a_prev);
                 }
             }
         }
@@ -278,39 +286,42 @@ pub(super) fn replay(
         family.deadlines(&mut tau);
         if j >= w {
             let o = hb.send.unwrap_or(a);
-            for (i, &t) in tau.iter().enumerate() {
+            for ((lane, &t), bs) in lanes.iter_mut().zip(&tau).zip(brackets.iter_mut()) {
                 if t == Nanos::MAX {
-                    lanes.infinite[i] += 1;
+                    lane.infinite += 1;
                     continue;
                 }
                 let x = detection_time(a, t, o);
-                lanes.sum[i] += i128::from(x);
-                lanes.within[i] += u64::from(x <= d.0);
-                lanes.max[i] = lanes.max[i].max(x);
-                if !exact {
-                    let [b50, b99] = &mut lanes.brackets[i];
-                    b50.offer(x);
-                    b99.offer(x);
+                lane.sum += i128::from(x);
+                lane.within += u64::from(x <= d.0);
+                lane.max = lane.max.max(x);
+                for (p, b) in bs.iter_mut().enumerate() {
+                    lane.below[p] += u64::from(x < lane.lo[p]);
+                    if x.wrapping_sub(lane.lo[p]) as u64 <= lane.span[p] {
+                        b.offer_in(x);
+                    }
                 }
             }
         }
     }
 
     // The percentiles: from the brackets, or from further passes where they missed.
-    let mut collectors: Vec<Collector> = (0..width)
-        .map(|i| {
-            let finite = n - lanes.infinite[i] as usize;
-            let [b50, b99] = &mut lanes.brackets[i];
+    let mut collectors: Vec<Collector> = lanes
+        .iter()
+        .zip(brackets.iter_mut())
+        .map(|(lane, [b50, b99])| {
             if exact {
                 // The sample was every crash point, infinite ones included.
                 return Collector::new([Start::Found(b50.lo), Start::Found(b99.lo)]);
             }
-            b50.add_infinite(lanes.infinite[i]);
-            b99.add_infinite(lanes.infinite[i]);
+            let finite = n - lane.infinite as usize;
+            [b50.below, b99.below] = lane.below;
+            b50.add_infinite(lane.infinite);
+            b99.add_infinite(lane.infinite);
             Collector::new([b50.resolve(ranks[0], finite), b99.resolve(ranks[1], finite)])
         })
         .collect();
-    drop(lanes.brackets);
+    drop(brackets);
     while collectors.iter_mut().fold(false, |any, c| c.start_pass() | any) {
         let mut family = make();
         for j in 0..m {
@@ -333,22 +344,23 @@ pub(super) fn replay(
         .enumerate()
         .map(|(i, c)| {
             let [p50, p99] = c.values();
-            let infinite = lanes.infinite[i] > 0;
+            let lane = &lanes[i];
+            let infinite = lane.infinite > 0;
             Metrics {
                 heartbeats: n as u64,
                 evaluated: l,
-                mistakes: lanes.mistakes[i],
-                suspect_time: Nanos(lanes.suspect[i]),
+                mistakes: lane.mistakes,
+                suspect_time: Nanos(lane.suspect),
                 detection: Detection {
                     mean_ns: if infinite {
                         f64::INFINITY
                     } else {
-                        lanes.sum[i] as f64 / n as f64
+                        lane.sum as f64 / n as f64
                     },
                     p50: Nanos(p50),
                     p99: Nanos(p99),
-                    max: Nanos(if infinite { i64::MAX } else { lanes.max[i] }),
-                    completeness: lanes.within[i] as f64 / n as f64,
+                    max: Nanos(if infinite { i64::MAX } else { lane.max }),
+                    completeness: lane.within as f64 / n as f64,
                     deadline: d,
                     origin,
                 },
