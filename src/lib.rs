@@ -25,6 +25,7 @@ pub mod replay;
 pub mod report;
 pub mod results;
 pub mod sampled;
+pub mod simd;
 pub mod sweep;
 pub mod time;
 pub mod trace;

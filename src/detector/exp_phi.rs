@@ -111,6 +111,32 @@ impl Estimator for ExpPhi {
         first_reaching(last, t * self.scale, |k| self.phi(k as f64) >= t)
     }
 
+    /// As [`deadlines`](Estimator::deadlines) gives them, as offsets.
+    fn offsets(&self, thresholds: &[f64], out: &mut [f64]) -> bool {
+        let Some(last) = self.last else { return false };
+        let scale = self.scale;
+        if !(scale > 0.0 && scale.is_finite()) || last.0 > 1 << 62 {
+            return false;
+        }
+        for (o, t) in out.iter_mut().zip(thresholds) {
+            let g = t * scale;
+            if g > 1.0 && g < (1u64 << 52) as f64 {
+                let k = crate::time::ceil_small(g);
+                let margin = g * 1e-12;
+                if k - g > margin && g - (k - 1.0) > margin {
+                    *o = k;
+                    continue;
+                }
+            }
+            *o = match self.deadline(t) {
+                None => f64::INFINITY,
+                Some(d) if d == Nanos::MAX => f64::INFINITY,
+                Some(d) => (d.0 - last.0) as f64,
+            };
+        }
+        true
+    }
+
     /// The first `k` with `k / scale >= t` is `ceil(t·scale)` in exact arithmetic; when
     /// the computed product is not within rounding (here 10^-12, relative) of an integer,
     /// the computed comparison agrees on both sides of it, and no search is needed.

@@ -102,6 +102,15 @@ pub trait Estimator: Send + Sync + Clone {
         }
     }
 
+    /// The deadlines of many knob values as offsets from the last receipt, `τ - a` in
+    /// whole nanoseconds held in `f64` (`+inf` = never), when the estimator computes
+    /// them directly; `false` leaves them to [`deadlines`](Estimator::deadlines). They
+    /// must equal the deadlines exactly wherever `|τ - a| < 2^52`; beyond, any value of
+    /// that size (or NaN) sends the replay to its integer path.
+    fn offsets(&self, _knobs: &[Self::Knob], _out: &mut [f64]) -> bool {
+        false
+    }
+
     /// For a timeout-style estimator, whose deadline is a knob-independent base time plus
     /// the knob (`fixed`, `chen`, `2w`, `bertier`): the knob as that shift, in whole
     /// nanoseconds. Then [`deadline`](Estimator::deadline) must equal
@@ -116,6 +125,17 @@ pub trait Estimator: Send + Sync + Clone {
     /// before the first one).
     fn base(&self) -> Option<i64> {
         None
+    }
+}
+
+/// Deadlines as offsets from `last` in `f64` (`+inf` for never).
+fn to_offsets(last: Nanos, deadlines: &[Nanos], out: &mut [f64]) {
+    for (o, &t) in out.iter_mut().zip(deadlines) {
+        *o = if t == Nanos::MAX {
+            f64::INFINITY
+        } else {
+            (i128::from(t.0) - i128::from(last.0)) as f64
+        };
     }
 }
 
@@ -176,6 +196,14 @@ pub trait Family: Send {
     /// Writes the deadline for each knob value into `out` (`out.len() == width()`).
     fn deadlines(&self, out: &mut [Nanos]);
 
+    /// Writes each knob value's deadline as an offset from `last`, the last receipt:
+    /// `τ - last` in whole nanoseconds held in `f64`, `+inf` for never (see
+    /// [`Estimator::offsets`]). `scratch` has `width()` elements.
+    fn offsets(&self, last: Nanos, scratch: &mut [Nanos], out: &mut [f64]) {
+        self.deadlines(scratch);
+        to_offsets(last, scratch, out);
+    }
+
     /// For a timeout-style family: each knob value's shift, so that its deadline is
     /// [`shifted_deadline`]`(base, shift)` with [`base`](Family::base). `None` otherwise.
     fn shifts(&self) -> Option<&[i64]> {
@@ -214,6 +242,12 @@ impl<E: Estimator> Family for EstimatorFamily<E> {
     }
     fn deadlines(&self, out: &mut [Nanos]) {
         self.est.deadlines(&self.knobs, out);
+    }
+    fn offsets(&self, last: Nanos, scratch: &mut [Nanos], out: &mut [f64]) {
+        if !self.est.offsets(&self.knobs, out) {
+            self.est.deadlines(&self.knobs, scratch);
+            to_offsets(last, scratch, out);
+        }
     }
     fn shifts(&self) -> Option<&[i64]> {
         self.shifts.as_deref()

@@ -99,6 +99,24 @@ impl Estimator for Phi {
         Some(last.saturating_add(Nanos::ceil_f64(x)))
     }
 
+    /// `ceil(μ + σ·z)`, computed in `f64` where it is below `2^52` in size.
+    fn offsets(&self, zs: &[f64], out: &mut [f64]) -> bool {
+        let Some(last) = self.last else { return false };
+        if self.sigma.is_nan() || self.sigma <= 0.0 || last.0 > 1 << 62 {
+            return false;
+        }
+        ceil_affine(self.mu, self.sigma, zs, out);
+        for (o, z) in out.iter_mut().zip(zs) {
+            if o.is_nan() || o.abs() >= BIG {
+                *o = match self.deadline(z) {
+                    None => f64::INFINITY,
+                    Some(t) => (t.0 - last.0) as f64,
+                };
+            }
+        }
+        true
+    }
+
     /// [`deadline`](Estimator::deadline) for many knob values, with the checks hoisted.
     fn deadlines(&self, zs: &[f64], out: &mut [Nanos]) {
         let Some(last) = self.last else {
@@ -117,6 +135,27 @@ impl Estimator for Phi {
         }
     }
 }
+
+/// `2^52`.
+const BIG: f64 = (1u64 << 52) as f64;
+
+/// `out = ceil(mu + sigma·z)` for each `z`, where the sum is under `2^52` in size; NaN or
+/// a value at least that large elsewhere.
+#[inline(always)]
+fn ceil_affine_kernel(mu: f64, sigma: f64, zs: &[f64], out: &mut [f64]) {
+    let n = zs.len().min(out.len());
+    let (zs, out) = (&zs[..n], &mut out[..n]);
+    for i in 0..n {
+        let x = mu + sigma * zs[i];
+        out[i] = if x.abs() < BIG {
+            crate::time::ceil_small(x)
+        } else {
+            f64::NAN
+        };
+    }
+}
+
+crate::multiversion!(fn ceil_affine(mu: f64, sigma: f64, zs: &[f64], out: &mut [f64]) = ceil_affine_kernel;);
 
 #[cfg(test)]
 mod tests {

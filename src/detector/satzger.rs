@@ -461,10 +461,44 @@ impl Estimator for Satzger {
             }
             return;
         }
+        self.order_stats(thresholds, |i, x| out[i] = self.deadline_for(last, x));
+    }
+
+    /// At scale 1 the offset of a deadline is the order statistic itself.
+    fn offsets(&self, thresholds: &[Threshold], out: &mut [f64]) -> bool {
+        let Some(last) = self.last else { return false };
+        if self.scale != 1.0
+            || last.0 > 1 << 62
+            || self.tree.is_empty()
+            || thresholds.iter().any(|t| t.value.is_nan() || t.value > 1.0)
+        {
+            return false;
+        }
+        self.order_stats(thresholds, |i, x| {
+            out[i] = if (0..1 << 52).contains(&x) {
+                x as f64
+            } else {
+                let t = self.deadline_for(last, x);
+                if t == Nanos::MAX {
+                    f64::INFINITY
+                } else {
+                    (t.0 - last.0) as f64
+                }
+            };
+        });
+        true
+    }
+}
+
+impl Satzger {
+    /// Calls `f(i, x)` with the order statistic `x` of each threshold `i` (the window
+    /// must not be empty, and the thresholds must be numbers in `(0, 1]`).
+    #[inline]
+    fn order_stats(&self, thresholds: &[Threshold], mut f: impl FnMut(usize, i64)) {
         // Ascending thresholds (a sweep's) give non-decreasing ranks: their order statistics
         // come from one descent per chunk, on the stack.
-        const CHUNK: usize = 64;
-        for (ts, os) in thresholds.chunks(CHUNK).zip(out.chunks_mut(CHUNK)) {
+        const CHUNK: usize = 128;
+        for (c, ts) in thresholds.chunks(CHUNK).enumerate() {
             let mut ranks = [0usize; CHUNK];
             let mut xs = [0i64; CHUNK];
             let n = ts.len();
@@ -478,8 +512,8 @@ impl Estimator for Satzger {
                     *x = self.tree.select(r).unwrap_or(self.prior);
                 }
             }
-            for (o, &x) in os.iter_mut().zip(&xs[..n]) {
-                *o = self.deadline_for(last, x);
+            for (i, &x) in xs[..n].iter().enumerate() {
+                f(c * CHUNK + i, x);
             }
         }
     }

@@ -20,6 +20,7 @@
 use crate::detector::Family;
 use crate::metrics::{Collector, Detection, Metrics, Start, detection_time, nearest_rank};
 use crate::replay::{Options, origin};
+use crate::simd::keep;
 use crate::time::Nanos;
 use crate::trace::Receipts;
 
@@ -185,6 +186,255 @@ fn select(values: &mut [i64], index: usize) -> i64 {
     }
 }
 
+/// The main pass in integers: every metric of every knob value, and the detection times
+/// inside the brackets.
+fn main_pass(
+    receipts: &Receipts,
+    make: &dyn Fn() -> Box<dyn Family>,
+    opts: &Options,
+    lanes: &mut [Lane],
+    brackets: &mut [[Bracket; 2]],
+) {
+    let m = receipts.len();
+    let w = opts.warmup;
+    let d = opts.deadline;
+    let width = lanes.len();
+    let mut tau = vec![Nanos::MAX; width];
+    let mut family = make();
+    let mut prev_tau = vec![Nanos::MAX; width];
+    for j in 0..m {
+        let hb = receipts.heartbeat(j);
+        let a = hb.recv;
+        if j > w {
+            // Gap j-1 ends with this receipt: `tau` holds τ_{j-1}, `prev_tau` τ_{j-2}.
+            let a_prev = receipts.recv[j - 1];
+            let first = j == 1;
+            for ((lane, &t), &p) in lanes.iter_mut().zip(&tau).zip(&prev_tau) {
+                if t < a {
+                    lane.suspect += (a - a_prev.max(t)).0;
+                    lane.mistakes += u64::from(t > a_prev || first || p >= a_prev);
+                }
+            }
+        }
+        std::mem::swap(&mut prev_tau, &mut tau);
+        family.observe(&hb);
+        family.deadlines(&mut tau);
+        if j >= w {
+            let o = hb.send.unwrap_or(a);
+            for ((lane, &t), bs) in lanes.iter_mut().zip(&tau).zip(brackets.iter_mut()) {
+                if t == Nanos::MAX {
+                    lane.infinite += 1;
+                    continue;
+                }
+                let x = detection_time(a, t, o);
+                lane.sum += i128::from(x);
+                lane.within += u64::from(x <= d.0);
+                lane.max = lane.max.max(x);
+                for (p, b) in bs.iter_mut().enumerate() {
+                    lane.below[p] += u64::from(x < lane.lo[p]);
+                    if x.wrapping_sub(lane.lo[p]) as u64 <= lane.span[p] {
+                        b.offer_in(x);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `2^52`: below this size, integers are exact in `f64` and so are their sums and
+/// differences with each other.
+const BIG: f64 = (1u64 << 52) as f64;
+
+/// Detection times below this size (about 2.4 hours) can be summed in `f64` over
+/// [`FLUSH`] crash points without rounding.
+const SUM_SAFE: f64 = (1u64 << 42) as f64;
+
+/// Crash points between two transfers of the `f64` partial sums into `i128`.
+const FLUSH: usize = 1024;
+
+/// Per-knob totals of the `f64` main pass, one array per quantity, so that the row
+/// kernels run over contiguous arrays.
+struct Columns {
+    sum: Vec<f64>,
+    within: Vec<f64>,
+    infinite: Vec<f64>,
+    max: Vec<f64>,
+    below: [Vec<f64>; 2],
+    suspect: Vec<f64>,
+    mistakes: Vec<f64>,
+    /// 1 when the last gap ended in trust.
+    trust: Vec<f64>,
+    bad: Vec<f64>,
+    lo: [Vec<f64>; 2],
+    hi: [Vec<f64>; 2],
+    /// Per knob value: whether the last detection time fell in a bracket.
+    hits: Vec<u8>,
+}
+
+/// Gap `j` of every knob value: offsets `off` of its deadlines from `a_j`, length `g`.
+#[inline(always)]
+fn gap_kernel(c: &mut Columns, off: &[f64], g: f64, first: f64) {
+    let n = off.len();
+    let (trust, suspect, mistakes) = (&mut c.trust[..n], &mut c.suspect[..n], &mut c.mistakes[..n]);
+    for i in 0..n {
+        let t = off[i];
+        let late = t < g;
+        let fresh = t > 0.0 || trust[i] + first > 0.0;
+        suspect[i] += keep(late, g - t.max(0.0));
+        mistakes[i] += keep(late & fresh, 1.0);
+        trust[i] = keep(!late, 1.0);
+    }
+}
+
+/// Crash point `j` of every knob value: offsets `off`, `big_a = a_j - origin_j`,
+/// completeness deadline `dl`.
+#[inline(always)]
+fn crash_kernel(c: &mut Columns, off: &[f64], big_a: f64, dl: f64) {
+    let n = off.len();
+    let (sum, within, infinite, max) = (
+        &mut c.sum[..n],
+        &mut c.within[..n],
+        &mut c.infinite[..n],
+        &mut c.max[..n],
+    );
+    let [b0, b1] = &mut c.below;
+    let (b0, b1, bad) = (&mut b0[..n], &mut b1[..n], &mut c.bad[..n]);
+    let (lo0, lo1, hi0, hi1) = (&c.lo[0][..n], &c.lo[1][..n], &c.hi[0][..n], &c.hi[1][..n]);
+    let hits = &mut c.hits[..n];
+    for i in 0..n {
+        let t = off[i];
+        let finite = t < f64::INFINITY;
+        bad[i] += keep(!(t.abs() < BIG || t == f64::INFINITY), 1.0);
+        // Infinite offsets give x = inf: counted apart, kept out of the sum and the max.
+        let x = big_a + t.max(0.0);
+        let kept = keep(finite, x);
+        sum[i] += kept;
+        infinite[i] += keep(!finite, 1.0);
+        within[i] += keep(x <= dl, 1.0);
+        max[i] = max[i].max(kept);
+        b0[i] += keep(x < lo0[i], 1.0);
+        b1[i] += keep(x < lo1[i], 1.0);
+        let hit = (x >= lo0[i]) & (x <= hi0[i]) | (x >= lo1[i]) & (x <= hi1[i]);
+        hits[i] = u8::from(hit);
+    }
+}
+
+crate::multiversion!(fn gap_row(c: &mut Columns, off: &[f64], g: f64, first: f64) = gap_kernel;);
+crate::multiversion!(fn crash_row(c: &mut Columns, off: &[f64], big_a: f64, dl: f64) = crash_kernel;);
+
+/// The main pass in `f64`, on the deadline offsets ([`Family::offsets`]): the same
+/// totals as [`main_pass`], exactly, since every quantity is an integer held exactly
+/// (checked: times and offsets under `2^52`, detection times under [`SUM_SAFE`]), in
+/// loops over the knob values without branches, which the compiler turns into vector
+/// code. `None` when a check fails; the integer pass then runs instead.
+fn main_pass_f64(
+    receipts: &Receipts,
+    make: &dyn Fn() -> Box<dyn Family>,
+    opts: &Options,
+    exact: bool,
+    brackets: &mut [[Bracket; 2]],
+) -> Option<Vec<Lane>> {
+    let a = &receipts.recv;
+    let m = a.len();
+    let w = opts.warmup;
+    if a[m - 1].0 as f64 >= BIG || a[0].0 < 0 {
+        return None;
+    }
+    let width = brackets.len();
+    let dl = (opts.deadline.0 as f64).min(BIG);
+    let bound = |p: usize, f: fn(&Bracket) -> i64| -> Vec<f64> {
+        brackets
+            .iter()
+            .map(|bs| if exact { f64::NAN } else { f(&bs[p]) as f64 })
+            .collect()
+    };
+    let zeros = || vec![0.0f64; width];
+    let mut c = Columns {
+        sum: zeros(),
+        within: zeros(),
+        infinite: zeros(),
+        max: zeros(),
+        below: [zeros(), zeros()],
+        suspect: zeros(),
+        mistakes: zeros(),
+        trust: vec![1.0; width],
+        bad: zeros(),
+        lo: [bound(0, |b| b.lo), bound(1, |b| b.lo)],
+        hi: [bound(0, |b| b.hi), bound(1, |b| b.hi)],
+        hits: vec![0; width.next_multiple_of(8)],
+    };
+    let mut total = vec![0i128; width];
+    let mut off = zeros();
+    let mut scratch = vec![Nanos::MAX; width];
+    let mut family = make();
+    for j in 0..m {
+        let hb = receipts.heartbeat(j);
+        family.observe(&hb);
+        if j + 1 < w {
+            continue;
+        }
+        family.offsets(hb.recv, &mut scratch, &mut off);
+        if j + 1 == w {
+            // The gap before the first evaluated one: did it end in trust?
+            let g = (a[w].0 - a[j].0) as f64;
+            for ((tr, &t), bad) in c.trust.iter_mut().zip(&off).zip(c.bad.iter_mut()) {
+                *tr = if t >= g { 1.0 } else { 0.0 };
+                *bad += if t.abs() < BIG || t == f64::INFINITY { 0.0 } else { 1.0 };
+            }
+            continue;
+        }
+        if j + 1 < m {
+            let g = (a[j + 1].0 - a[j].0) as f64;
+            gap_row(&mut c, &off, g, if j == 0 { 1.0 } else { 0.0 });
+        }
+        let o = hb.send.unwrap_or(hb.recv);
+        let big_a = (hb.recv.0 - o.0) as f64;
+        crash_row(&mut c, &off, big_a, dl);
+        for (k, chunk) in c.hits.chunks_exact(8).enumerate() {
+            if u64::from_ne_bytes(chunk.try_into().expect("chunks of 8")) == 0 {
+                continue;
+            }
+            for (i, _) in chunk
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| **h != 0)
+                .map(|(i, h)| (k * 8 + i, h))
+            {
+                let x = big_a + off[i].max(0.0);
+                for (p, b) in brackets[i].iter_mut().enumerate() {
+                    if x >= c.lo[p][i] && x <= c.hi[p][i] {
+                        b.offer_in(x as i64);
+                    }
+                }
+            }
+        }
+        if (j + 1 - w) % FLUSH == 0 || j + 1 == m {
+            for (t, s) in total.iter_mut().zip(c.sum.iter_mut()) {
+                *t += *s as i128;
+                *s = 0.0;
+            }
+        }
+    }
+    if c.bad.iter().any(|&b| b > 0.0) || c.max.iter().any(|&x| x >= SUM_SAFE) {
+        return None;
+    }
+    Some(
+        (0..width)
+            .map(|i| Lane {
+                sum: total[i],
+                mistakes: c.mistakes[i] as u64,
+                suspect: c.suspect[i] as i64,
+                within: c.within[i] as u64,
+                infinite: c.infinite[i] as u64,
+                max: c.max[i] as i64,
+                lo: [0; 2],
+                span: [0; 2],
+                below: [c.below[0][i] as u64, c.below[1][i] as u64],
+            })
+            .collect(),
+    )
+}
+
 /// Replays a family built by `make` over `receipts` (its evaluated length `l` checked).
 pub(super) fn replay(
     receipts: &Receipts,
@@ -264,45 +514,10 @@ pub(super) fn replay(
             lane
         })
         .collect();
-    let mut family = make();
-    let mut prev_tau = vec![Nanos::MAX; width];
-    tau.fill(Nanos::MAX);
-    for j in 0..m {
-        let hb = receipts.heartbeat(j);
-        let a = hb.recv;
-        if j > w {
-            // Gap j-1 ends with this receipt: `tau` holds τ_{j-1}, `prev_tau` τ_{j-2}.
-            let a_prev = receipts.recv[j - 1];
-            let first = j == 1;
-            for ((lane, &t), &p) in lanes.iter_mut().zip(&tau).zip(&prev_tau) {
-                if t < a {
-                    lane.suspect += (a - a_prev.max(t)).0;
-                    lane.mistakes += u64::from(t > a_prev || first || p >= a_prev);
-                }
-            }
-        }
-        std::mem::swap(&mut prev_tau, &mut tau);
-        family.observe(&hb);
-        family.deadlines(&mut tau);
-        if j >= w {
-            let o = hb.send.unwrap_or(a);
-            for ((lane, &t), bs) in lanes.iter_mut().zip(&tau).zip(brackets.iter_mut()) {
-                if t == Nanos::MAX {
-                    lane.infinite += 1;
-                    continue;
-                }
-                let x = detection_time(a, t, o);
-                lane.sum += i128::from(x);
-                lane.within += u64::from(x <= d.0);
-                lane.max = lane.max.max(x);
-                for (p, b) in bs.iter_mut().enumerate() {
-                    lane.below[p] += u64::from(x < lane.lo[p]);
-                    if x.wrapping_sub(lane.lo[p]) as u64 <= lane.span[p] {
-                        b.offer_in(x);
-                    }
-                }
-            }
-        }
+    if let Some(fast) = main_pass_f64(receipts, make, opts, exact, &mut brackets) {
+        lanes = fast;
+    } else {
+        main_pass(receipts, make, opts, &mut lanes, &mut brackets);
     }
 
     // The percentiles: from the brackets, or from further passes where they missed.
