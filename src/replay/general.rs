@@ -152,7 +152,7 @@ impl Bracket {
 
 /// One knob value's totals in the main pass, with its brackets' bounds: everything the
 /// inner loops touch, in a couple of cache lines.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 struct Lane {
     sum: i128,
     mistakes: u64,
@@ -592,12 +592,13 @@ mod tests {
     use crate::trace::TraceBuilder;
     use rand::{Rng, SeedableRng};
 
-    /// Delays that change regime halfway, so that a small sample misplaces brackets.
-    fn receipts(n: u64) -> Receipts {
+    /// Delays that change regime halfway, so that a small sample misplaces brackets;
+    /// heartbeats from `start` on.
+    fn receipts_from(n: u64, start: i64) -> Receipts {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
         let mut b = TraceBuilder::new(true);
         for i in 1..=n {
-            let send = i as i64 * 100_000_000;
+            let send = start + i as i64 * 100_000_000;
             let spread = if i < n / 2 { 5_000_000 } else { 400_000_000 };
             let delay = 1_000_000 + rng.random_range(0..spread);
             if rng.random::<f64>() < 0.01 {
@@ -607,6 +608,95 @@ mod tests {
             }
         }
         b.finish(None).unwrap().accepted()
+    }
+
+    fn receipts(n: u64) -> Receipts {
+        receipts_from(n, 0)
+    }
+
+    /// The integer pass and the `f64` pass give the same totals; times beyond `2^52` ns
+    /// leave the `f64` pass to the integer one, with the same metrics.
+    #[test]
+    fn the_f64_pass_equals_the_integer_pass() {
+        let opts = Options {
+            warmup: 50,
+            deadline: Nanos::from_millis(300),
+        };
+        let r = receipts(2000);
+        for spec in [
+            "phi:window=50",
+            "exp-phi:window=50",
+            "satzger:window=50",
+            "akka:window=50",
+            "chen:window=50",
+        ] {
+            let s = parse(spec).unwrap().remove(0);
+            let knobs: Vec<f64> = match s.config.name() {
+                "satzger" => vec![0.2, 0.9, 0.5, 0.999],
+                "chen" => vec![0.0, 1e6, 5e7, 3e8],
+                _ => vec![0.5, 3.0, 1.0, 12.0],
+            };
+            let make = || s.config.family(r.interval, &knobs);
+            let mut brackets: Vec<[Bracket; 2]> = knobs
+                .iter()
+                .map(|_| {
+                    [
+                        Bracket::new(30_000_000, 200_000_000, 100),
+                        Bracket::new(1, 400_000_000, 100),
+                    ]
+                })
+                .collect();
+            let fast = main_pass_f64(&r, &make, &opts, false, &mut brackets).expect("in range");
+            let mut lanes: Vec<Lane> = brackets
+                .iter()
+                .map(|bs| Lane {
+                    lo: [bs[0].lo, bs[1].lo],
+                    span: [
+                        bs[0].hi.wrapping_sub(bs[0].lo) as u64,
+                        bs[1].hi.wrapping_sub(bs[1].lo) as u64,
+                    ],
+                    ..Lane::default()
+                })
+                .collect();
+            let mut again: Vec<[Bracket; 2]> = brackets
+                .iter()
+                .map(|[a, b]| [Bracket::new(a.lo, a.hi, 100), Bracket::new(b.lo, b.hi, 100)])
+                .collect();
+            main_pass(&r, &make, &opts, &mut lanes, &mut again);
+            for (f, mut l) in fast.iter().zip(lanes) {
+                (l.lo, l.span) = ([0; 2], [0; 2]);
+                assert_eq!(*f, l, "{spec}");
+            }
+            for (x, y) in brackets.iter().zip(&again) {
+                for (p, q) in x.iter().zip(y) {
+                    assert_eq!(
+                        (p.at_lo, p.at_hi, p.inside, &p.values),
+                        (q.at_lo, q.at_hi, q.inside, &q.values),
+                        "{spec}"
+                    );
+                }
+            }
+            // Far from time 0, only the integer pass runs.
+            let late = receipts_from(2000, 1 << 53);
+            let mut brackets = vec![[Bracket::new(0, 0, 0), Bracket::new(0, 0, 0)]; knobs.len()];
+            assert!(
+                main_pass_f64(
+                    &late,
+                    &|| s.config.family(late.interval, &knobs),
+                    &opts,
+                    true,
+                    &mut brackets
+                )
+                .is_none()
+            );
+            let got = crate::replay::replay_family(&late, &|| s.config.family(late.interval, &knobs), &opts).unwrap();
+            let early = crate::replay::replay_family(&r, &make, &opts).unwrap();
+            assert_eq!(got.len(), early.len());
+            for (k, g) in knobs.iter().zip(&got) {
+                let one = replay_detector(&late, s.config.detector(late.interval, *k).as_mut(), &opts).unwrap();
+                assert_eq!(*g, one, "{spec} at {k}");
+            }
+        }
     }
 
     #[test]
