@@ -26,24 +26,23 @@ pub fn has_avx2() -> bool {
     }
 }
 
-/// `multiversion!(fn name(args) = kernel;)` defines `name(args)`, which calls the
-/// `#[inline(always)]` function `kernel` compiled for AVX2 when the processor has it,
-/// and compiled for the baseline otherwise.
+/// `multiversion!(fn name(args) -> Ret = kernel;)` defines `name(args)`, which calls
+/// the `#[inline(always)]` function `kernel` compiled for AVX2 when the processor has
+/// it, and compiled for the baseline otherwise.
 #[macro_export]
 macro_rules! multiversion {
-    ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) = $kernel:path;) => {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty = $kernel:path;) => {
         $(#[$meta])*
-        $vis fn $name($($arg: $ty),*) {
+        $vis fn $name($($arg: $ty),*) -> $ret {
             #[cfg(target_arch = "x86_64")]
             {
                 #[target_feature(enable = "avx2")]
-                fn avx2($($arg: $ty),*) {
+                fn avx2($($arg: $ty),*) -> $ret {
                     $kernel($($arg),*)
                 }
                 if $crate::simd::has_avx2() {
                     // SAFETY: the processor has AVX2.
-                    unsafe { avx2($($arg),*) };
-                    return;
+                    return unsafe { avx2($($arg),*) };
                 }
             }
             $kernel($($arg),*)

@@ -118,21 +118,16 @@ impl Estimator for ExpPhi {
         if !(scale > 0.0 && scale.is_finite()) || last.0 > 1 << 62 {
             return false;
         }
-        for (o, t) in out.iter_mut().zip(thresholds) {
-            let g = t * scale;
-            if g > 1.0 && g < (1u64 << 52) as f64 {
-                let k = crate::time::ceil_small(g);
-                let margin = g * 1e-12;
-                if k - g > margin && g - (k - 1.0) > margin {
-                    *o = k;
-                    continue;
+        if ceil_products(scale, thresholds, out) > 0.0 {
+            for (o, t) in out.iter_mut().zip(thresholds) {
+                if o.is_nan() {
+                    *o = match self.deadline(t) {
+                        None => f64::INFINITY,
+                        Some(d) if d == Nanos::MAX => f64::INFINITY,
+                        Some(d) => (d.0 - last.0) as f64,
+                    };
                 }
             }
-            *o = match self.deadline(t) {
-                None => f64::INFINITY,
-                Some(d) if d == Nanos::MAX => f64::INFINITY,
-                Some(d) => (d.0 - last.0) as f64,
-            };
         }
         true
     }
@@ -161,6 +156,27 @@ impl Estimator for ExpPhi {
         }
     }
 }
+
+/// `out = ceil(t·scale)` for each threshold `t` where that product lies in `(1, 2^52)`
+/// and farther than 10^-12 (relative) from an integer, so that the deadline search would
+/// find the same; NaN elsewhere. Returns the number of NaNs.
+#[inline(always)]
+fn ceil_products_kernel(scale: f64, thresholds: &[f64], out: &mut [f64]) -> f64 {
+    let n = thresholds.len().min(out.len());
+    let (ts, out) = (&thresholds[..n], &mut out[..n]);
+    let mut missing = 0.0;
+    for i in 0..n {
+        let g = ts[i] * scale;
+        let k = crate::time::ceil_small(g);
+        let margin = g * 1e-12;
+        let ok = g > 1.0 && g < (1u64 << 52) as f64 && k - g > margin && g - (k - 1.0) > margin;
+        out[i] = if ok { k } else { f64::NAN };
+        missing += crate::simd::keep(!ok, 1.0);
+    }
+    missing
+}
+
+crate::multiversion!(fn ceil_products(scale: f64, thresholds: &[f64], out: &mut [f64]) -> f64 = ceil_products_kernel;);
 
 #[cfg(test)]
 mod tests {

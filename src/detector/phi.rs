@@ -105,13 +105,14 @@ impl Estimator for Phi {
         if self.sigma.is_nan() || self.sigma <= 0.0 || last.0 > 1 << 62 {
             return false;
         }
-        ceil_affine(self.mu, self.sigma, zs, out);
-        for (o, z) in out.iter_mut().zip(zs) {
-            if o.is_nan() || o.abs() >= BIG {
-                *o = match self.deadline(z) {
-                    None => f64::INFINITY,
-                    Some(t) => (t.0 - last.0) as f64,
-                };
+        if ceil_affine(self.mu, self.sigma, zs, out) > 0.0 {
+            for (o, z) in out.iter_mut().zip(zs) {
+                if o.is_nan() {
+                    *o = match self.deadline(z) {
+                        None => f64::INFINITY,
+                        Some(t) => (t.0 - last.0) as f64,
+                    };
+                }
             }
         }
         true
@@ -139,23 +140,23 @@ impl Estimator for Phi {
 /// `2^52`.
 const BIG: f64 = (1u64 << 52) as f64;
 
-/// `out = ceil(mu + sigma·z)` for each `z`, where the sum is under `2^52` in size; NaN or
-/// a value at least that large elsewhere.
+/// `out = ceil(mu + sigma·z)` for each `z` where the sum is under `2^51` in size, NaN
+/// elsewhere; returns the number of NaNs.
 #[inline(always)]
-fn ceil_affine_kernel(mu: f64, sigma: f64, zs: &[f64], out: &mut [f64]) {
+fn ceil_affine_kernel(mu: f64, sigma: f64, zs: &[f64], out: &mut [f64]) -> f64 {
     let n = zs.len().min(out.len());
     let (zs, out) = (&zs[..n], &mut out[..n]);
+    let mut missing = 0.0;
     for i in 0..n {
         let x = mu + sigma * zs[i];
-        out[i] = if x.abs() < BIG {
-            crate::time::ceil_small(x)
-        } else {
-            f64::NAN
-        };
+        let ok = x.abs() < BIG / 2.0;
+        out[i] = if ok { crate::time::ceil_small(x) } else { f64::NAN };
+        missing += crate::simd::keep(!ok, 1.0);
     }
+    missing
 }
 
-crate::multiversion!(fn ceil_affine(mu: f64, sigma: f64, zs: &[f64], out: &mut [f64]) = ceil_affine_kernel;);
+crate::multiversion!(fn ceil_affine(mu: f64, sigma: f64, zs: &[f64], out: &mut [f64]) -> f64 = ceil_affine_kernel;);
 
 #[cfg(test)]
 mod tests {

@@ -194,7 +194,14 @@ impl Node {
                         end += 1;
                     }
                     if end > start {
-                        kid.select_sorted(&ranks[start..end], base, &mut out[start..end]);
+                        match kid {
+                            Node::Leaf(v) => {
+                                for (o, &k) in out[start..end].iter_mut().zip(&ranks[start..end]) {
+                                    *o = v[k - base - 1];
+                                }
+                            }
+                            Node::Inner { .. } => kid.select_sorted(&ranks[start..end], base, &mut out[start..end]),
+                        }
                     }
                     start = end;
                     base += c;
@@ -330,6 +337,15 @@ pub struct Threshold {
     value: f64,
     full: usize,
     full_rank: usize,
+    usable: bool,
+}
+
+impl Threshold {
+    /// A threshold in `(-inf, 1]`, which some interval reaches.
+    #[inline]
+    fn usable(&self) -> bool {
+        self.usable
+    }
 }
 
 /// Satzger's detector: the last `n` intervals, by arrival and in order.
@@ -409,6 +425,7 @@ impl Estimator for Satzger {
             value: threshold,
             full,
             full_rank: if threshold.is_nan() { 1 } else { rank(full, threshold) },
+            usable: threshold <= 1.0,
         }
     }
 
@@ -455,7 +472,7 @@ impl Estimator for Satzger {
             out.fill(Nanos::MAX);
             return;
         };
-        if self.tree.is_empty() || thresholds.iter().any(|t| t.value.is_nan() || t.value > 1.0) {
+        if self.tree.is_empty() || !thresholds.iter().all(Threshold::usable) {
             for (o, t) in out.iter_mut().zip(thresholds) {
                 *o = self.deadline(t).unwrap_or(Nanos::MAX);
             }
@@ -467,11 +484,7 @@ impl Estimator for Satzger {
     /// At scale 1 the offset of a deadline is the order statistic itself.
     fn offsets(&self, thresholds: &[Threshold], out: &mut [f64]) -> bool {
         let Some(last) = self.last else { return false };
-        if self.scale != 1.0
-            || last.0 > 1 << 62
-            || self.tree.is_empty()
-            || thresholds.iter().any(|t| t.value.is_nan() || t.value > 1.0)
-        {
+        if self.scale != 1.0 || last.0 > 1 << 62 || self.tree.is_empty() || !thresholds.iter().all(Threshold::usable) {
             return false;
         }
         self.order_stats(thresholds, |i, x| {
@@ -502,10 +515,19 @@ impl Satzger {
             let mut ranks = [0usize; CHUNK];
             let mut xs = [0i64; CHUNK];
             let n = ts.len();
+            let window = self.n();
+            let mut sorted = true;
+            let mut prev = 0;
             for (r, t) in ranks.iter_mut().zip(ts) {
-                *r = self.rank_of(t);
+                *r = if window == t.full {
+                    t.full_rank
+                } else {
+                    rank(window, t.value)
+                };
+                sorted &= *r >= prev;
+                prev = *r;
             }
-            if ranks[..n].windows(2).all(|w| w[0] <= w[1]) {
+            if sorted {
                 self.tree.select_sorted(&ranks[..n], &mut xs[..n]);
             } else {
                 for (x, &r) in xs.iter_mut().zip(&ranks[..n]) {
