@@ -18,10 +18,14 @@ use crate::results::Row;
 use crate::time::Nanos;
 use crate::trace::Receipts;
 
-/// Most knob values per cell: one replay of a family serves this many values. Large
-/// enough to amortize the replay, small enough to spread one detector's range over the
-/// threads; a range is cut into cells of equal size.
-const CHUNK: usize = 128;
+/// Most knob values per cell: one replay of a family serves this many values, and the
+/// replay's own cost (the detector's updates, twice) is paid once per cell. The grid's
+/// knob values are spread over at least as many cells as threads, in cells of equal
+/// size per range, of at least [`MIN_CHUNK`] values.
+const CHUNK: usize = 256;
+
+/// Fewest knob values per cell, unless a range has fewer.
+const MIN_CHUNK: usize = 32;
 
 /// Most knob values per cell for a timeout-style family, whose replay costs about the
 /// same for one knob value or thousands.
@@ -169,19 +173,32 @@ impl<'a> Plan<'a> {
             Some(s) => (s.index - 1) * total / s.count..s.index * total / s.count,
             None => 0..total,
         };
+        // Timeout-style families cost about the same for any number of values.
+        let interval = traces[0].receipts.interval;
+        let shifted: Vec<bool> = specs
+            .iter()
+            .map(|s| {
+                let one = &s.knob_values[..s.knob_values.len().min(1)];
+                s.config.family(interval, one).shifts().is_some()
+            })
+            .collect();
+        let general: usize = specs
+            .iter()
+            .zip(&shifted)
+            .filter(|(_, shifted)| !**shifted)
+            .map(|(s, _)| s.knob_values.len() * traces.len())
+            .sum();
+        let chunk = general
+            .div_ceil(rayon::current_num_threads().max(1))
+            .clamp(MIN_CHUNK, CHUNK);
         let mut cells = Vec::new();
         let mut row = 0;
-        for (ti, trace) in traces.iter().enumerate() {
+        for ti in 0..traces.len() {
             for (si, s) in specs.iter().enumerate() {
                 let n = s.knob_values.len();
                 let lo = keep.start.clamp(row, row + n) - row;
                 let hi = keep.end.clamp(row, row + n) - row;
-                let shifted = s
-                    .config
-                    .family(trace.receipts.interval, &s.knob_values[..n.min(1)])
-                    .shifts()
-                    .is_some();
-                let most = if shifted { SHIFTED_CHUNK } else { CHUNK };
+                let most = if shifted[si] { SHIFTED_CHUNK } else { chunk };
                 let size = (hi - lo).div_ceil((hi - lo).div_ceil(most).max(1)).max(1);
                 let mut k = lo;
                 while k < hi {

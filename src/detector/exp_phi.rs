@@ -118,7 +118,7 @@ impl Estimator for ExpPhi {
         if !(scale > 0.0 && scale.is_finite()) || last.0 > 1 << 62 {
             return false;
         }
-        if ceil_products(scale, thresholds, out) > 0.0 {
+        if ceil_products(scale, thresholds, out) > 0 {
             for (o, t) in out.iter_mut().zip(thresholds) {
                 if o.is_nan() {
                     *o = match self.deadline(t) {
@@ -161,22 +161,22 @@ impl Estimator for ExpPhi {
 /// and farther than 10^-12 (relative) from an integer, so that the deadline search would
 /// find the same; NaN elsewhere. Returns the number of NaNs.
 #[inline(always)]
-fn ceil_products_kernel(scale: f64, thresholds: &[f64], out: &mut [f64]) -> f64 {
+fn ceil_products_kernel(scale: f64, thresholds: &[f64], out: &mut [f64]) -> usize {
     let n = thresholds.len().min(out.len());
     let (ts, out) = (&thresholds[..n], &mut out[..n]);
-    let mut missing = 0.0;
+    let mut missing = 0usize;
     for i in 0..n {
         let g = ts[i] * scale;
         let k = crate::time::ceil_small(g);
         let margin = g * 1e-12;
         let ok = g > 1.0 && g < (1u64 << 52) as f64 && k - g > margin && g - (k - 1.0) > margin;
         out[i] = if ok { k } else { f64::NAN };
-        missing += crate::simd::keep(!ok, 1.0);
+        missing += usize::from(!ok);
     }
     missing
 }
 
-crate::multiversion!(fn ceil_products(scale: f64, thresholds: &[f64], out: &mut [f64]) -> f64 = ceil_products_kernel;);
+crate::multiversion!(fn ceil_products(scale: f64, thresholds: &[f64], out: &mut [f64]) -> usize = ceil_products_kernel;);
 
 #[cfg(test)]
 mod tests {

@@ -105,7 +105,7 @@ impl Estimator for Phi {
         if self.sigma.is_nan() || self.sigma <= 0.0 || last.0 > 1 << 62 {
             return false;
         }
-        if ceil_affine(self.mu, self.sigma, zs, out) > 0.0 {
+        if ceil_affine(self.mu, self.sigma, zs, out) > 0 {
             for (o, z) in out.iter_mut().zip(zs) {
                 if o.is_nan() {
                     *o = match self.deadline(z) {
@@ -143,20 +143,20 @@ const BIG: f64 = (1u64 << 52) as f64;
 /// `out = ceil(mu + sigma·z)` for each `z` where the sum is under `2^51` in size, NaN
 /// elsewhere; returns the number of NaNs.
 #[inline(always)]
-fn ceil_affine_kernel(mu: f64, sigma: f64, zs: &[f64], out: &mut [f64]) -> f64 {
+fn ceil_affine_kernel(mu: f64, sigma: f64, zs: &[f64], out: &mut [f64]) -> usize {
     let n = zs.len().min(out.len());
     let (zs, out) = (&zs[..n], &mut out[..n]);
-    let mut missing = 0.0;
+    let mut missing = 0usize;
     for i in 0..n {
         let x = mu + sigma * zs[i];
         let ok = x.abs() < BIG / 2.0;
         out[i] = if ok { crate::time::ceil_small(x) } else { f64::NAN };
-        missing += crate::simd::keep(!ok, 1.0);
+        missing += usize::from(!ok);
     }
     missing
 }
 
-crate::multiversion!(fn ceil_affine(mu: f64, sigma: f64, zs: &[f64], out: &mut [f64]) -> f64 = ceil_affine_kernel;);
+crate::multiversion!(fn ceil_affine(mu: f64, sigma: f64, zs: &[f64], out: &mut [f64]) -> usize = ceil_affine_kernel;);
 
 #[cfg(test)]
 mod tests {

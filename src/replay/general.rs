@@ -267,8 +267,8 @@ struct Columns {
     bad: Vec<f64>,
     lo: [Vec<f64>; 2],
     hi: [Vec<f64>; 2],
-    /// Per knob value: whether the last detection time fell in a bracket.
-    hits: Vec<u8>,
+    /// Per knob value: 1 when the last detection time fell in a bracket.
+    hits: Vec<u64>,
 }
 
 /// Gap `j` of every knob value: offsets `off` of its deadlines from `a_j`, length `g`.
@@ -315,7 +315,7 @@ fn crash_kernel(c: &mut Columns, off: &[f64], big_a: f64, dl: f64) {
         b0[i] += keep(x < lo0[i], 1.0);
         b1[i] += keep(x < lo1[i], 1.0);
         let hit = (x >= lo0[i]) & (x <= hi0[i]) | (x >= lo1[i]) & (x <= hi1[i]);
-        hits[i] = u8::from(hit);
+        hits[i] = u64::from(hit);
     }
 }
 
@@ -361,7 +361,7 @@ fn main_pass_f64(
         bad: zeros(),
         lo: [bound(0, |b| b.lo), bound(1, |b| b.lo)],
         hi: [bound(0, |b| b.hi), bound(1, |b| b.hi)],
-        hits: vec![0; width.next_multiple_of(8)],
+        hits: vec![0; width],
     };
     let mut total = vec![0i128; width];
     let mut off = zeros();
@@ -390,16 +390,8 @@ fn main_pass_f64(
         let o = hb.send.unwrap_or(hb.recv);
         let big_a = (hb.recv.0 - o.0) as f64;
         crash_row(&mut c, &off, big_a, dl);
-        for (k, chunk) in c.hits.chunks_exact(8).enumerate() {
-            if u64::from_ne_bytes(chunk.try_into().expect("chunks of 8")) == 0 {
-                continue;
-            }
-            for (i, _) in chunk
-                .iter()
-                .enumerate()
-                .filter(|(_, h)| **h != 0)
-                .map(|(i, h)| (k * 8 + i, h))
-            {
+        if c.hits.iter().fold(0, |any, &h| any | h) != 0 {
+            for i in (0..width).filter(|&i| c.hits[i] != 0) {
                 let x = big_a + off[i].max(0.0);
                 for (p, b) in brackets[i].iter_mut().enumerate() {
                     if x >= c.lo[p][i] && x <= c.hi[p][i] {
