@@ -9,7 +9,8 @@
 
 use std::ops::Range;
 
-use rayon::prelude::*;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::detector::{Config, DetectorSpec};
 use crate::metrics::Metrics;
@@ -128,6 +129,8 @@ struct Cell {
     trace: usize,
     spec: usize,
     knobs: Range<usize>,
+    /// Estimated work, to start the longest cells first.
+    cost: usize,
 }
 
 /// A planned sweep: the grid, cut into cells.
@@ -207,6 +210,11 @@ impl<'a> Plan<'a> {
                         trace: ti,
                         spec: si,
                         knobs: k..end,
+                        cost: if shifted[si] {
+                            1
+                        } else {
+                            (1 + end - k) * weight(&s.config)
+                        },
                     });
                     k = end;
                 }
@@ -234,27 +242,56 @@ impl<'a> Plan<'a> {
 
     /// Runs the sweep on the current rayon pool; `done` is called after each cell.
     /// Rows come in grid order whatever the number of threads.
+    ///
+    /// Each thread takes the next cell from a list sorted by estimated cost, longest
+    /// first, so that the threads finish together.
     pub fn run(&self, done: &(dyn Fn() + Sync)) -> Vec<Row> {
         let named = self.traces.len() > 1;
-        let chunks: Vec<Vec<Row>> = self
-            .cells
-            .par_iter()
-            .map(|c| {
-                let t = &self.traces[c.trace];
-                let spec = &self.specs[c.spec];
-                let knobs = &spec.knob_values[c.knobs.clone()];
-                let metrics = evaluate(&t.receipts, &spec.config, knobs, &self.opts)
-                    .expect("traces are checked when the sweep is planned");
-                let rows = knobs
-                    .iter()
-                    .zip(&metrics)
-                    .map(|(&k, m)| row(named.then_some(t.name.as_str()), &spec.config, k, m))
-                    .collect();
-                done();
-                rows
-            })
-            .collect();
-        chunks.into_iter().flatten().collect()
+        let mut order: Vec<usize> = (0..self.cells.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(self.cells[i].cost));
+        let next = AtomicUsize::new(0);
+        let results: Mutex<Vec<Option<Vec<Row>>>> = Mutex::new(vec![None; self.cells.len()]);
+        let threads = rayon::current_num_threads().min(self.cells.len()).max(1);
+        rayon::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|_| {
+                    loop {
+                        let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                            break;
+                        };
+                        let c = &self.cells[i];
+                        let t = &self.traces[c.trace];
+                        let spec = &self.specs[c.spec];
+                        let knobs = &spec.knob_values[c.knobs.clone()];
+                        let metrics = evaluate(&t.receipts, &spec.config, knobs, &self.opts)
+                            .expect("traces are checked when the sweep is planned");
+                        let rows = knobs
+                            .iter()
+                            .zip(&metrics)
+                            .map(|(&k, m)| row(named.then_some(t.name.as_str()), &spec.config, k, m))
+                            .collect();
+                        results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(rows);
+                        done();
+                    }
+                });
+            }
+        });
+        results
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+            .into_iter()
+            .flat_map(|rows| rows.expect("every cell is evaluated"))
+            .collect()
+    }
+}
+
+/// The relative cost of a knob value of `config` in a replay, for scheduling only:
+/// `satzger` reads order statistics of its window, `akka` replays one detector per value.
+fn weight(config: &Config) -> usize {
+    match config {
+        Config::Satzger { .. } => 2,
+        Config::Akka { .. } => 4,
+        _ => 1,
     }
 }
 

@@ -478,45 +478,55 @@ impl Estimator for Satzger {
             }
             return;
         }
-        self.order_stats(thresholds, |i, x| out[i] = self.deadline_for(last, x));
+        self.order_stats(thresholds, |start, xs| {
+            for (o, &x) in out[start..].iter_mut().zip(xs) {
+                *o = self.deadline_for(last, x);
+            }
+        });
     }
 
     /// At scale 1 the offset of a deadline is the order statistic itself.
     fn offsets(&self, thresholds: &[Threshold], out: &mut [f64]) -> bool {
         let Some(last) = self.last else { return false };
-        if self.scale != 1.0 || last.0 > 1 << 62 || self.tree.is_empty() || !thresholds.iter().all(Threshold::usable) {
+        if self.scale != 1.0 || last.0 > 1 << 62 || self.tree.is_empty() {
             return false;
         }
-        self.order_stats(thresholds, |i, x| {
-            out[i] = if (0..1 << 52).contains(&x) {
-                x as f64
-            } else {
-                let t = self.deadline_for(last, x);
-                if t == Nanos::MAX {
-                    f64::INFINITY
-                } else {
-                    (t.0 - last.0) as f64
+        self.order_stats(thresholds, |start, xs| {
+            let out = &mut out[start..start + xs.len()];
+            let mut far = 0usize;
+            for (o, &x) in out.iter_mut().zip(xs) {
+                *o = x as f64;
+                far += usize::from(!(0..1 << 52).contains(&x));
+            }
+            if far > 0 {
+                for (o, &x) in out.iter_mut().zip(xs) {
+                    let t = self.deadline_for(last, x);
+                    *o = if t == Nanos::MAX {
+                        f64::INFINITY
+                    } else {
+                        (t.0 - last.0) as f64
+                    };
                 }
-            };
-        });
-        true
+            }
+        })
     }
 }
 
 impl Satzger {
-    /// Calls `f(i, x)` with the order statistic `x` of each threshold `i` (the window
-    /// must not be empty, and the thresholds must be numbers in `(0, 1]`).
+    /// Calls `f(start, xs)` with the order statistics `xs` of the thresholds from index
+    /// `start` on, a chunk at a time (the window must not be empty). `false`, having
+    /// stopped, when some threshold is not a number at most 1.
     #[inline]
-    fn order_stats(&self, thresholds: &[Threshold], mut f: impl FnMut(usize, i64)) {
+    fn order_stats(&self, thresholds: &[Threshold], mut f: impl FnMut(usize, &[i64])) -> bool {
         // Ascending thresholds (a sweep's) give non-decreasing ranks: their order statistics
         // come from one descent per chunk, on the stack.
         const CHUNK: usize = 128;
+        let window = self.n();
         for (c, ts) in thresholds.chunks(CHUNK).enumerate() {
             let mut ranks = [0usize; CHUNK];
             let mut xs = [0i64; CHUNK];
             let n = ts.len();
-            let window = self.n();
-            let mut sorted = true;
+            let (mut sorted, mut usable) = (true, true);
             let mut prev = 0;
             for (r, t) in ranks.iter_mut().zip(ts) {
                 *r = if window == t.full {
@@ -525,7 +535,11 @@ impl Satzger {
                     rank(window, t.value)
                 };
                 sorted &= *r >= prev;
+                usable &= t.usable;
                 prev = *r;
+            }
+            if !usable {
+                return false;
             }
             if sorted {
                 self.tree.select_sorted(&ranks[..n], &mut xs[..n]);
@@ -534,10 +548,9 @@ impl Satzger {
                     *x = self.tree.select(r).unwrap_or(self.prior);
                 }
             }
-            for (i, &x) in xs[..n].iter().enumerate() {
-                f(c * CHUNK + i, x);
-            }
+            f(c * CHUNK, &xs[..n]);
         }
+        true
     }
 }
 
