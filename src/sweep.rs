@@ -255,10 +255,7 @@ impl<'a> Plan<'a> {
         rayon::scope(|scope| {
             for _ in 0..threads {
                 scope.spawn(|_| {
-                    loop {
-                        let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
-                            break;
-                        };
+                    while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
                         let c = &self.cells[i];
                         let t = &self.traces[c.trace];
                         let spec = &self.specs[c.spec];
