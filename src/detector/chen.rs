@@ -24,12 +24,14 @@ use crate::time::Nanos;
 use crate::trace::Heartbeat;
 
 /// The windowed part of Chen's estimator, shared with `bertier` and `2w`: the exact sum
-/// of `v_i = a_i - η·s_i` over the last `n` accepted receipts.
+/// of `v_i = a_i - η·s_i` over the last `n` accepted receipts, each taken relative to
+/// the first receipt's `v` (the same sums, and small enough to convert to `f64` fast).
 #[derive(Clone, Debug)]
 pub struct ChenWindow {
     eta: i128,
     ring: Ring<i128>,
     sum: i128,
+    reference: Option<i128>,
 }
 
 impl ChenWindow {
@@ -39,19 +41,25 @@ impl ChenWindow {
             eta: i128::from(eta.0),
             ring: Ring::new(n),
             sum: 0,
+            reference: None,
         }
     }
 
-    /// `a - η·s` for a receipt.
+    /// `a - η·s` for a receipt, relative to the reference.
     #[inline]
-    fn value(&self, hb: &Heartbeat) -> i128 {
-        i128::from(hb.recv.0).wrapping_sub(self.eta.wrapping_mul(i128::from(hb.seq)))
+    fn relative(&self, recv: Nanos, seq: u64) -> i128 {
+        i128::from(recv.0)
+            .wrapping_sub(self.eta.wrapping_mul(i128::from(seq)))
+            .wrapping_sub(self.reference.unwrap_or(0))
     }
 
     /// Adds an accepted receipt.
     #[inline]
     pub fn push(&mut self, hb: &Heartbeat) {
-        let v = self.value(hb);
+        if self.reference.is_none() {
+            self.reference = Some(i128::from(hb.recv.0).wrapping_sub(self.eta.wrapping_mul(i128::from(hb.seq))));
+        }
+        let v = self.relative(hb.recv, hb.seq);
         if let Some(old) = self.ring.push(v) {
             self.sum = self.sum.wrapping_sub(old);
         }
@@ -76,9 +84,11 @@ impl ChenWindow {
     #[inline]
     pub fn expected_minus(&self, seq: u64, recv: Nanos) -> f64 {
         let n = self.ring.len() as i128;
-        let v = i128::from(recv.0).wrapping_sub(self.eta.wrapping_mul(i128::from(seq)));
+        let v = self.relative(recv, seq);
         // EA(seq) - recv = (Σ v_i - n·v) / n, with v = recv - η·seq.
-        to_f64(self.sum.wrapping_sub(n.wrapping_mul(v))) / n as f64
+        let d = to_f64(self.sum.wrapping_sub(n.wrapping_mul(v)));
+        // A window of one (2W-FD's short window) needs no division.
+        if n == 1 { d } else { d / n as f64 }
     }
 }
 

@@ -83,13 +83,20 @@ pub struct Stats {
     s2: i128,
 }
 
-/// `x as f64`, without the slow 128-bit conversion when `x` fits in 64 bits.
+/// `x as f64` (rounded to nearest, ties to even), without the library's slow 128-bit
+/// conversion: a value beyond 64 bits is cut to its top 64 bits with a sticky bit for
+/// the rest, which rounds the same, then scaled by a power of two.
 #[inline]
 pub fn to_f64(x: i128) -> f64 {
-    match i64::try_from(x) {
-        Ok(v) => v as f64,
-        Err(_) => x as f64,
+    if let Ok(v) = i64::try_from(x) {
+        return v as f64;
     }
+    let u = x.unsigned_abs();
+    let shift = 64u32.saturating_sub(u.leading_zeros());
+    let top = (u >> shift) as u64 | u64::from(u & ((1u128 << shift) - 1) != 0);
+    let scale = f64::from_bits(u64::from(1023 + shift) << 52);
+    let m = top as f64 * scale;
+    if x < 0 { -m } else { m }
 }
 
 /// Recenter once the mean is this far (in sample units) from the reference.
@@ -308,6 +315,30 @@ mod tests {
             base as f64 + m
         );
         assert!((s.variance() - v).abs() <= v * 1e-12, "{} vs {v}", s.variance());
+    }
+
+    #[test]
+    fn to_f64_rounds_as_the_cast_does() {
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let mut cases: Vec<i128> = vec![
+            0,
+            i128::MAX,
+            i128::MIN,
+            i128::from(i64::MAX) + 1,
+            i128::from(i64::MIN) - 1,
+            (1i128 << 64) + (1 << 11),
+            (1i128 << 64) + (1 << 11) + 1,
+            (1i128 << 64) + (3 << 11),
+            -((1i128 << 100) + (1 << 47)),
+        ];
+        for _ in 0..100_000 {
+            let bits = rng.random_range(60..128u32);
+            let v: i128 = (rng.random::<u128>() >> (128 - bits)) as i128;
+            cases.push(if rng.random_bool(0.5) { -v } else { v });
+        }
+        for x in cases {
+            assert_eq!(to_f64(x).to_bits(), (x as f64).to_bits(), "{x}");
+        }
     }
 
     #[test]
