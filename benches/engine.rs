@@ -1,7 +1,9 @@
 //! The exact replay engine: [`fdbench::sweep::evaluate`] of one knob value for every
 //! detector over 1,000,000 heartbeats, and 200 knob values in one pass of the family
 //! against 200 evaluations of one value each (over 100,000 heartbeats, so that the
-//! separate evaluations stay affordable).
+//! separate evaluations stay affordable), for a timeout-style family (`fixed`, `chen`:
+//! critical values and prefix sums) and the others (`phi`, `exp-phi`, `satzger`: one
+//! deadline per heartbeat and value).
 
 mod common;
 
@@ -74,7 +76,13 @@ fn one_pass_vs_separate(c: &mut Criterion) {
     g.sample_size(10).sampling_mode(SamplingMode::Flat);
     // Per (heartbeat, knob value): both variants do the same amount of useful work.
     g.throughput(Throughput::Elements((r.len() * VALUES) as u64));
-    for text in ["fixed:timeout=10ms..2s:10ms", "phi:threshold=0.1..20:0.1"] {
+    for text in [
+        "fixed:timeout=10ms..2s:10ms",
+        "chen:alpha=10ms..2s:10ms",
+        "phi:threshold=0.1..20:0.1",
+        "exp-phi:threshold=0.1..20:0.1",
+        "satzger:threshold=0.005..1:0.005",
+    ] {
         let (config, knobs) = ranged(text);
         g.bench_function(BenchmarkId::new("one_pass", config.name()), |b| {
             b.iter(|| evaluate(r, &config, &knobs, &OPTS).expect("the trace is long enough"))

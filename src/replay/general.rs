@@ -10,7 +10,10 @@
 //!    rank wide.
 //! 2. The main pass computes every metric and, per percentile, counts the detection
 //!    times below `lo`, at `lo` and at `hi`, and gathers those strictly inside; the
-//!    rank then falls in one of these and is selected there.
+//!    rank then falls in one of these and is selected there. It runs on the deadlines'
+//!    offsets from their receipt in `f64` (integers, exact below `2^52`), in branch-free
+//!    loops over the knob values that compile to vector code, AVX2 where the processor
+//!    has it; a trace or a deadline out of that range takes the same pass in integers.
 //! 3. Only when it does not (the sample misled, or the bracket held too many values)
 //!    do further passes narrow it down ([`Collector`]).
 //!
