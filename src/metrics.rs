@@ -2,9 +2,10 @@
 //!
 //! Given the accepted receipts `a_j` and the detector's deadline `τ_j` after each of
 //! them, the output of the detector is known exactly: trust on `[a_j, max(a_j, τ_j))`,
-//! suspect on `[max(a_j, τ_j), a_{j+1})` when `τ_j < a_{j+1}`. [`Accumulator`] folds the
-//! gaps and crash points into the accuracy metrics of Chen, Toueg and Aguilera and the
-//! detection-time statistics, in one streaming pass per knob value.
+//! suspect on `[max(a_j, τ_j), a_{j+1})` when `τ_j < a_{j+1}`. This module defines the
+//! metrics of Chen, Toueg and Aguilera and the detection-time statistics ([`Metrics`])
+//! and the exact percentile search ([`Collector`]); the replay engine
+//! ([`crate::replay`]) folds gaps and crash points into them.
 
 use serde::Serialize;
 
@@ -92,168 +93,10 @@ impl Metrics {
     }
 }
 
-/// Number of histogram buckets used to locate percentiles (see [`bucket`]).
-pub const BUCKETS: usize = (1 << SUB_BITS) + (63 - SUB_BITS as usize) * (1 << MANTISSA_BITS);
-
-const MANTISSA_BITS: u32 = 10;
-const SUB_BITS: u32 = MANTISSA_BITS + 1;
-
-/// The histogram bucket of a non-negative duration: exact below 2048 ns, then 1024
-/// buckets per power of two (relative width under 0.1 %). Monotone: `a <= b` implies
-/// `bucket(a) <= bucket(b)`.
-#[inline]
-pub fn bucket(v: i64) -> usize {
-    let v = v.max(0) as u64;
-    if v < (1 << SUB_BITS) {
-        return v as usize;
-    }
-    let e = 63 - v.leading_zeros(); // >= SUB_BITS
-    let mantissa = (v >> (e - MANTISSA_BITS)) as usize & ((1 << MANTISSA_BITS) - 1);
-    (1 << SUB_BITS) + ((e - SUB_BITS) as usize) * (1 << MANTISSA_BITS) + mantissa
-}
-
-/// Streams the gaps and crash points of one replay at one knob value (the first of two
-/// passes).
-///
-/// Call [`crash_point`](Accumulator::crash_point) for each evaluated receipt
-/// `j = w .. m-1` and [`gap`](Accumulator::gap) for each evaluated gap `j = w .. m-2`.
-/// Detection times are not stored: a histogram locates the bucket of each percentile,
-/// and a second pass ([`Collector`]) keeps only the detection times in those buckets, so
-/// the percentiles are exact with memory independent of the trace length.
-#[derive(Clone, Debug)]
-pub struct Accumulator {
-    mistakes: u64,
-    suspect_time: i64,
-    sum: i128,
-    crash_points: u64,
-    within: u64,
-    infinite: u64,
-    max: i64,
-    hist: Vec<u32>,
-}
-
-impl Default for Accumulator {
-    fn default() -> Self {
-        Accumulator {
-            mistakes: 0,
-            suspect_time: 0,
-            sum: 0,
-            crash_points: 0,
-            within: 0,
-            infinite: 0,
-            max: 0,
-            hist: vec![0; BUCKETS],
-        }
-    }
-}
-
-impl Accumulator {
-    /// Gap `j`: receipt `a_j` with deadline `tau`, next receipt `next`; `prev_tau` is
-    /// the deadline after receipt `j-1` (`None` before the first receipt, which counts as
-    /// trust).
-    #[inline]
-    pub fn gap(&mut self, a: Nanos, tau: Nanos, next: Nanos, prev_tau: Option<Nanos>) {
-        if tau < next {
-            let start = a.max(tau);
-            self.suspect_time += (next - start).0;
-            if tau > a || prev_tau.is_none_or(|p| p >= a) {
-                self.mistakes += 1;
-            }
-        }
-    }
-
-    /// Crash point `j`: receipt `a`, deadline `tau`, origin `origin` (send time or
-    /// receipt), completeness deadline `d`.
-    #[inline]
-    pub fn crash_point(&mut self, a: Nanos, tau: Nanos, origin: Nanos, d: Nanos) {
-        self.crash_points += 1;
-        if tau == Nanos::MAX {
-            self.infinite += 1;
-            return;
-        }
-        let t = detection_time(a, tau, origin);
-        self.sum += i128::from(t);
-        self.within += u64::from(t <= d.0);
-        self.max = self.max.max(t);
-        self.hist[bucket(t)] += 1;
-    }
-
-    /// The search for the exact percentiles that the next passes carry out.
-    pub fn collector(&self) -> Collector {
-        let n = self.crash_points as usize;
-        let finite = n - self.infinite as usize;
-        let locate = |p: f64| -> Search {
-            let rank = nearest_rank(p, n);
-            if rank > finite {
-                return Search::Found(i64::MAX);
-            }
-            let mut below = 0usize;
-            for (b, &c) in self.hist.iter().enumerate() {
-                if below + c as usize >= rank {
-                    let (lo, hi) = bucket_range(b);
-                    return Search::Plan {
-                        lo,
-                        hi,
-                        index: rank - below - 1,
-                        count: c as usize,
-                    };
-                }
-                below += c as usize;
-            }
-            Search::Found(i64::MAX)
-        };
-        Collector {
-            searches: [locate(0.5), locate(0.99)],
-        }
-    }
-
-    /// The metrics, with the percentiles found by `collector` in the later passes.
-    pub fn finish(&self, collector: Collector, evaluated: Nanos, d: Nanos, origin: Origin) -> Metrics {
-        let n = self.crash_points;
-        let [p50, p99] = collector.result();
-        Metrics {
-            heartbeats: n,
-            evaluated,
-            mistakes: self.mistakes,
-            suspect_time: Nanos(self.suspect_time),
-            detection: Detection {
-                mean_ns: if self.infinite > 0 || n == 0 {
-                    f64::INFINITY
-                } else {
-                    self.sum as f64 / n as f64
-                },
-                p50: Nanos(p50),
-                p99: Nanos(p99),
-                max: Nanos(if self.infinite > 0 || n == 0 {
-                    i64::MAX
-                } else {
-                    self.max
-                }),
-                completeness: if n == 0 { 0.0 } else { self.within as f64 / n as f64 },
-                deadline: d,
-                origin,
-            },
-        }
-    }
-}
-
 /// `T_D = max(a, τ) - origin` for a finite deadline.
 #[inline]
 pub fn detection_time(a: Nanos, tau: Nanos, origin: Nanos) -> i64 {
     a.max(tau).0 - origin.0
-}
-
-/// The values `[lo, hi)` that fall in histogram bucket `b` (the inverse of [`bucket`]).
-fn bucket_range(b: usize) -> (i64, i64) {
-    if b < (1 << SUB_BITS) {
-        return (b as i64, b as i64 + 1);
-    }
-    let k = b - (1 << SUB_BITS);
-    let e = (k >> MANTISSA_BITS) as u32 + SUB_BITS;
-    let mantissa = (k & ((1 << MANTISSA_BITS) - 1)) as u64;
-    let lo = ((1u64 << MANTISSA_BITS) | mantissa) << (e - MANTISSA_BITS);
-    let hi = lo.saturating_add(1u64 << (e - MANTISSA_BITS)).min(i64::MAX as u64);
-    (lo as i64, hi as i64)
 }
 
 /// At most this many detection times are gathered for one percentile in one pass; a
@@ -370,11 +213,10 @@ impl Search {
     }
 }
 
-/// The later passes of the percentile search. Pass 1's histogram gives the bucket that
-/// holds each rank; every further pass either gathers the detection times of that range
-/// and selects the rank among them, or, when the range holds more than a few tens of
-/// thousands, counts them into finer slots to narrow it. Memory stays bounded whatever
-/// the trace's length, and a pass or two usually suffices.
+/// The passes of a percentile search that starts from a known range ([`Start`]): every
+/// pass either gathers the detection times of the range and selects the rank among
+/// them, or, when the range holds more than a few tens of thousands, counts them into
+/// finer slots to narrow it. Memory stays bounded whatever the trace's length.
 #[derive(Clone, Debug)]
 pub struct Collector {
     searches: [Search; 2],
@@ -454,72 +296,47 @@ pub fn nearest_rank(p: f64, n: usize) -> usize {
 mod tests {
     use super::*;
 
-    #[test]
-    fn buckets_are_monotone_and_fine() {
-        let mut values: Vec<i64> = (0..5000).collect();
-        for e in 1..63 {
-            values.extend([(1i64 << e) - 1, 1 << e, (1 << e) + 1, (3i64 << e) >> 1]);
-        }
-        values.sort_unstable();
-        for w in values.windows(2) {
-            assert!(bucket(w[0]) <= bucket(w[1]), "{} {}", w[0], w[1]);
-            assert!(bucket(w[1]) < BUCKETS);
-        }
-        assert_eq!(bucket(i64::MAX), BUCKETS - 1);
-        assert_eq!(bucket(255), 255);
-        // Relative width under 1 %.
-        for v in [1_000i64, 123_456, 98_765_432_100] {
-            let mut hi = v;
-            while bucket(hi + 1) == bucket(v) {
-                hi += 1;
+    /// The p50 and p99 of `values` (`None` = never detected), searched from the whole
+    /// range.
+    fn percentiles(values: &[Option<i64>]) -> [i64; 2] {
+        let n = values.len();
+        let finite = values.iter().flatten().count();
+        let start = |p: f64| {
+            let r = nearest_rank(p, n);
+            if r > finite {
+                Start::Found(i64::MAX)
+            } else {
+                Start::Range {
+                    lo: 0,
+                    hi: i64::MAX,
+                    index: r - 1,
+                    count: finite,
+                }
             }
-            assert!(((hi - v) as f64) < 0.01 * v as f64);
-        }
-    }
-
-    fn exact(values: &[Option<i64>]) -> Metrics {
-        let mut acc = Accumulator::default();
-        for &v in values {
-            acc.crash_point(Nanos(0), v.map_or(Nanos::MAX, Nanos), Nanos(0), Nanos(100));
-        }
-        let mut c = acc.collector();
+        };
+        let mut c = Collector::new([start(0.5), start(0.99)]);
         while c.start_pass() {
             for &v in values {
                 c.offer(Nanos(0), v.map_or(Nanos::MAX, Nanos), Nanos(0));
             }
             c.end_pass();
         }
-        acc.finish(c, Nanos(1), Nanos(100), Origin::Receipt)
+        c.values()
     }
 
     #[test]
     fn percentiles_are_exact_nearest_rank() {
-        let m = exact(&(1..=100).rev().map(Some).collect::<Vec<_>>());
-        assert_eq!(
-            (m.detection.p50, m.detection.p99, m.detection.max),
-            (Nanos(50), Nanos(99), Nanos(100))
-        );
-        assert_eq!(m.detection.mean_ns, 50.5);
-        assert_eq!(m.detection.completeness, 1.0);
-        let m = exact(&[Some(3), Some(1), Some(2)]);
-        assert_eq!((m.detection.p50, m.detection.p99), (Nanos(2), Nanos(3)));
-        // Values that share a bucket are told apart by the selection.
+        assert_eq!(percentiles(&(1..=100).rev().map(Some).collect::<Vec<_>>()), [50, 99]);
+        assert_eq!(percentiles(&[Some(3), Some(1), Some(2)]), [2, 3]);
         let vals: Vec<_> = (0..1000).map(|i| Some(1_000_000_000 + (i * 7919) % 1000)).collect();
-        let m = exact(&vals);
-        assert_eq!(m.detection.p50, Nanos(1_000_000_499));
-        assert_eq!(m.detection.p99, Nanos(1_000_000_989));
-        let m = exact(&[Some(5), None, None]);
-        assert_eq!(
-            (m.detection.p50, m.detection.p99, m.detection.max),
-            (Nanos::MAX, Nanos::MAX, Nanos::MAX)
-        );
-        assert_eq!(m.detection.completeness, 1.0 / 3.0);
+        assert_eq!(percentiles(&vals), [1_000_000_499, 1_000_000_989]);
+        assert_eq!(percentiles(&[Some(5), None, None]), [i64::MAX, i64::MAX]);
         assert_eq!(nearest_rank(0.99, 1000), 990);
     }
 
     #[test]
-    fn crowded_buckets_are_narrowed_to_the_exact_rank() {
-        // 300,000 detection times within 0.05 % of 1.3 s: one bucket holds them all.
+    fn crowded_ranges_are_narrowed_to_the_exact_rank() {
+        // 300,000 detection times within 0.05 % of 1.3 s: more than one pass gathers.
         let mut x: u64 = 7;
         let vals: Vec<Option<i64>> = (0..300_000)
             .map(|_| {
@@ -527,29 +344,14 @@ mod tests {
                 Some(1_300_000_000 + (x >> 33) as i64 % 650_000)
             })
             .collect();
-        let m = exact(&vals);
         let mut sorted: Vec<i64> = vals.iter().map(|v| v.unwrap()).collect();
         sorted.sort_unstable();
-        assert_eq!(m.detection.p50, Nanos(sorted[nearest_rank(0.5, sorted.len()) - 1]));
-        assert_eq!(m.detection.p99, Nanos(sorted[nearest_rank(0.99, sorted.len()) - 1]));
-        // All equal: no gathering at all.
-        let m = exact(&vec![Some(123_456_789); 100_000]);
+        let want = [0.5, 0.99].map(|p| sorted[nearest_rank(p, sorted.len()) - 1]);
+        assert_eq!(percentiles(&vals), want);
+        // All equal: narrowed to a single value without gathering.
         assert_eq!(
-            (m.detection.p50, m.detection.p99),
-            (Nanos(123_456_789), Nanos(123_456_789))
+            percentiles(&vec![Some(123_456_789); 100_000]),
+            [123_456_789, 123_456_789]
         );
-    }
-
-    #[test]
-    fn bucket_ranges_invert_buckets() {
-        for b in [0usize, 1, 2047, 2048, 2049, 5000, 30_000, BUCKETS - 1] {
-            let (lo, hi) = bucket_range(b);
-            assert!(lo < hi);
-            assert_eq!(bucket(lo), b);
-            assert_eq!(bucket(hi - 1), b);
-            if hi < i64::MAX {
-                assert_eq!(bucket(hi), b + 1);
-            }
-        }
     }
 }
