@@ -369,6 +369,7 @@ fn main_pass_f64(
     let mut total = vec![0i128; width];
     let mut off = zeros();
     let mut scratch = vec![Nanos::MAX; width];
+    let mut hit_list = vec![0usize; width];
     let mut family = make();
     for j in 0..m {
         let hb = receipts.heartbeat(j);
@@ -394,7 +395,13 @@ fn main_pass_f64(
         let big_a = (hb.recv.0 - o.0) as f64;
         crash_row(&mut c, &off, big_a, dl);
         if c.hits.iter().fold(0, |any, &h| any | h) != 0 {
-            for i in (0..width).filter(|&i| c.hits[i] != 0) {
+            // The knob values hit, listed without a branch per value.
+            let mut count = 0;
+            for (i, &h) in c.hits.iter().enumerate() {
+                hit_list[count] = i;
+                count += h as usize;
+            }
+            for &i in &hit_list[..count] {
                 let x = big_a + off[i].max(0.0);
                 for (p, b) in brackets[i].iter_mut().enumerate() {
                     if x >= c.lo[p][i] && x <= c.hi[p][i] {
