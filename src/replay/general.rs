@@ -492,12 +492,7 @@ pub(super) fn replay(
                 } else {
                     select(s, hi_index as usize)
                 };
-                let mut b = Bracket::new(lo, hi, sizes.gather_cap);
-                // About (hi_index - lo_index) of the ns samples fall inside: reserve for
-                // that share of the n crash points, with room to spare.
-                let expected = (hi_index - lo_index) / ns as f64 * n as f64 * 1.25;
-                b.values.reserve((expected as usize).min(sizes.gather_cap));
-                b
+                Bracket::new(lo, hi, sizes.gather_cap)
             };
             [pick(PERCENTILES[0], ranks[0]), pick(PERCENTILES[1], ranks[1])]
         })
