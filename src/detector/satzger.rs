@@ -317,6 +317,111 @@ impl OrderStats {
     }
 }
 
+/// A multiset of integers with rank and selection: the window of [`Satzger`].
+pub trait Multiset: Clone + std::fmt::Debug + Send + Sync {
+    /// An empty multiset for about `capacity` values.
+    fn with_capacity(capacity: usize) -> Self;
+    /// Number of values held.
+    fn len(&self) -> usize;
+    /// Whether the multiset is empty.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Adds `key`.
+    fn insert(&mut self, key: i64);
+    /// Removes one `key` (which must be held) and adds `key2`.
+    fn replace(&mut self, key: i64, key2: i64);
+    /// How many values are `<= x`.
+    fn count_le(&self, x: i64) -> usize;
+    /// The value of 1-based rank `k`, or `None` when `k` is out of range.
+    fn select(&self, k: usize) -> Option<i64>;
+    /// The values of the 1-based ranks `ranks`, non-decreasing and within `1..=len`.
+    fn select_sorted(&self, ranks: &[usize], out: &mut [i64]);
+}
+
+impl Multiset for OrderStats {
+    fn with_capacity(capacity: usize) -> Self {
+        OrderStats::with_capacity(capacity)
+    }
+    #[inline]
+    fn len(&self) -> usize {
+        self.len
+    }
+    fn insert(&mut self, key: i64) {
+        OrderStats::insert(self, key);
+    }
+    fn replace(&mut self, key: i64, key2: i64) {
+        OrderStats::remove(self, key);
+        OrderStats::insert(self, key2);
+    }
+    fn count_le(&self, x: i64) -> usize {
+        OrderStats::count_le(self, x)
+    }
+    fn select(&self, k: usize) -> Option<i64> {
+        OrderStats::select(self, k)
+    }
+    fn select_sorted(&self, ranks: &[usize], out: &mut [i64]) {
+        OrderStats::select_sorted(self, ranks, out);
+    }
+}
+
+/// A multiset kept as one sorted vector: selection is indexing, and replacing a value
+/// moves only the values between the old and the new one's places.
+#[derive(Clone, Debug, Default)]
+pub struct SortedVec {
+    values: Vec<i64>,
+}
+
+impl Multiset for SortedVec {
+    fn with_capacity(capacity: usize) -> Self {
+        SortedVec {
+            values: Vec::with_capacity(capacity + 1),
+        }
+    }
+    #[inline]
+    fn len(&self) -> usize {
+        self.values.len()
+    }
+    fn insert(&mut self, key: i64) {
+        let i = self.values.partition_point(|&y| y <= key);
+        self.values.insert(i, key);
+    }
+    #[inline]
+    fn replace(&mut self, key: i64, key2: i64) {
+        let v = &mut self.values;
+        let old = v.partition_point(|&y| y < key);
+        if v.get(old) != Some(&key) {
+            // Not held: only add.
+            self.insert(key2);
+            return;
+        }
+        if key2 >= key {
+            // The values in (old, new place) move down by one.
+            let to = v.partition_point(|&y| y <= key2) - 1;
+            v.copy_within(old + 1..=to, old);
+            v[to] = key2;
+        } else {
+            let to = v.partition_point(|&y| y <= key2);
+            v.copy_within(to..old, to + 1);
+            v[to] = key2;
+        }
+    }
+    #[inline]
+    fn count_le(&self, x: i64) -> usize {
+        self.values.partition_point(|&y| y <= x)
+    }
+    #[inline]
+    fn select(&self, k: usize) -> Option<i64> {
+        k.checked_sub(1).and_then(|i| self.values.get(i).copied())
+    }
+    #[inline]
+    fn select_sorted(&self, ranks: &[usize], out: &mut [i64]) {
+        for (o, &k) in out.iter_mut().zip(ranks) {
+            *o = self.values[k - 1];
+        }
+    }
+}
+
 /// The smallest `c` with `c / n >= threshold`, as the level computes it.
 #[inline]
 fn rank(n: usize, threshold: f64) -> usize {
@@ -349,10 +454,15 @@ impl Threshold {
 }
 
 /// Satzger's detector: the last `n` intervals, by arrival and in order.
+///
+/// The window's multiset is an [`OrderStats`] B-tree by default (`O(log window)` per
+/// heartbeat). A [`SortedVec`] instead moves the values between the old and the new
+/// interval's places (a few kilobytes for a window of 1000) and selects by indexing,
+/// which suits a replay that reads many order statistics after every heartbeat.
 #[derive(Clone, Debug)]
-pub struct Satzger {
+pub struct Satzger<S: Multiset = OrderStats> {
     ring: Ring<i64>,
-    tree: OrderStats,
+    tree: S,
     scale: f64,
     prior: i64,
     last: Option<Nanos>,
@@ -362,9 +472,16 @@ impl Satzger {
     /// Satzger's detector over the last `window` intervals, comparing them with
     /// `scale·Δ`, for nominal interval `eta` (the stand-in before the first interval).
     pub fn new(eta: Nanos, window: usize, scale: f64) -> Self {
+        Self::with_store(eta, window, scale)
+    }
+}
+
+impl<S: Multiset> Satzger<S> {
+    /// [`Satzger::new`] with the window kept in an `S`.
+    pub fn with_store(eta: Nanos, window: usize, scale: f64) -> Self {
         Satzger {
             ring: Ring::new(window),
-            tree: OrderStats::with_capacity(window),
+            tree: S::with_capacity(window),
             scale,
             prior: eta.0,
             last: None,
@@ -415,7 +532,7 @@ impl Satzger {
     }
 }
 
-impl Estimator for Satzger {
+impl<S: Multiset> Estimator for Satzger<S> {
     /// The threshold fraction, with its rank in a full window.
     type Knob = Threshold;
 
@@ -433,10 +550,10 @@ impl Estimator for Satzger {
     fn observe(&mut self, hb: &Heartbeat) {
         if let Some(last) = self.last {
             let x = hb.recv.0.wrapping_sub(last.0);
-            if let Some(old) = self.ring.push(x) {
-                self.tree.remove(old);
+            match self.ring.push(x) {
+                Some(old) => self.tree.replace(old, x),
+                None => self.tree.insert(x),
             }
-            self.tree.insert(x);
         }
         self.last = Some(hb.recv);
     }
@@ -512,7 +629,7 @@ impl Estimator for Satzger {
     }
 }
 
-impl Satzger {
+impl<S: Multiset> Satzger<S> {
     /// Calls `f(start, xs)` with the order statistics `xs` of the thresholds from index
     /// `start` on, a chunk at a time (the window must not be empty). `false`, having
     /// stopped, when some threshold is not a number at most 1.
@@ -634,6 +751,37 @@ mod tests {
                 }
                 assert_eq!(t.count_le(v[v.len() / 3]), v.partition_point(|&y| y <= v[v.len() / 3]));
             }
+        }
+    }
+
+    #[test]
+    fn both_windows_hold_the_same_multiset() {
+        let mut rng = ChaCha8Rng::seed_from_u64(8);
+        let mut tree = OrderStats::with_capacity(100);
+        let mut flat = <SortedVec as Multiset>::with_capacity(100);
+        let mut ring: Vec<i64> = Vec::new();
+        for step in 0..20_000 {
+            let x = rng.random_range(0..60i64);
+            if ring.len() < 100 {
+                Multiset::insert(&mut tree, x);
+                Multiset::insert(&mut flat, x);
+                ring.push(x);
+            } else {
+                let old = ring[step % 100];
+                ring[step % 100] = x;
+                Multiset::replace(&mut tree, old, x);
+                Multiset::replace(&mut flat, old, x);
+            }
+            let n = Multiset::len(&tree);
+            assert_eq!(n, Multiset::len(&flat));
+            let ranks: Vec<usize> = (1..=n).step_by(7).collect();
+            let (mut a, mut b) = (vec![0; ranks.len()], vec![0; ranks.len()]);
+            Multiset::select_sorted(&tree, &ranks, &mut a);
+            Multiset::select_sorted(&flat, &ranks, &mut b);
+            assert_eq!(a, b, "step {step}");
+            let q = rng.random_range(-1..61i64);
+            assert_eq!(Multiset::count_le(&tree, q), Multiset::count_le(&flat, q));
+            assert_eq!(Multiset::select(&tree, n), Multiset::select(&flat, n));
         }
     }
 

@@ -24,7 +24,11 @@ use crate::detector::chen::Chen;
 use crate::detector::exp_phi::ExpPhi;
 use crate::detector::fixed::Fixed;
 use crate::detector::phi::Phi;
-use crate::detector::satzger::Satzger;
+use crate::detector::satzger::{Satzger, SortedVec};
+
+/// Up to this window, `satzger`'s family keeps its window in a sorted vector (selection by
+/// indexing, cheaper for many thresholds at once), beyond in its B-tree.
+const SORTED_WINDOW: usize = 4096;
 use crate::detector::two_windows::TwoWindows;
 use crate::detector::{Detector, EstimatorFamily, Family, IndependentFamily, Tuned};
 use crate::time::{Nanos, parse_duration};
@@ -707,7 +711,14 @@ impl Config {
                 max_interval,
             } => Box::new(EstimatorFamily::new(ExpPhi::new(window, initial, max_interval), knobs)),
             Config::Satzger { window, scale } => {
-                Box::new(EstimatorFamily::new(Satzger::new(eta, window, scale), knobs))
+                if window <= SORTED_WINDOW {
+                    Box::new(EstimatorFamily::new(
+                        Satzger::<SortedVec>::with_store(eta, window, scale),
+                        knobs,
+                    ))
+                } else {
+                    Box::new(EstimatorFamily::new(Satzger::new(eta, window, scale), knobs))
+                }
             }
             Config::TwoWindows { n1, n2 } => Box::new(EstimatorFamily::new(TwoWindows::new(eta, n1, n2), knobs)),
         }
