@@ -337,6 +337,10 @@ pub trait Multiset: Clone + std::fmt::Debug + Send + Sync {
     fn select(&self, k: usize) -> Option<i64>;
     /// The values of the 1-based ranks `ranks`, non-decreasing and within `1..=len`.
     fn select_sorted(&self, ranks: &[usize], out: &mut [i64]);
+    /// All the values in order, when they are kept so.
+    fn as_sorted(&self) -> Option<&[i64]> {
+        None
+    }
 }
 
 impl Multiset for OrderStats {
@@ -419,6 +423,10 @@ impl Multiset for SortedVec {
         for (o, &k) in out.iter_mut().zip(ranks) {
             *o = self.values[k - 1];
         }
+    }
+    #[inline]
+    fn as_sorted(&self) -> Option<&[i64]> {
+        Some(&self.values)
     }
 }
 
@@ -607,6 +615,38 @@ impl<S: Multiset> Estimator for Satzger<S> {
         let Some(last) = self.last else { return false };
         if self.scale != 1.0 || last.0 > 1 << 62 || self.tree.is_empty() {
             return false;
+        }
+        if let Some(values) = self.tree.as_sorted() {
+            // Selection is indexing: ranks, values and offsets in one loop.
+            let window = values.len();
+            let (mut usable, mut far) = (true, false);
+            for (o, t) in out.iter_mut().zip(thresholds) {
+                let r = if window == t.full {
+                    t.full_rank
+                } else {
+                    rank(window, t.value)
+                };
+                let x = values[r - 1];
+                *o = x as f64;
+                usable &= t.usable;
+                far |= !(0..1 << 52).contains(&x);
+            }
+            if far {
+                for (o, t) in out.iter_mut().zip(thresholds) {
+                    let r = if window == t.full {
+                        t.full_rank
+                    } else {
+                        rank(window, t.value)
+                    };
+                    let d = self.deadline_for(last, values[r - 1]);
+                    *o = if d == Nanos::MAX {
+                        f64::INFINITY
+                    } else {
+                        (d.0 - last.0) as f64
+                    };
+                }
+            }
+            return usable;
         }
         self.order_stats(thresholds, |start, xs| {
             let out = &mut out[start..start + xs.len()];
