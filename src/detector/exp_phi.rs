@@ -119,15 +119,7 @@ impl Estimator for ExpPhi {
             return false;
         }
         if ceil_products(scale, thresholds, out) > 0 {
-            for (o, t) in out.iter_mut().zip(thresholds) {
-                if o.is_nan() {
-                    *o = match self.deadline(t) {
-                        None => f64::INFINITY,
-                        Some(d) if d == Nanos::MAX => f64::INFINITY,
-                        Some(d) => (d.0 - last.0) as f64,
-                    };
-                }
-            }
+            crate::detector::fill_missing_offsets(self, thresholds, last, out);
         }
         true
     }

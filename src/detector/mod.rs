@@ -131,11 +131,27 @@ pub trait Estimator: Send + Sync + Clone {
 /// Deadlines as offsets from `last` in `f64` (`+inf` for never).
 fn to_offsets(last: Nanos, deadlines: &[Nanos], out: &mut [f64]) {
     for (o, &t) in out.iter_mut().zip(deadlines) {
-        *o = if t == Nanos::MAX {
-            f64::INFINITY
-        } else {
-            (i128::from(t.0) - i128::from(last.0)) as f64
-        };
+        *o = offset_from(last, Some(t));
+    }
+}
+
+/// A deadline as an offset from `last` in `f64`: `+inf` for never (`None` or
+/// [`Nanos::MAX`]).
+#[inline]
+pub fn offset_from(last: Nanos, deadline: Option<Nanos>) -> f64 {
+    match deadline {
+        Some(t) if t != Nanos::MAX => (i128::from(t.0) - i128::from(last.0)) as f64,
+        _ => f64::INFINITY,
+    }
+}
+
+/// Replaces each NaN in `out` (an offset a fast path left out) by the offset of the
+/// estimator's deadline for that knob value.
+pub fn fill_missing_offsets<E: Estimator>(est: &E, knobs: &[E::Knob], last: Nanos, out: &mut [f64]) {
+    for (o, k) in out.iter_mut().zip(knobs) {
+        if o.is_nan() {
+            *o = offset_from(last, est.deadline(k));
+        }
     }
 }
 

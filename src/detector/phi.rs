@@ -106,14 +106,7 @@ impl Estimator for Phi {
             return false;
         }
         if ceil_affine(self.mu, self.sigma, zs, out) > 0 {
-            for (o, z) in out.iter_mut().zip(zs) {
-                if o.is_nan() {
-                    *o = match self.deadline(z) {
-                        None => f64::INFINITY,
-                        Some(t) => (t.0 - last.0) as f64,
-                    };
-                }
-            }
+            crate::detector::fill_missing_offsets(self, zs, last, out);
         }
         true
     }

@@ -13,8 +13,8 @@
 //! The window is kept in an order-statistics structure ([`OrderStats`], a counted
 //! B-tree): `O(log window)` per heartbeat, no sort and no walk over the whole window.
 
-use crate::detector::Estimator;
 use crate::detector::window::{Ring, first_reaching};
+use crate::detector::{Estimator, offset_from};
 use crate::time::Nanos;
 use crate::trace::Heartbeat;
 
@@ -638,12 +638,7 @@ impl<S: Multiset> Estimator for Satzger<S> {
                     } else {
                         rank(window, t.value)
                     };
-                    let d = self.deadline_for(last, values[r - 1]);
-                    *o = if d == Nanos::MAX {
-                        f64::INFINITY
-                    } else {
-                        (d.0 - last.0) as f64
-                    };
+                    *o = offset_from(last, Some(self.deadline_for(last, values[r - 1])));
                 }
             }
             return usable;
@@ -657,12 +652,7 @@ impl<S: Multiset> Estimator for Satzger<S> {
             }
             if far > 0 {
                 for (o, &x) in out.iter_mut().zip(xs) {
-                    let t = self.deadline_for(last, x);
-                    *o = if t == Nanos::MAX {
-                        f64::INFINITY
-                    } else {
-                        (t.0 - last.0) as f64
-                    };
+                    *o = offset_from(last, Some(self.deadline_for(last, x)));
                 }
             }
         })
