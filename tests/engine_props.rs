@@ -132,9 +132,10 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
 
     /// Knob values in any order, repeated, zero or tiny (deadlines at or before the
-    /// receipt, which the timeout-style engine handles apart), and longer traces (where
-    /// the percentiles come from brackets around a sample): the family's metrics are
-    /// still those of one replay per value.
+    /// receipt, which the timeout-style engine handles apart) or far out (offsets beyond
+    /// the `f64` pass's exact range), and longer traces (where the percentiles come from
+    /// brackets around a sample): the family's metrics are still those of one replay
+    /// per value.
     #[test]
     fn any_knob_values_in_any_order(seed in any::<u64>(), n in 300u64..2500, with_send in any::<bool>(), picks in prop::collection::vec(0usize..10, 1..7)) {
         let r = trace(seed, n, with_send);
@@ -142,9 +143,9 @@ proptest! {
             let k = s.config.knob();
             let grid: Vec<f64> = match k.map(|k| k.name) {
                 None => vec![0.0],
-                Some("threshold") if s.config.name() == "satzger" => vec![0.001, 0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.95, 0.99, 1.0],
-                Some("threshold") => vec![0.01, 0.1, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 12.0, 16.0],
-                Some(_) => vec![0.0, 1.0, 1e3, 1e6, 5e6, 20e6, 50e6, 100e6, 400e6, 2e9],
+                Some("threshold") if s.config.name() == "satzger" => vec![1e-9, 0.001, 0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.95, 0.99, 1.0],
+                Some("threshold") => vec![0.01, 0.1, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 12.0, 16.0, 300.0],
+                Some(_) => vec![0.0, 1.0, 1e3, 1e6, 5e6, 20e6, 50e6, 100e6, 400e6, 2e9, 9e15],
             };
             let ks: Vec<f64> = picks.iter().map(|&p| grid[p % grid.len()]).collect();
             let all = replay::replay_family(&r, &|| s.config.family(r.interval, &ks), &opts()).unwrap();
