@@ -254,7 +254,8 @@ impl Collector {
 
     /// The p50 and p99, once [`start_pass`](Collector::start_pass) has returned `false`.
     pub fn values(self) -> [i64; 2] {
-        self.result()
+        self.searches
+            .map(|s| if let Search::Found(v) = s { v } else { i64::MAX })
     }
 
     /// Prepares the next pass; `false` when both percentiles are known.
@@ -279,11 +280,6 @@ impl Collector {
     pub fn end_pass(&mut self) {
         self.searches[0].end();
         self.searches[1].end();
-    }
-
-    fn result(self) -> [i64; 2] {
-        self.searches
-            .map(|s| if let Search::Found(v) = s { v } else { i64::MAX })
     }
 }
 

@@ -153,8 +153,7 @@ impl Bracket {
     }
 }
 
-/// One knob value's totals in the main pass, with its brackets' bounds: everything the
-/// inner loops touch, in a couple of cache lines.
+/// One knob value's totals from the main pass.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 struct Lane {
     sum: i128,
@@ -163,10 +162,7 @@ struct Lane {
     within: u64,
     infinite: u64,
     max: i64,
-    /// Per percentile: the bracket's low end, its width `hi - lo` (a value `x` is in the
-    /// bracket iff `(x - lo) as u64 <= span`), and the count below it.
-    lo: [i64; 2],
-    span: [u64; 2],
+    /// Per percentile: the detection times below its bracket.
     below: [u64; 2],
 }
 
@@ -190,18 +186,19 @@ fn select(values: &mut [i64], index: usize) -> i64 {
 }
 
 /// The main pass in integers: every metric of every knob value, and the detection times
-/// inside the brackets.
+/// inside the brackets (none with the `exact` sample, which needs none).
 fn main_pass(
     receipts: &Receipts,
     make: &dyn Fn() -> Box<dyn Family>,
     opts: &Options,
-    lanes: &mut [Lane],
+    exact: bool,
     brackets: &mut [[Bracket; 2]],
-) {
+) -> Vec<Lane> {
     let m = receipts.len();
     let w = opts.warmup;
     let d = opts.deadline;
-    let width = lanes.len();
+    let width = brackets.len();
+    let mut lanes = vec![Lane::default(); width];
     let mut tau = vec![Nanos::MAX; width];
     let mut family = make();
     let mut prev_tau = vec![Nanos::MAX; width];
@@ -233,15 +230,19 @@ fn main_pass(
                 lane.sum += i128::from(x);
                 lane.within += u64::from(x <= d.0);
                 lane.max = lane.max.max(x);
-                for (p, b) in bs.iter_mut().enumerate() {
-                    lane.below[p] += u64::from(x < lane.lo[p]);
-                    if x.wrapping_sub(lane.lo[p]) as u64 <= lane.span[p] {
+                if exact {
+                    continue;
+                }
+                for (below, b) in lane.below.iter_mut().zip(bs.iter_mut()) {
+                    *below += u64::from(x < b.lo);
+                    if b.lo <= x && x <= b.hi {
                         b.offer_in(x);
                     }
                 }
             }
         }
     }
+    lanes
 }
 
 /// `2^52`: below this size, integers are exact in `f64` and so are their sums and
@@ -429,8 +430,6 @@ fn main_pass_f64(
                 within: c.within[i] as u64,
                 infinite: c.infinite[i] as u64,
                 max: c.max[i] as i64,
-                lo: [0; 2],
-                span: [0; 2],
                 below: [c.below[0][i] as u64, c.below[1][i] as u64],
             })
             .collect(),
@@ -501,26 +500,10 @@ pub(super) fn replay(
 
     // Pass 2: every metric, and the detection times inside the brackets.
     let mut brackets = brackets;
-    let mut lanes: Vec<Lane> = brackets
-        .iter()
-        .map(|bs| {
-            let mut lane = Lane::default();
-            for (p, b) in bs.iter().enumerate() {
-                // With the exact sample no detection time needs offering.
-                (lane.lo[p], lane.span[p]) = if exact {
-                    (i64::MIN, 0)
-                } else {
-                    (b.lo, b.hi.wrapping_sub(b.lo) as u64)
-                };
-            }
-            lane
-        })
-        .collect();
-    if let Some(fast) = main_pass_f64(receipts, make, opts, exact, &mut brackets) {
-        lanes = fast;
-    } else {
-        main_pass(receipts, make, opts, &mut lanes, &mut brackets);
-    }
+    let lanes = match main_pass_f64(receipts, make, opts, exact, &mut brackets) {
+        Some(lanes) => lanes,
+        None => main_pass(receipts, make, opts, exact, &mut brackets),
+    };
 
     // The percentiles: from the brackets, or from further passes where they missed.
     let mut collectors: Vec<Collector> = lanes
@@ -649,26 +632,12 @@ mod tests {
                 })
                 .collect();
             let fast = main_pass_f64(&r, &make, &opts, false, &mut brackets).expect("in range");
-            let mut lanes: Vec<Lane> = brackets
-                .iter()
-                .map(|bs| Lane {
-                    lo: [bs[0].lo, bs[1].lo],
-                    span: [
-                        bs[0].hi.wrapping_sub(bs[0].lo) as u64,
-                        bs[1].hi.wrapping_sub(bs[1].lo) as u64,
-                    ],
-                    ..Lane::default()
-                })
-                .collect();
             let mut again: Vec<[Bracket; 2]> = brackets
                 .iter()
                 .map(|[a, b]| [Bracket::new(a.lo, a.hi, 100), Bracket::new(b.lo, b.hi, 100)])
                 .collect();
-            main_pass(&r, &make, &opts, &mut lanes, &mut again);
-            for (f, mut l) in fast.iter().zip(lanes) {
-                (l.lo, l.span) = ([0; 2], [0; 2]);
-                assert_eq!(*f, l, "{spec}");
-            }
+            let lanes = main_pass(&r, &make, &opts, false, &mut again);
+            assert_eq!(fast, lanes, "{spec}");
             for (x, y) in brackets.iter().zip(&again) {
                 for (p, q) in x.iter().zip(y) {
                     assert_eq!(
