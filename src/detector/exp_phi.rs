@@ -124,34 +124,20 @@ impl Estimator for ExpPhi {
         true
     }
 
-    /// The first `k` with `k / scale >= t` is `ceil(t·scale)` in exact arithmetic; when
-    /// the computed product is not within rounding (here 10^-12, relative) of an integer,
-    /// the computed comparison agrees on both sides of it, and no search is needed.
+    /// From the offsets, the fast path.
     fn deadlines(&self, thresholds: &[f64], out: &mut [Nanos]) {
-        let Some(last) = self.last else {
-            out.fill(Nanos::MAX);
-            return;
-        };
-        let scale = self.scale;
-        let fast = scale > 0.0 && scale.is_finite();
-        for (o, t) in out.iter_mut().zip(thresholds) {
-            let g = t * scale;
-            if fast && g > 1.0 && g < (1u64 << 52) as f64 {
-                let k = crate::time::ceil_in_range(g);
-                let margin = g * 1e-12;
-                if k as f64 - g > margin && g - (k - 1) as f64 > margin {
-                    *o = last.checked_add(Nanos(k)).unwrap_or(Nanos::MAX);
-                    continue;
-                }
-            }
-            *o = self.deadline(t).unwrap_or(Nanos::MAX);
+        match self.last {
+            Some(last) => crate::detector::deadlines_from_offsets(self, last, thresholds, out),
+            None => out.fill(Nanos::MAX),
         }
     }
 }
 
 /// `out = ceil(t·scale)` for each threshold `t` where that product lies in `(1, 2^52)`
 /// and farther than 10^-12 (relative) from an integer, so that the deadline search would
-/// find the same; NaN elsewhere. Returns the number of NaNs.
+/// find the same; NaN elsewhere. Returns the number of NaNs. (The first `k` with
+/// `k / scale >= t` is `ceil(t·scale)` in exact arithmetic; away from an integer by more
+/// than rounding, the computed comparison agrees on both sides of it.)
 #[inline(always)]
 fn ceil_products_kernel(scale: f64, thresholds: &[f64], out: &mut [f64]) -> usize {
     let n = thresholds.len().min(out.len());

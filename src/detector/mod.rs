@@ -145,6 +145,27 @@ pub fn offset_from(last: Nanos, deadline: Option<Nanos>) -> f64 {
     }
 }
 
+/// [`Estimator::deadlines`] from [`Estimator::offsets`], for an estimator whose offsets
+/// are its fast path: an offset under `2^52` in size is added to `last`, the last
+/// receipt; any other knob value (all of them when the estimator gives no offsets) takes
+/// [`Estimator::deadline`].
+pub fn deadlines_from_offsets<E: Estimator>(est: &E, last: Nanos, knobs: &[E::Knob], out: &mut [Nanos]) {
+    const CHUNK: usize = 128;
+    const BIG: f64 = (1u64 << 52) as f64;
+    let mut buf = [0.0f64; CHUNK];
+    for (ks, os) in knobs.chunks(CHUNK).zip(out.chunks_mut(CHUNK)) {
+        let buf = &mut buf[..ks.len()];
+        let fast = est.offsets(ks, buf);
+        for ((o, k), &off) in os.iter_mut().zip(ks).zip(buf.iter()) {
+            *o = if fast && off.abs() < BIG {
+                last.saturating_add(Nanos(off as i64))
+            } else {
+                est.deadline(k).unwrap_or(Nanos::MAX)
+            };
+        }
+    }
+}
+
 /// Replaces each NaN in `out` (an offset a fast path left out) by the offset of the
 /// estimator's deadline for that knob value.
 pub fn fill_missing_offsets<E: Estimator>(est: &E, knobs: &[E::Knob], last: Nanos, out: &mut [f64]) {

@@ -111,21 +111,11 @@ impl Estimator for Phi {
         true
     }
 
-    /// [`deadline`](Estimator::deadline) for many knob values, with the checks hoisted.
+    /// From the offsets, the fast path.
     fn deadlines(&self, zs: &[f64], out: &mut [Nanos]) {
-        let Some(last) = self.last else {
-            out.fill(Nanos::MAX);
-            return;
-        };
-        let limit = (i64::MAX - last.0.max(0)) as f64;
-        let fast = self.sigma > 0.0;
-        for (o, z) in out.iter_mut().zip(zs) {
-            let x = self.mu + self.sigma * z;
-            *o = if fast && x < limit && x > -limit {
-                last.saturating_add(Nanos(crate::time::ceil_in_range(x)))
-            } else {
-                self.deadline(z).unwrap_or(Nanos::MAX)
-            };
+        match self.last {
+            Some(last) => crate::detector::deadlines_from_offsets(self, last, zs, out),
+            None => out.fill(Nanos::MAX),
         }
     }
 }
