@@ -11,6 +11,7 @@ mod progress;
 mod record;
 mod replay;
 mod report;
+mod resample;
 mod stats;
 mod sweep;
 mod tune;
@@ -50,6 +51,8 @@ enum Command {
     Generate(Box<generate::Args>),
     /// Describe a trace: loss, reordering, inter-arrival times, delays, longest gap.
     Stats(stats::Args),
+    /// Thin a trace to a coarser interval: keep every k-th heartbeat by seq.
+    Resample(resample::Args),
     /// Draw figures (SVG and PNG) from a results file or a trace.
     Plot(plot::Args),
     /// List the detectors and presets with their parameters, knob and source.
@@ -72,6 +75,7 @@ pub fn main() -> ExitCode {
         Command::Tune(a) => tune::run(a),
         Command::Generate(a) => generate::run(*a),
         Command::Stats(a) => stats::run(a),
+        Command::Resample(a) => resample::run(a),
         Command::Plot(a) => plot::run(a),
         Command::List(args) => list::run(args),
         Command::Record(a) => record::run(a),

@@ -9,6 +9,7 @@
 
 pub mod csv;
 pub mod import;
+pub mod resample;
 pub mod stats;
 pub mod synth;
 
