@@ -17,6 +17,7 @@
 //! The library never prints; the `fdbench` binary is a thin layer over it.
 
 pub mod detector;
+pub mod explain;
 pub mod metrics;
 pub mod output;
 pub mod plot;

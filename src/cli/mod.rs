@@ -2,6 +2,7 @@
 //! progress and errors to stderr.
 
 mod common;
+mod explain;
 mod generate;
 mod import;
 mod list;
@@ -53,6 +54,8 @@ enum Command {
     Stats(stats::Args),
     /// Thin a trace to a coarser interval: keep every k-th heartbeat by seq.
     Resample(resample::Args),
+    /// List each mistake of one detector setting on a trace, with the estimator's state then.
+    Explain(explain::Args),
     /// Draw figures (SVG and PNG) from a results file or a trace.
     Plot(plot::Args),
     /// List the detectors and presets with their parameters, knob and source.
@@ -76,6 +79,7 @@ pub fn main() -> ExitCode {
         Command::Generate(a) => generate::run(*a),
         Command::Stats(a) => stats::run(a),
         Command::Resample(a) => resample::run(a),
+        Command::Explain(a) => explain::run(a),
         Command::Plot(a) => plot::run(a),
         Command::List(args) => list::run(args),
         Command::Record(a) => record::run(a),

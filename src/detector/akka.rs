@@ -187,6 +187,17 @@ impl Detector for Akka {
     fn threshold(&self) -> f64 {
         self.threshold
     }
+
+    fn state(&self) -> Vec<(&'static str, f64)> {
+        if self.stats.is_empty() {
+            return Vec::new();
+        }
+        vec![
+            ("mean_ns", self.stats.mean()),
+            ("std_ns", self.stats.std()),
+            ("window", self.stats.len() as f64),
+        ]
+    }
 }
 
 #[cfg(test)]

@@ -83,6 +83,16 @@ impl Estimator for Bertier {
         self.offset = self.window.expected_minus(hb.seq.wrapping_add(1), hb.recv) + self.margin();
     }
 
+    fn state(&self) -> Vec<(&'static str, f64)> {
+        vec![
+            ("expected_after_ns", self.offset),
+            ("margin_ns", self.margin()),
+            ("delay_ns", self.delay),
+            ("var_ns", self.var),
+            ("window", self.window.len() as f64),
+        ]
+    }
+
     #[inline]
     fn level(&self, now: Nanos) -> f64 {
         if self.window.is_empty() {

@@ -144,6 +144,10 @@ impl Estimator for Chen {
         self.base = ceil_base(self.last, self.offset);
     }
 
+    fn state(&self) -> Vec<(&'static str, f64)> {
+        vec![("expected_after_ns", self.offset), ("window", self.window.len() as f64)]
+    }
+
     #[inline]
     fn level(&self, now: Nanos) -> f64 {
         if self.window.is_empty() {

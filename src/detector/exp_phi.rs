@@ -96,6 +96,10 @@ impl Estimator for ExpPhi {
         self.last = Some(hb.recv);
     }
 
+    fn state(&self) -> Vec<(&'static str, f64)> {
+        vec![("mean_ns", self.mean()), ("window", self.ring.len() as f64)]
+    }
+
     #[inline]
     fn level(&self, now: Nanos) -> f64 {
         match self.last {

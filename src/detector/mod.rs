@@ -74,6 +74,12 @@ pub trait Detector: Send {
     fn level(&self, now: Nanos) -> f64;
     /// The level at or above which the detector suspects.
     fn threshold(&self) -> f64;
+    /// The estimator's state after the last heartbeat, for explaining a verdict: named
+    /// values, a name ending in `_ns` being in nanoseconds (`mean_ns`, `std_ns`), `window`
+    /// the number of samples held. Empty by default and for detectors without state.
+    fn state(&self) -> Vec<(&'static str, f64)> {
+        Vec::new()
+    }
 }
 
 /// The knob-independent state of a detector whose knob is a threshold on its level.
@@ -92,6 +98,10 @@ pub trait Estimator: Send + Sync + Clone {
     fn level(&self, now: Nanos) -> f64;
     /// The first integer nanosecond at which `level >= knob`; `None` = never.
     fn deadline(&self, knob: &Self::Knob) -> Option<Nanos>;
+    /// The state after the last heartbeat, as [`Detector::state`] gives it.
+    fn state(&self) -> Vec<(&'static str, f64)> {
+        Vec::new()
+    }
 
     /// The deadlines of many knob values at once ([`Nanos::MAX`] = never), as
     /// [`deadline`](Estimator::deadline) gives them; an estimator may share work across
@@ -218,6 +228,9 @@ impl<E: Estimator> Detector for Tuned<E> {
     }
     fn threshold(&self) -> f64 {
         self.knob
+    }
+    fn state(&self) -> Vec<(&'static str, f64)> {
+        self.est.state()
     }
 }
 

@@ -69,6 +69,14 @@ impl Estimator for Phi {
         self.last = Some(hb.recv);
     }
 
+    fn state(&self) -> Vec<(&'static str, f64)> {
+        vec![
+            ("mean_ns", self.mu),
+            ("std_ns", self.sigma),
+            ("window", self.stats.len() as f64),
+        ]
+    }
+
     #[inline]
     fn level(&self, now: Nanos) -> f64 {
         let Some(last) = self.last else { return 0.0 };

@@ -566,6 +566,10 @@ impl<S: Multiset> Estimator for Satzger<S> {
         self.last = Some(hb.recv);
     }
 
+    fn state(&self) -> Vec<(&'static str, f64)> {
+        vec![("window", self.ring.len() as f64)]
+    }
+
     #[inline]
     fn level(&self, now: Nanos) -> f64 {
         let Some(last) = self.last else { return 0.0 };

@@ -62,6 +62,14 @@ impl Estimator for TwoWindows {
         self.base = ceil_base(self.last, self.offset);
     }
 
+    fn state(&self) -> Vec<(&'static str, f64)> {
+        vec![
+            ("expected_after_ns", self.offset),
+            ("window", self.long.len() as f64),
+            ("short_window", self.short.len() as f64),
+        ]
+    }
+
     #[inline]
     fn level(&self, now: Nanos) -> f64 {
         if self.long.is_empty() {

@@ -1,0 +1,216 @@
+//! `fdbench explain`: each mistake of one detector setting on a trace, and why.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use fdbench::Nanos;
+use fdbench::detector::spec::Unit;
+use fdbench::explain::{self, Mistake};
+use fdbench::sweep;
+
+use super::common::{self, parse_duration};
+
+const AFTER_HELP: &str = "\
+One line per mistake (evaluation.md's S-transitions): the receipt after which the
+detector gave up (its seq and time), the gap to the next receipt and the heartbeats
+missing in it, the deadline it had set (ms after that receipt), how long it
+suspected, late receipts that did not restore trust, its level when the next
+heartbeat came (phi for the accrual detectors, ns past the deadline's base for the
+timeout ones), and its estimator's state after that receipt: mean and standard
+deviation of the intervals, the expected arrival, the window fill.
+
+EXAMPLES:
+    fdbench explain trace.csv -d akka-cluster
+    fdbench explain trace.csv -d 'fixed:timeout=250ms' --format csv -o mistakes.csv
+    fdbench explain trace.csv -d 'phi:threshold=8,window=100' --warmup 100 --limit 20";
+
+/// Output formats of `explain`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// An aligned table, times in ms.
+    Table,
+    /// One row per mistake, times in integer ns, state values as the detector gives them.
+    Csv,
+}
+
+/// Arguments of `fdbench explain`.
+#[derive(clap::Args, Debug)]
+#[command(after_help = AFTER_HELP)]
+pub struct Args {
+    /// The trace (CSV, or .csv.gz; `-` = stdin)
+    #[arg(value_name = "TRACE")]
+    trace: PathBuf,
+    /// One detector setting NAME[:key=value,...] without ranges (see `fdbench list`)
+    #[arg(short, long = "detector", value_name = "SPEC")]
+    detector: String,
+    /// Accepted receipts that train the detector before evaluation [default: 1000, raised
+    /// to the detector's window]
+    #[arg(long, value_name = "N")]
+    warmup: Option<usize>,
+    /// Nominal heartbeat interval, overriding the trace's metadata or inferred value
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    interval: Option<Nanos>,
+    /// Show at most N mistakes (the first ones); the count still covers all
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
+    /// Output format
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    /// Output file (`-` = stdout)
+    #[arg(short, long, default_value = "-", value_name = "FILE")]
+    output: PathBuf,
+}
+
+/// Runs `fdbench explain`.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let specs = common::parse_specs(std::slice::from_ref(&args.detector))?;
+    let [spec] = specs.as_slice() else {
+        anyhow::bail!(
+            "--detector '{}' expands to {} detectors; explain takes one setting (no ranges or lists)",
+            args.detector,
+            specs.len()
+        );
+    };
+    let [knob] = spec.knob_values.as_slice() else {
+        anyhow::bail!(
+            "--detector '{}' has {} knob values; explain takes one (write e.g. threshold=8, not a range)",
+            args.detector,
+            spec.knob_values.len()
+        );
+    };
+    let trace = common::load_trace(&args.trace, args.interval)?;
+    let receipts = trace.accepted();
+    let warmup = sweep::warmup_for(std::slice::from_ref(spec), args.warmup)?;
+    let mut det = spec.config.detector(receipts.interval, *knob);
+    let all =
+        explain::mistakes(&receipts, det.as_mut(), warmup).with_context(|| format!("{}", args.trace.display()))?;
+    let shown = &all[..args.limit.unwrap_or(all.len()).min(all.len())];
+    let text = match args.format {
+        Format::Table => {
+            let l = receipts.recv[receipts.len() - 1] - receipts.recv[warmup];
+            let mut s = format!(
+                "{} on {}: {} mistake(s) in {:.3} h evaluated (warm-up {} receipts, interval {})\n",
+                args.detector,
+                args.trace.display(),
+                all.len(),
+                l.as_secs_f64() / 3600.0,
+                warmup,
+                receipts.interval
+            );
+            if shown.len() < all.len() {
+                let _ = writeln!(s, "showing the first {}", shown.len());
+            }
+            let level_in_ns = spec.config.knob().is_none_or(|k| k.unit == Unit::Duration);
+            s + &table(shown, level_in_ns)
+        }
+        Format::Csv => csv(shown),
+    };
+    fdbench::output::write_atomic(&args.output, |w| w.write_all(text.as_bytes()))
+        .with_context(|| format!("cannot write {}", args.output.display()))
+}
+
+/// The state's names and values for display: `_ns` values in milliseconds as `_ms`.
+fn state_columns(m: &Mistake) -> Vec<(String, String)> {
+    m.state
+        .iter()
+        .map(|&(name, v)| match name.strip_suffix("_ns") {
+            Some(stem) => (format!("{stem}_ms"), format!("{:.3}", v / 1e6)),
+            None => (name.to_string(), common::fmt_g(v)),
+        })
+        .collect()
+}
+
+fn ms(t: Nanos) -> String {
+    format!("{:.3}", t.as_millis_f64())
+}
+
+/// The mistakes as an aligned table; `level_in_ns`: the level is a duration (shown in ms).
+fn table(ms_: &[Mistake], level_in_ns: bool) -> String {
+    let mut header: Vec<String> = [
+        "#",
+        "at_s",
+        "after_seq",
+        "gap_ms",
+        "missing",
+        "deadline_after_ms",
+        "suspected_ms",
+        "late",
+        if level_in_ns {
+            "level_at_next_ms"
+        } else {
+            "level_at_next"
+        },
+    ]
+    .map(String::from)
+    .to_vec();
+    if let Some(first) = ms_.first() {
+        header.extend(state_columns(first).into_iter().map(|(n, _)| n));
+    }
+    let mut rows = vec![header];
+    for (i, m) in ms_.iter().enumerate() {
+        let mut r = vec![
+            (i + 1).to_string(),
+            format!("{:.3}", m.start.as_secs_f64()),
+            m.seq.to_string(),
+            ms(m.gap()),
+            m.missing().to_string(),
+            ms(m.deadline - m.receipt),
+            ms(m.duration()),
+            m.late_receipts.to_string(),
+            if level_in_ns {
+                format!("{:.3}", m.level_at_next / 1e6)
+            } else {
+                format!("{:.4}", m.level_at_next)
+            },
+        ];
+        r.extend(state_columns(m).into_iter().map(|(_, v)| v));
+        rows.push(r);
+    }
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| rows.iter().filter_map(|r| r.get(c)).map(String::len).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for r in &rows {
+        let line: Vec<String> = r.iter().zip(&widths).map(|(v, &w)| format!("{v:>w$}")).collect();
+        let _ = writeln!(out, "{}", line.join("  ").trim_end());
+    }
+    out
+}
+
+/// The mistakes as CSV, times in integer nanoseconds.
+fn csv(ms_: &[Mistake]) -> String {
+    let mut out = String::from(
+        "seq,recv_ns,deadline_ns,next_seq,next_recv_ns,gap_ns,missing,suspect_from_ns,suspect_to_ns,late_receipts,level_at_next",
+    );
+    if let Some(first) = ms_.first() {
+        for (name, _) in &first.state {
+            out.push(',');
+            out.push_str(name);
+        }
+    }
+    out.push('\n');
+    for m in ms_ {
+        let _ = write!(
+            out,
+            "{},{},{},{},{},{},{},{},{},{},{}",
+            m.seq,
+            m.receipt.0,
+            m.deadline.0,
+            m.next_seq,
+            m.next_receipt.0,
+            m.gap().0,
+            m.missing(),
+            m.start.0,
+            m.end.0,
+            m.late_receipts,
+            m.level_at_next
+        );
+        for (_, v) in &m.state {
+            let _ = write!(out, ",{v}");
+        }
+        out.push('\n');
+    }
+    out
+}
