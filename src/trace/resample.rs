@@ -77,6 +77,28 @@ pub fn factor(interval: Nanos, target: Nanos) -> Result<u64, ResampleError> {
     Ok((target.0 / interval.0) as u64)
 }
 
+/// The `fdbench resample` command that thins the trace file `path` (nominal interval
+/// `interval`) to `target`, writing `STEM-TARGET.csv` next to it (`trace.csv.gz` at 1 s
+/// gives `trace-1s.csv`); an error when `target` is not an integer multiple of
+/// `interval`. For messages that tell a user how to fit a trace to a preset.
+pub fn command(path: &str, interval: Nanos, target: Nanos) -> Result<String, ResampleError> {
+    factor(interval, target)?;
+    let base = path.strip_suffix(".gz").unwrap_or(path);
+    let stem = base.strip_suffix(".csv").unwrap_or(base);
+    let quote = |s: &str| {
+        if s.bytes().all(|c| c.is_ascii_alphanumeric() || b"-_./".contains(&c)) {
+            s.to_string()
+        } else {
+            format!("'{}'", s.replace('\'', "'\\''"))
+        }
+    };
+    Ok(format!(
+        "fdbench resample {} --interval {target} -o {}",
+        quote(path),
+        quote(&format!("{stem}-{target}.csv"))
+    ))
+}
+
 /// Keeps every `every`-th heartbeat of `trace` by sequence number (see the module docs).
 pub fn thin(trace: &Trace, every: u64) -> Result<Trace, ResampleError> {
     if every == 0 {
@@ -246,6 +268,27 @@ mod tests {
             i64::MAX / 2,
         );
         assert!(matches!(thin(&huge, 3), Err(ResampleError::Overflow { .. })));
+    }
+
+    #[test]
+    fn the_command_names_the_trace_the_target_and_an_output_beside_it() {
+        let ms = |n: i64| Nanos(n * 1_000_000);
+        assert_eq!(
+            command("runs/trace.csv.gz", ms(100), Nanos::SECOND).unwrap(),
+            "fdbench resample runs/trace.csv.gz --interval 1s -o runs/trace-1s.csv"
+        );
+        assert_eq!(
+            command("t.csv", ms(100), ms(3000)).unwrap(),
+            "fdbench resample t.csv --interval 3s -o t-3s.csv"
+        );
+        assert_eq!(
+            command("my trace", ms(20), ms(100)).unwrap(),
+            "fdbench resample 'my trace' --interval 100ms -o 'my trace-100ms.csv'"
+        );
+        assert!(matches!(
+            command("t.csv", ms(300), Nanos::SECOND),
+            Err(ResampleError::NotAMultiple { .. })
+        ));
     }
 
     #[test]
