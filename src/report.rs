@@ -9,6 +9,7 @@
 //! | `tuned.csv` | every detector at its most aggressive setting within the target, and the presets |
 //! | `fig13`, `qos`, `completeness-accuracy`, `interarrival`, `timeline` (`.svg`, `.png`) | the plots |
 //! | `summary.md` | trace statistics, the table at equal mistake rate, where the presets stand, the plots |
+//! | `index.html` | the summary as one self-contained page: plots whose points show their setting and metrics on hover, tables that sort by column |
 //! | `manifest.json` | fdbench version, git commit, command line, seed, trace sha256, wall time |
 //!
 //! The folder is built next to its destination under a temporary name and swapped into
@@ -33,6 +34,7 @@ use crate::trace::stats::{self, TraceStats};
 use crate::tune::{self, Line, Status};
 
 pub mod fit;
+pub mod html;
 
 /// Where the report's trace comes from.
 #[derive(Clone, Debug, Serialize)]
@@ -235,6 +237,17 @@ fn build(
     let summary = summary(opts, trace.comments(), &stats, &tuned, eval, &fitted.notes);
     let summary_path = dir.join("summary.md");
     crate::output::write_bytes(&summary_path, summary.as_bytes()).map_err(io_err(&summary_path))?;
+    progress("index.html");
+    let tuned_pairs: Vec<(Row, Option<&str>)> = tuned.iter().map(|l| (line_row(l), l.preset)).collect();
+    let page = html::render(&html::Page {
+        title: &opts.title,
+        summary_md: &summary,
+        rows: &rows,
+        tuned: &tuned_pairs,
+        svg: &|file| fs::read_to_string(dir.join(file)).ok(),
+    });
+    let index_path = dir.join("index.html");
+    crate::output::write_bytes(&index_path, page.as_bytes()).map_err(io_err(&index_path))?;
     let manifest = Manifest {
         fdbench_version: env!("CARGO_PKG_VERSION"),
         git_commit: option_env!("FDBENCH_GIT_COMMIT"),
@@ -480,7 +493,7 @@ fn summary(
     );
     let _ = writeln!(
         md,
-        "## Files\n\n- `results.csv`: every swept setting, in fdbench's results schema\n- `tuned.csv`: the table above, in the same schema\n- `manifest.json`: version, command line, seed, trace sha256, wall time\n- SVG versions of every plot beside the PNGs"
+        "## Files\n\n- `index.html`: this summary as one page to open in a browser, with interactive plots and sortable tables\n- `results.csv`: every swept setting, in fdbench's results schema\n- `tuned.csv`: the table above, in the same schema\n- `manifest.json`: version, command line, seed, trace sha256, wall time\n- SVG versions of every plot beside the PNGs"
     );
     md
 }
