@@ -210,7 +210,17 @@ fn index_html_is_the_same_bytes_for_one_thread_or_two() {
         let dir = tmp.path().join(threads);
         assert_cmd::Command::cargo_bin("fdbench")
             .unwrap()
-            .args(["report", "--preset", "gc", "--duration", "20m", "-q", "-j", threads, "-o"])
+            .args([
+                "report",
+                "--preset",
+                "gc",
+                "--duration",
+                "20m",
+                "-q",
+                "-j",
+                threads,
+                "-o",
+            ])
             .arg(&dir)
             .assert()
             .success();

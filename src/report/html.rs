@@ -12,15 +12,22 @@ use std::fmt::Write as _;
 
 use crate::results::Row;
 
-/// Colour-blind-safe colours for detector series: Paul Tol's "muted" scheme (SRON
-/// technical note SRON/EPS/TN/09-002), nine colours that stay distinct to every common
-/// form of colour blindness. Presets are drawn in black.
-pub const SERIES: [&str; 9] = [
-    "#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255", "#AA4499",
-];
+/// The colour of detector series `i`, as in the PNG and SVG plots.
+fn series_color(i: usize) -> String {
+    let c = crate::plot::style::series_color(i);
+    format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2)
+}
 
-/// Marker shapes of the series, cycled with the colours.
-const MARKERS: [Shape; 4] = [Shape::Circle, Shape::Square, Shape::Triangle, Shape::Diamond];
+/// The marker of detector series `i`, as in the PNG and SVG plots.
+fn shape_of(i: usize) -> Shape {
+    use crate::plot::style::Marker;
+    match Marker::of(i) {
+        Marker::Circle => Shape::Circle,
+        Marker::Square => Shape::Square,
+        Marker::Triangle => Shape::Triangle,
+        Marker::Diamond => Shape::Diamond,
+    }
+}
 
 #[derive(Clone, Copy)]
 enum Shape {
@@ -300,8 +307,8 @@ impl Chart {
                 &y,
                 r,
                 self.y,
-                SERIES[i % SERIES.len()],
-                MARKERS[i % MARKERS.len()],
+                &series_color(i),
+                shape_of(i),
                 3.5,
                 None,
                 &r.detector,
@@ -309,20 +316,16 @@ impl Chart {
         }
         for (r, preset) in tuned {
             let (color, shape, label) = match preset {
-                Some(name) => ("#000000", Shape::Triangle, format!("{name} (preset)")),
+                Some(name) => ("#000000".to_string(), Shape::Triangle, format!("{name} (preset)")),
                 None => {
                     let i = series
                         .get(&(r.detector.clone(), r.params.clone()))
                         .copied()
                         .unwrap_or(0);
-                    (
-                        SERIES[i % SERIES.len()],
-                        MARKERS[i % MARKERS.len()],
-                        format!("{} (tuned)", r.detector),
-                    )
+                    (series_color(i), shape_of(i), format!("{} (tuned)", r.detector))
                 }
             };
-            point(&mut s, &x, &y, r, self.y, color, shape, 7.0, Some("#000"), &label);
+            point(&mut s, &x, &y, r, self.y, &color, shape, 7.0, Some("#000"), &label);
         }
         let _ = writeln!(s, "</g>");
         // Legend.
@@ -339,8 +342,8 @@ impl Chart {
                 lx + 6.0,
                 ly - 4.0,
                 5.0,
-                MARKERS[i % MARKERS.len()],
-                SERIES[i % SERIES.len()],
+                shape_of(i),
+                &series_color(i),
                 None,
                 None,
             );
