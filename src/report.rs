@@ -476,6 +476,20 @@ fn summary(
         };
         line(&mut md, l.tuned.config.name(), l, note);
     }
+    let within: Vec<Row> = tuned
+        .iter()
+        .filter(|l| l.preset.is_none())
+        .map(line_row)
+        .filter(|r| r.mistake_rate_per_h <= opts.target_per_h)
+        .collect();
+    if !within.is_empty() && within.iter().all(|r| r.completeness == 0.0) {
+        let fastest = within.iter().map(|r| r.detection_mean_ms).fold(f64::INFINITY, f64::min);
+        notes.push(format!(
+            "No detector within the target detects a crash within D = {} ms: the fastest takes {} ms on average. Give a longer --deadline, or a higher --max-mistakes, to compare completeness.",
+            eval.deadline.as_millis_f64(),
+            ms(fastest)
+        ));
+    }
     notes.sort_by_key(|n| !n.starts_with('¹'));
     for n in &notes {
         let _ = writeln!(md, "\n{n}");

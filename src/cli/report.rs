@@ -17,7 +17,13 @@ use super::common::parse_duration;
 #[derive(clap::Args, Debug)]
 #[command(
     after_help = "With no arguments, reports on the built-in default scenario (6 hours of the `wan`
-preset, seed 1) into reports/default, in well under a minute.
+preset, seed 1) into reports/default, in well under a minute. Open DIR/index.html in a
+browser: the summary, plots that show each point's setting and metrics on hover, and
+tables that sort by a click on a column; it loads nothing from the network.
+
+Knob ranges follow the trace's nominal interval η (timeouts 0.1 η to 20 η), D defaults
+to 10 η, and a trace shorter than 2000 heartbeats gets half its length as warm-up with
+windows shrunk to it; summary.md says what was fitted.
 
 EXAMPLES:
     fdbench report
@@ -168,7 +174,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     if !quiet {
         eprintln!(
-            "[{:6.1} s] wrote {} ({} rows; summary.md, plots, manifest.json)",
+            "[{:6.1} s] wrote {} ({} rows; index.html, summary.md, plots, manifest.json)",
             started.elapsed().as_secs_f64(),
             report.dir.display(),
             report.rows
