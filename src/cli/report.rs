@@ -30,7 +30,7 @@ EXAMPLES:
     fdbench report --preset gc --duration 2h -o reports/gc
     fdbench report --trace datasets/loopback-idle-10ms.csv.gz --max-mistakes 1/h
     fdbench report --trace trace.csv --deadline 500ms -o my-report
-    fdbench report --trace ping.csv --warmup 20 -d 'chen:alpha=0s..2s:10ms' -d phi"
+    fdbench report --trace ping.csv --warmup 20 -d 'chen:window=20,alpha=0s..2s:10ms' -d 'phi:window=20'"
 )]
 pub struct Args {
     /// Report on this trace file (CSV, or .csv.gz)
@@ -64,8 +64,9 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     pub warmup: Option<usize>,
     /// Detector specs to sweep and tune, NAME[:key=value,...], a range on the knob setting
-    /// the swept and searched range; repeatable [default: every detector over knob ranges
-    /// fitted to the trace's interval, and the presets]
+    /// the swept and searched range, windows kept as written (the warm-up must cover
+    /// them); repeatable [default: every detector over knob ranges fitted to the trace's
+    /// interval, and the presets]
     #[arg(short, long = "detector", value_name = "SPEC")]
     pub detectors: Vec<String>,
     /// The report folder [default: reports/default, reports/PRESET or reports/TRACE-NAME]
