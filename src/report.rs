@@ -9,6 +9,7 @@
 //! | `tuned.csv` | every detector at its most aggressive setting within the target, and the presets |
 //! | `fig13`, `qos`, `completeness-accuracy`, `interarrival`, `timeline` (`.svg`, `.png`) | the plots |
 //! | `summary.md` | trace statistics, the table at equal mistake rate, where the presets stand, the plots |
+//! | `index.html` | the summary as one self-contained page: plots whose points show their setting and metrics on hover, tables that sort by column |
 //! | `manifest.json` | fdbench version, git commit, command line, seed, trace sha256, wall time |
 //!
 //! The folder is built next to its destination under a temporary name and swapped into
@@ -31,6 +32,9 @@ use crate::sweep::{self, Plan, SweepTrace};
 use crate::trace::Trace;
 use crate::trace::stats::{self, TraceStats};
 use crate::tune::{self, Line, Status};
+
+pub mod fit;
+pub mod html;
 
 /// Where the report's trace comes from.
 #[derive(Clone, Debug, Serialize)]
@@ -61,10 +65,14 @@ pub struct ReportOptions {
     pub source: Source,
     /// The SHA-256 of the trace: of the file as given, or of the generated CSV.
     pub trace_sha256: String,
-    /// Warm-up (`None` = the default, raised to the largest window).
+    /// Warm-up (`None` = fitted to the trace: the default, raised to the largest window,
+    /// or half a short trace).
     pub warmup: Option<usize>,
-    /// Completeness deadline `D`.
-    pub deadline: crate::Nanos,
+    /// Completeness deadline `D` (`None` = ten nominal intervals).
+    pub deadline: Option<crate::Nanos>,
+    /// The detectors to sweep and tune (empty = every detector, fitted to the trace, and
+    /// the presets).
+    pub detectors: Vec<crate::detector::DetectorSpec>,
     /// The target mistake rate of the tuning, per hour.
     pub target_per_h: f64,
     /// The command line that made the report.
@@ -79,6 +87,9 @@ pub enum ReportError {
     /// The sweep cannot run.
     #[error(transparent)]
     Sweep(#[from] sweep::SweepError),
+    /// No grid fits the trace.
+    #[error(transparent)]
+    Fit(#[from] fit::FitError),
     /// Tuning failed.
     #[error("tuning: {0}")]
     Tune(#[from] crate::replay::ReplayError),
@@ -173,23 +184,35 @@ fn build(
 ) -> Result<Report, ReportError> {
     progress("trace statistics");
     let stats = stats::compute(trace);
-    let specs = sweep::default_grid();
-    let warmup = sweep::warmup_for(&specs, opts.warmup)?;
-    let eval = Options {
-        warmup,
-        deadline: opts.deadline,
-    };
     let traces = [SweepTrace {
         name: opts.title.clone(),
         receipts: trace.accepted(),
     }];
-    let plan = Plan::new(&traces, &specs, eval, None, true)?;
+    let fitted = fit::fit(
+        traces[0].receipts.len(),
+        trace.interval(),
+        &fit::Request {
+            detectors: opts.detectors.clone(),
+            warmup: opts.warmup,
+            deadline: opts.deadline,
+        },
+    )?;
+    let specs = &fitted.specs;
+    let warmup = fitted.warmup;
+    let eval = Options {
+        warmup,
+        deadline: fitted.deadline,
+    };
+    let plan = Plan::new(&traces, specs, eval, None, true)?;
     progress("sweep");
     let rows = plan.run(&|| {});
     let results_path = dir.join("results.csv");
     results::write_path(&rows, Format::Csv, &results_path).map_err(io_err(&results_path))?;
     progress("tuning");
-    let tuned = tune::tune_all(&traces[0].receipts, &tune::default_targets(), opts.target_per_h, &eval)?;
+    let mut tuned = tune::tune_all(&traces[0].receipts, &fitted.targets, opts.target_per_h, &eval)?;
+    for (line, name) in tuned.iter_mut().zip(&fitted.preset_names) {
+        line.preset = line.preset.or(*name);
+    }
     let tuned_rows: Vec<Row> = tuned.iter().map(line_row).collect();
     let tuned_path = dir.join("tuned.csv");
     results::write_path(&tuned_rows, Format::Csv, &tuned_path).map_err(io_err(&tuned_path))?;
@@ -211,9 +234,20 @@ fn build(
             ..Default::default()
         },
     )?;
-    let summary = summary(opts, trace.comments(), &stats, &tuned, eval);
+    let summary = summary(opts, trace.comments(), &stats, &tuned, eval, &fitted.notes);
     let summary_path = dir.join("summary.md");
     crate::output::write_bytes(&summary_path, summary.as_bytes()).map_err(io_err(&summary_path))?;
+    progress("index.html");
+    let tuned_pairs: Vec<(Row, Option<&str>)> = tuned.iter().map(|l| (line_row(l), l.preset)).collect();
+    let page = html::render(&html::Page {
+        title: &opts.title,
+        summary_md: &summary,
+        rows: &rows,
+        tuned: &tuned_pairs,
+        svg: &|file| fs::read_to_string(dir.join(file)).ok(),
+    });
+    let index_path = dir.join("index.html");
+    crate::output::write_bytes(&index_path, page.as_bytes()).map_err(io_err(&index_path))?;
     let manifest = Manifest {
         fdbench_version: env!("CARGO_PKG_VERSION"),
         git_commit: option_env!("FDBENCH_GIT_COMMIT"),
@@ -223,7 +257,7 @@ fn build(
         trace_sha256: &opts.trace_sha256,
         heartbeats: trace.len(),
         warmup,
-        deadline_ms: opts.deadline.as_millis_f64(),
+        deadline_ms: eval.deadline.as_millis_f64(),
         target_mistakes_per_h: opts.target_per_h,
         threads: opts.threads,
         rows: rows.len(),
@@ -314,7 +348,14 @@ fn ms(x: f64) -> String {
     }
 }
 
-fn summary(opts: &ReportOptions, comments: &[String], s: &TraceStats, tuned: &[Line], eval: Options) -> String {
+fn summary(
+    opts: &ReportOptions,
+    comments: &[String],
+    s: &TraceStats,
+    tuned: &[Line],
+    eval: Options,
+    fit_notes: &[String],
+) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# fdbench report: {}\n", opts.title);
     match &opts.source {
@@ -384,14 +425,23 @@ fn summary(opts: &ReportOptions, comments: &[String], s: &TraceStats, tuned: &[L
         eval.deadline.as_millis_f64(),
         eval.warmup
     );
+    if !fit_notes.is_empty() {
+        let _ = writeln!(
+            md,
+            "Fitted to this trace (η = {} ms):
+",
+            s.interval_ms
+        );
+        for n in fit_notes {
+            let _ = writeln!(md, "- {n}");
+        }
+        let _ = writeln!(md);
+    }
     let header = "| detector | params | setting | mistakes / h | T_D mean ms | T_D p99 ms | T_D max ms | completeness | P_A |\n|---|---|---|---|---|---|---|---|---|";
     let _ = writeln!(md, "{header}");
     let line = |md: &mut String, name: &str, l: &Line, note: &str| {
         let r = line_row(l);
-        let setting = match r.value {
-            Some(v) => format!("{}={}{}", r.knob, v, if r.knob == "threshold" { "" } else { " ms" }),
-            None => "-".into(),
-        };
+        let setting = r.setting().unwrap_or_else(|| "-".into());
         let _ = writeln!(
             md,
             "| {name}{note} | {} | {setting} | {:.3} | {} | {} | {} | {:.4} | {:.6} |",
@@ -409,14 +459,14 @@ fn summary(opts: &ReportOptions, comments: &[String], s: &TraceStats, tuned: &[L
         let note = match l.tuned.status {
             Status::NotReached => {
                 notes.push(format!(
-                    "{}: the target is not met even at the end of the searched range; shown there.",
+                    "¹ {}: the target is not met even at the end of the searched range; shown there.",
                     l.tuned.config.name()
                 ));
                 " ¹"
             }
             Status::RangeStart => {
                 notes.push(format!(
-                    "{}: the start of the searched range already meets the target.",
+                    "² {}: the start of the searched range already meets the target.",
                     l.tuned.config.name()
                 ));
                 " ²"
@@ -426,6 +476,21 @@ fn summary(opts: &ReportOptions, comments: &[String], s: &TraceStats, tuned: &[L
         };
         line(&mut md, l.tuned.config.name(), l, note);
     }
+    let within: Vec<Row> = tuned
+        .iter()
+        .filter(|l| l.preset.is_none())
+        .map(line_row)
+        .filter(|r| r.mistake_rate_per_h <= opts.target_per_h)
+        .collect();
+    if !within.is_empty() && within.iter().all(|r| r.completeness == 0.0) {
+        let fastest = within.iter().map(|r| r.detection_mean_ms).fold(f64::INFINITY, f64::min);
+        notes.push(format!(
+            "No detector within the target detects a crash within D = {} ms: the fastest takes {} ms on average. Give a longer --deadline, or a higher --max-mistakes, to compare completeness.",
+            eval.deadline.as_millis_f64(),
+            ms(fastest)
+        ));
+    }
+    notes.sort_by_key(|n| !n.starts_with('¹'));
     for n in &notes {
         let _ = writeln!(md, "\n{n}");
     }
@@ -442,7 +507,7 @@ fn summary(opts: &ReportOptions, comments: &[String], s: &TraceStats, tuned: &[L
     );
     let _ = writeln!(
         md,
-        "## Files\n\n- `results.csv`: every swept setting, in fdbench's results schema\n- `tuned.csv`: the table above, in the same schema\n- `manifest.json`: version, command line, seed, trace sha256, wall time\n- SVG versions of every plot beside the PNGs"
+        "## Files\n\n- `index.html`: this summary as one page to open in a browser, with interactive plots and sortable tables\n- `results.csv`: every swept setting, in fdbench's results schema\n- `tuned.csv`: the table above, in the same schema\n- `manifest.json`: version, command line, seed, trace sha256, wall time\n- SVG versions of every plot beside the PNGs"
     );
     md
 }

@@ -58,6 +58,17 @@ pub struct Row {
     pub detection_origin: String,
 }
 
+impl Row {
+    /// The knob setting for people, with its unit: `timeout=21.6 ms`, `threshold=8`;
+    /// `None` without a knob. Duration knobs are reported in milliseconds; `threshold`
+    /// is the one plain knob.
+    pub fn setting(&self) -> Option<String> {
+        let v = self.value?;
+        let unit = if self.knob == "threshold" { "" } else { " ms" };
+        Some(format!("{}={v}{unit}", self.knob))
+    }
+}
+
 /// Serializes `+inf` as the string `inf` (CSV and JSON alike) and reads it back.
 mod float_inf {
     use serde::{Deserialize, Deserializer, Serializer};

@@ -96,10 +96,7 @@ pub fn table(rows: &[Row]) -> String {
     ];
     let mut cells: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
     for r in rows {
-        let knob = match r.value {
-            Some(v) => format!("{}={}", r.knob, fmt_g(v)),
-            None => "-".to_string(),
-        };
+        let knob = r.setting().unwrap_or_else(|| "-".to_string());
         let mut name = r.detector.clone();
         if let Some(t) = &r.trace {
             name = format!("{t}: {name}");

@@ -16,8 +16,9 @@ EXAMPLES:
     fdbench import --format send-times node7_sentinterval.csv --delay lognormal:20ms,0.3 --loss 0.001 --seed 1 -o node7.csv
     fdbench import --format csv log.txt --no-header --delimiter ' ' --seq-col 1 --recv-col 3 --unit s -o t.csv
 
-Inputs ending in .gz are decompressed. Times are rebased to start near 60 s; the origin is
-written as a comment. Rows out of order by up to 4096 rows are put back in order.";
+Inputs ending in .gz are decompressed. Times are shifted so that the earliest time of the
+first row becomes 60 s (an input that starts before 60 s keeps its times); the shift is
+written as the comment origin_ns=N. Rows out of order by up to 4096 rows are put back in order.";
 
 /// The input formats.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]

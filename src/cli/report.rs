@@ -17,13 +17,20 @@ use super::common::parse_duration;
 #[derive(clap::Args, Debug)]
 #[command(
     after_help = "With no arguments, reports on the built-in default scenario (6 hours of the `wan`
-preset, seed 1) into reports/default, in well under a minute.
+preset, seed 1) into reports/default, in well under a minute. Open DIR/index.html in a
+browser: the summary, plots that show each point's setting and metrics on hover, and
+tables that sort by a click on a column; it loads nothing from the network.
+
+Knob ranges follow the trace's nominal interval η (timeouts 0.1 η to 20 η), D defaults
+to 10 η, and a trace shorter than 2000 heartbeats gets half its length as warm-up with
+windows shrunk to it; summary.md says what was fitted.
 
 EXAMPLES:
     fdbench report
     fdbench report --preset gc --duration 2h -o reports/gc
-    fdbench report --trace datasets/loopback-idle.csv.gz --max-mistakes 1/h
-    fdbench report --trace trace.csv --deadline 500ms -o my-report"
+    fdbench report --trace datasets/loopback-idle-10ms.csv.gz --max-mistakes 1/h
+    fdbench report --trace trace.csv --deadline 500ms -o my-report
+    fdbench report --trace ping.csv --warmup 20 -d 'chen:window=20,alpha=0s..2s:10ms' -d 'phi:window=20'"
 )]
 pub struct Args {
     /// Report on this trace file (CSV, or .csv.gz)
@@ -47,13 +54,21 @@ pub struct Args {
     /// Target mistake rate of the tuning: COUNT/UNIT with UNIT s, min, h, day or week
     #[arg(long, value_name = "RATE", default_value = "1/h", value_parser = tune::parse_rate)]
     pub max_mistakes: f64,
-    /// Completeness deadline D
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
-    pub deadline: Nanos,
+    /// Completeness deadline D [default: 10 nominal intervals, e.g. 1s for heartbeats
+    /// every 100ms]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub deadline: Option<Nanos>,
     /// Accepted receipts that train the detectors before evaluation [default: 1000, raised
-    /// to the largest window]
+    /// to the largest window; half the trace, with windows shrunk to it, for a trace
+    /// shorter than 2000]
     #[arg(long, value_name = "N")]
     pub warmup: Option<usize>,
+    /// Detector specs to sweep and tune, NAME[:key=value,...], a range on the knob setting
+    /// the swept and searched range, windows kept as written (the warm-up must cover
+    /// them); repeatable [default: every detector over knob ranges fitted to the trace's
+    /// interval, and the presets]
+    #[arg(short, long = "detector", value_name = "SPEC")]
+    pub detectors: Vec<String>,
     /// The report folder [default: reports/default, reports/PRESET or reports/TRACE-NAME]
     #[arg(short, long, value_name = "DIR")]
     pub output: Option<PathBuf>,
@@ -129,6 +144,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         trace_sha256: sha,
         warmup: args.warmup,
         deadline: args.deadline,
+        detectors: super::common::parse_specs(&args.detectors)?,
         target_per_h: args.max_mistakes,
         command_line,
         threads,
@@ -159,7 +175,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     if !quiet {
         eprintln!(
-            "[{:6.1} s] wrote {} ({} rows; summary.md, plots, manifest.json)",
+            "[{:6.1} s] wrote {} ({} rows; index.html, summary.md, plots, manifest.json)",
             started.elapsed().as_secs_f64(),
             report.dir.display(),
             report.rows

@@ -24,7 +24,7 @@ pub struct Args {
     /// The trace (CSV, or .csv.gz)
     pub trace: PathBuf,
     /// Target mistake rate: COUNT/UNIT with UNIT s, min, h, day or week
-    #[arg(long, value_name = "RATE", default_value = "1/day", value_parser = tune::parse_rate)]
+    #[arg(long, value_name = "RATE", default_value = "1/h", value_parser = tune::parse_rate)]
     pub max_mistakes: f64,
     /// Detector specs to tune; a range on the knob sets the searched range [default: every
     /// detector over its default range]

@@ -148,15 +148,15 @@ impl Figure for Fig13<'_, '_> {
             .x_label_formatter(&|v| x_axis.label(*v))
             .y_label_formatter(&|v| y_axis.label(*v))
             .y_desc("detection time (ms)")
-            .label_style(style::plain(style::LABEL))
-            .axis_desc_style(style::plain(style::DESC))
+            .label_style(style::text(style::LABEL, blue, HPos::Left, VPos::Top))
+            .axis_desc_style(style::text(style::DESC, blue, HPos::Left, VPos::Top))
             .draw()?;
         chart
             .configure_secondary_axes()
             .y_label_formatter(&|v| m_axis.label(*v))
             .y_desc("mistakes per hour (log scale)")
-            .label_style(style::plain(style::LABEL))
-            .axis_desc_style(style::plain(style::DESC))
+            .label_style(style::text(style::LABEL, red, HPos::Left, VPos::Top))
+            .axis_desc_style(style::text(style::DESC, red, HPos::Left, VPos::Top))
             .draw()?;
 
         // p50–p99 band and mean line on the detection axis.
@@ -187,6 +187,15 @@ impl Figure for Fig13<'_, '_> {
                 8,
                 6,
                 style::GREY.stroke_width(2),
+            ))?;
+            // Labelled where it meets its axis, the detection-time axis on the left.
+            chart.draw_series(std::iter::once(
+                EmptyElement::at((x_axis.range().start, d))
+                    + Text::new(
+                        format!("D = {} ms", fmt_num(d)),
+                        (6, -4),
+                        style::text(style::SMALL, &style::GREY, HPos::Left, VPos::Bottom),
+                    ),
             ))?;
         }
         // Mistakes on the log axis.
@@ -273,6 +282,9 @@ impl Figure for Fig13<'_, '_> {
                 },
                 format!("D = {} ms", fmt_num(d)),
             ));
+            if let Some(e) = entries.last_mut() {
+                e.detail = Some("left axis: the completeness deadline".to_string());
+            }
         }
         entries.push(Entry {
             swatch: Swatch::Line {
@@ -283,7 +295,14 @@ impl Figure for Fig13<'_, '_> {
             label: "completeness within D".to_string(),
             detail: Some("lower panel: % of crashes detected within D".to_string()),
         });
-        let mut notes = Vec::new();
+        let mut notes = vec![format!(
+            "Lower panel: the share of crashes (one injected after every evaluated heartbeat) detected within D. It falls from 100 % to 0 % where the detection time crosses the D line{}.",
+            if g.rows.first().is_some_and(|r| r.detection_origin == "send") {
+                ": the knob plus the heartbeat's delay, counted from its send time"
+            } else {
+                ", counted from the last receipt"
+            }
+        )];
         let never = g.rows.iter().filter(|r| !r.detection_mean_ms.is_finite()).count();
         if never > 0 {
             notes.push(format!(

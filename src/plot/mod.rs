@@ -31,7 +31,7 @@ mod completeness;
 mod fig13;
 mod interarrival;
 mod qos;
-mod style;
+pub(crate) mod style;
 mod timeline;
 
 use std::path::{Path, PathBuf};

@@ -131,7 +131,7 @@ impl<FX: Fn(&Row) -> f64, FY: Fn(&Row) -> f64> GroupChart<'_, '_, FX, FY> {
             let preset = g.preset();
             let (color, marker) = match preset {
                 Some(_) => (style::PALETTE[6], Marker::Triangle),
-                None => (*style::color(series), Marker::of(series)),
+                None => (*style::series_color(series), Marker::of(series)),
             };
             if preset.is_none() {
                 series += 1;
@@ -141,7 +141,7 @@ impl<FX: Fn(&Row) -> f64, FY: Fn(&Row) -> f64> GroupChart<'_, '_, FX, FY> {
                 hidden.push(g.title());
                 continue;
             }
-            let dashed = preset.is_none() && (series - 1) / style::PALETTE.len() % 2 == 1;
+            let dashed = preset.is_none() && (series - 1) / style::SERIES.len() % 2 == 1;
             if g.is_single() {
                 let p = pts[0].expect("checked above");
                 let (size, outline) = if preset.is_some() { (8, style::INK) } else { (6, color) };

@@ -18,6 +18,26 @@ pub(crate) static PALETTE: [RGBColor; 7] = [
     RGBColor(86, 180, 233),  // sky blue
     RGBColor(0, 0, 0),       // black
 ];
+/// Colours of detector series, one per detector: Paul Tol's "muted" scheme (SRON
+/// technical note SRON/EPS/TN/09-002), nine colours that stay distinct to every common
+/// form of colour blindness. Presets are drawn in black, which the scheme leaves free.
+pub(crate) static SERIES: [RGBColor; 9] = [
+    RGBColor(0x33, 0x22, 0x88), // indigo
+    RGBColor(0x88, 0xCC, 0xEE), // cyan
+    RGBColor(0x44, 0xAA, 0x99), // teal
+    RGBColor(0x11, 0x77, 0x33), // green
+    RGBColor(0x99, 0x99, 0x33), // olive
+    RGBColor(0xDD, 0xCC, 0x77), // sand
+    RGBColor(0xCC, 0x66, 0x77), // rose
+    RGBColor(0x88, 0x22, 0x55), // wine
+    RGBColor(0xAA, 0x44, 0x99), // purple
+];
+
+/// The colour of detector series `i`.
+pub(crate) fn series_color(i: usize) -> &'static RGBColor {
+    &SERIES[i % SERIES.len()]
+}
+
 /// Text and axes.
 pub(crate) static INK: RGBColor = RGBColor(30, 30, 30);
 /// Secondary text.
