@@ -11,6 +11,7 @@ mod progress;
 mod record;
 mod replay;
 mod report;
+mod shell;
 mod stats;
 mod sweep;
 mod tune;
@@ -58,6 +59,10 @@ enum Command {
     Record(record::Args),
     /// Convert another heartbeat format (ping, LIP6 logs, sender schedules, any CSV) into a trace.
     Import(import::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(shell::CompletionsArgs),
+    /// Write the man pages.
+    Man(shell::ManArgs),
 }
 
 /// Parses the command line, runs the subcommand and maps errors to exit codes:
@@ -76,6 +81,8 @@ pub fn main() -> ExitCode {
         Command::List(args) => list::run(args),
         Command::Record(a) => record::run(a),
         Command::Import(a) => import::run(a),
+        Command::Completions(a) => shell::completions(a),
+        Command::Man(a) => shell::man(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

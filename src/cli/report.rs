@@ -22,7 +22,7 @@ preset, seed 1) into reports/default, in well under a minute.
 EXAMPLES:
     fdbench report
     fdbench report --preset gc --duration 2h -o reports/gc
-    fdbench report --trace datasets/loopback-idle.csv.gz --max-mistakes 1/h
+    fdbench report --trace datasets/loopback-idle-10ms.csv.gz --max-mistakes 1/h
     fdbench report --trace trace.csv --deadline 500ms -o my-report"
 )]
 pub struct Args {
