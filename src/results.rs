@@ -10,6 +10,10 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::detector::Config;
+use crate::metrics::Metrics;
+use crate::time::Nanos;
+
 /// One measured configuration.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Row {
@@ -70,6 +74,43 @@ impl Row {
 }
 
 /// Serializes `+inf` as the string `inf` (CSV and JSON alike) and reads it back.
+fn ms(n: Nanos) -> f64 {
+    if n == Nanos::MAX {
+        f64::INFINITY
+    } else {
+        n.as_millis_f64()
+    }
+}
+
+impl Row {
+    /// The row of `config` at knob value `knob` (internal units), from its metrics; `trace`
+    /// names the trace when a sweep covers several.
+    pub fn new(trace: Option<&str>, config: &Config, knob: f64, m: &Metrics) -> Row {
+        let k = config.knob();
+        Row {
+            trace: trace.map(str::to_string),
+            detector: config.name().to_string(),
+            params: config.params(),
+            knob: k.map(|k| k.name.to_string()).unwrap_or_default(),
+            value: k.map(|k| k.report(knob)),
+            heartbeats: m.heartbeats,
+            evaluated_s: m.evaluated.as_secs_f64(),
+            mistakes: m.mistakes,
+            mistake_rate_per_h: m.mistake_rate_per_h(),
+            mistake_duration_mean_ms: m.mistake_duration_mean().map(|x| x / 1e6),
+            mistake_recurrence_mean_s: m.mistake_recurrence_mean().map(|x| x / 1e9),
+            query_accuracy: m.query_accuracy(),
+            detection_mean_ms: m.detection.mean_ns / 1e6,
+            detection_p50_ms: ms(m.detection.p50),
+            detection_p99_ms: ms(m.detection.p99),
+            detection_max_ms: ms(m.detection.max),
+            completeness: m.detection.completeness,
+            deadline_ms: m.detection.deadline.as_millis_f64(),
+            detection_origin: m.detection.origin.as_str().to_string(),
+        }
+    }
+}
+
 mod float_inf {
     use serde::{Deserialize, Deserializer, Serializer};
 
@@ -98,7 +139,8 @@ mod float_inf {
 }
 
 /// Output format of results.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Format {
     /// Comma-separated values with a header.
     Csv,

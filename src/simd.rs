@@ -1,7 +1,7 @@
 //! Helpers for loops that the compiler turns into vector code: branch-free selection,
 //! and running a kernel compiled for AVX2 where the processor has it.
 //!
-//! A kernel is an `#[inline(always)]` function; [`multiversion!`](crate::multiversion)
+//! A kernel is an `#[inline(always)]` function; `multiversion!`
 //! wraps it in a copy compiled with AVX2 enabled and a dispatcher that picks that copy
 //! at run time when the processor supports it. The results are the same bit for bit:
 //! only IEEE operations without fused multiply-add are involved.
@@ -29,7 +29,6 @@ pub fn has_avx2() -> bool {
 /// `multiversion!(fn name(args) -> Ret = kernel;)` defines `name(args)`, which calls
 /// the `#[inline(always)]` function `kernel` compiled for AVX2 when the processor has
 /// it, and compiled for the baseline otherwise.
-#[macro_export]
 macro_rules! multiversion {
     ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty = $kernel:path;) => {
         $(#[$meta])*
@@ -49,6 +48,7 @@ macro_rules! multiversion {
         }
     };
 }
+pub(crate) use multiversion;
 
 #[cfg(test)]
 mod tests {

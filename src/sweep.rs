@@ -12,11 +12,10 @@ use std::ops::Range;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::detector::{Config, DetectorSpec};
+use crate::detector::{Config, DetectorSpec, registry};
 use crate::metrics::Metrics;
 use crate::replay::{self, Options, ReplayError};
 use crate::results::Row;
-use crate::time::Nanos;
 use crate::trace::Receipts;
 
 /// Most knob values per cell: one replay of a family serves this many values, and the
@@ -285,11 +284,7 @@ impl<'a> Plan<'a> {
 /// The relative cost of a knob value of `config` in a replay, for scheduling only:
 /// `satzger` reads order statistics of its window, `akka` replays one detector per value.
 fn weight(config: &Config) -> usize {
-    match config {
-        Config::Satzger { .. } => 2,
-        Config::Akka { .. } => 4,
-        _ => 1,
-    }
+    config.weight()
 }
 
 /// The metrics of `config` at each of `knobs` on `receipts`, from one replay.
@@ -302,54 +297,19 @@ pub fn evaluate(
     replay::replay_family(receipts, &|| config.family(receipts.interval, knobs), opts)
 }
 
-fn ms(n: Nanos) -> f64 {
-    if n == Nanos::MAX {
-        f64::INFINITY
-    } else {
-        n.as_millis_f64()
-    }
-}
-
-/// The results row of `config` at knob value `knob` (internal units).
+/// The results row of `config` at knob value `knob` (internal units): [`Row::new`].
 pub fn row(trace: Option<&str>, config: &Config, knob: f64, m: &Metrics) -> Row {
-    let k = config.knob();
-    Row {
-        trace: trace.map(str::to_string),
-        detector: config.name().to_string(),
-        params: config.params(),
-        knob: k.map(|k| k.name.to_string()).unwrap_or_default(),
-        value: k.map(|k| k.report(knob)),
-        heartbeats: m.heartbeats,
-        evaluated_s: m.evaluated.as_secs_f64(),
-        mistakes: m.mistakes,
-        mistake_rate_per_h: m.mistake_rate_per_h(),
-        mistake_duration_mean_ms: m.mistake_duration_mean().map(|x| x / 1e6),
-        mistake_recurrence_mean_s: m.mistake_recurrence_mean().map(|x| x / 1e9),
-        query_accuracy: m.query_accuracy(),
-        detection_mean_ms: m.detection.mean_ns / 1e6,
-        detection_p50_ms: ms(m.detection.p50),
-        detection_p99_ms: ms(m.detection.p99),
-        detection_max_ms: ms(m.detection.max),
-        completeness: m.detection.completeness,
-        deadline_ms: m.detection.deadline.as_millis_f64(),
-        detection_origin: m.detection.origin.as_str().to_string(),
-    }
+    Row::new(trace, config, knob, m)
 }
 
 /// Every detector's spec name (from the detector table), without the presets.
 pub fn detector_names() -> impl Iterator<Item = &'static str> {
-    crate::detector::spec::DETECTORS
-        .iter()
-        .filter(|i| i.preset_of.is_none())
-        .map(|i| i.name)
+    registry::detectors().into_iter().map(|d| d.name)
 }
 
 /// The production presets' spec names (`akka-cluster`, `cassandra`).
 pub fn preset_names() -> impl Iterator<Item = &'static str> {
-    crate::detector::spec::DETECTORS
-        .iter()
-        .filter(|i| i.preset_of.is_some())
-        .map(|i| i.name)
+    registry::presets().into_iter().map(|p| p.name)
 }
 
 /// The default grid: every detector with default parameters over its default knob

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use rayon::prelude::*;
 
-use crate::detector::{Config, DetectorSpec, spec::Unit};
+use crate::detector::{Config, DetectorSpec, Unit};
 use crate::metrics::Metrics;
 use crate::replay::{Options, ReplayError};
 use crate::sweep;
@@ -24,11 +24,11 @@ pub const MAX_DOUBLINGS: usize = 10;
 /// Knob values evaluated per refinement round.
 pub const GRID: usize = 64;
 
-/// The resolution of the search: 0.1 ms for duration knobs, 0.001 for plain ones.
+/// The resolution of the search: 0.1 ms for duration knobs, 0.001 for the others.
 pub fn resolution(unit: Unit) -> f64 {
     match unit {
         Unit::Duration => 1e5,
-        Unit::Plain => 1e-3,
+        _ => 1e-3,
     }
 }
 
@@ -106,10 +106,17 @@ pub fn tune(
     let (mut lo, mut hi) = (snap(range.0, res), snap(range.1, res).max(snap(range.0, res)));
     // Extend the range upward, by doubling within the knob's allowed values, until its
     // end meets the target; the values passed over are known to miss it.
-    let allows = |x: f64| crate::detector::spec::info(config.name()).is_none_or(|i| i.knob_allows(x));
+    let allows = |x: f64| knob.range.contains(x);
     for _ in 0..MAX_DOUBLINGS {
         let m = sweep::evaluate(receipts, config, &[hi], opts)?.remove(0);
-        let next = snap(if hi > 0.0 { 2.0 * hi } else { knob.sweep.2.max(res) }, res);
+        let next = snap(
+            if hi > 0.0 {
+                2.0 * hi
+            } else {
+                knob.sweep_bounds().2.max(res)
+            },
+            res,
+        );
         if ok(&m) || !allows(next) {
             break;
         }

@@ -39,7 +39,7 @@ fn knobs(config: &Config) -> Vec<f64> {
     match config.knob() {
         None => vec![0.0],
         Some(k) => {
-            let (lo, hi, _) = k.sweep;
+            let (lo, hi, _) = k.sweep_bounds();
             (0..8).map(|i| lo + (hi - lo) * f64::from(i) / 7.0).collect()
         }
     }
@@ -163,7 +163,7 @@ proptest! {
 #[test]
 fn the_merge_exception_to_monotone_mistakes_is_real() {
     let r = trace(7, 300, true);
-    let fixed = Config::Fixed;
+    let fixed = Config::named("fixed").unwrap();
     let m = fdbench::sweep::evaluate(&r, &fixed, &[0.0, 50e6], &opts()).unwrap();
     assert_eq!(m[0].mistakes, 0);
     assert!(m[1].mistakes > 100, "{}", m[1].mistakes);

@@ -342,7 +342,7 @@ fn trace_figures_show_the_gap() {
 fn chosen_detectors_drive_the_timeline() {
     let dir = tempfile::tempdir().unwrap();
     let opts = TracePlotOptions {
-        detectors: vec![(fdbench::detector::Config::Fixed, 50e6)],
+        detectors: vec![(fdbench::detector::Config::named("fixed").unwrap(), 50e6)],
         source: None,
     };
     plot::trace_plots(&synthetic_trace(), dir.path(), &opts).unwrap();

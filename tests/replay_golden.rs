@@ -61,7 +61,9 @@ fn receipts(rows: &[(u64, Option<i64>, Option<i64>)]) -> Receipts {
 }
 
 fn fixed(timeout_ms: i64) -> Box<dyn Detector> {
-    fdbench::detector::Config::Fixed.detector(Nanos(100 * MS), (timeout_ms * MS) as f64)
+    fdbench::detector::Config::named("fixed")
+        .unwrap()
+        .detector(Nanos(100 * MS), (timeout_ms * MS) as f64)
 }
 
 fn both(r: &Receipts, make: impl Fn() -> Box<dyn Detector>, opts: &Options) -> Metrics {

@@ -544,10 +544,9 @@ fn knob_values(s: &spec::DetectorSpec) -> Vec<f64> {
         .iter()
         .map(|&i| v[i])
         .collect();
-    if s.config.knob().is_some() {
-        let info = s.config.info();
+    if let Some(knob) = s.config.knob() {
         for x in [0.0, 1e-6, 1.0, 1e6, 86_400e9, 1e18, f64::MAX] {
-            if info.knob_allows(x) {
+            if knob.range.contains(x) {
                 out.push(x);
             }
         }
@@ -561,8 +560,9 @@ fn every_detector(r: &Receipts, warmup: usize, label: &str) -> usize {
     let mut specs = sweep::default_grid();
     specs.extend(sweep::presets());
     for name in ["chen", "bertier", "phi", "akka", "exp-phi", "satzger", "2w"] {
-        let keys: Vec<String> = spec::info(name)
+        let keys: Vec<String> = fdbench::detector::Config::named(name)
             .unwrap()
+            .definition()
             .params
             .iter()
             .filter(|p| matches!(p.name, "window" | "n1" | "n2"))
@@ -658,8 +658,9 @@ fn zero_variance_and_identical_samples() {
 fn warmup_and_window_of_one() {
     let t = regular(50, 0, 1_000_000, 10, 7, false);
     for name in ["chen", "bertier", "phi", "akka", "exp-phi", "satzger", "2w"] {
-        let keys: Vec<String> = spec::info(name)
+        let keys: Vec<String> = fdbench::detector::Config::named(name)
             .unwrap()
+            .definition()
             .params
             .iter()
             .filter(|p| matches!(p.name, "window" | "n1" | "n2"))

@@ -79,7 +79,7 @@ fn fmt_num(x: f64, digits: usize) -> String {
 }
 
 /// Renders rows as an aligned text table for people.
-pub fn table(rows: &[Row]) -> String {
+pub fn table(rows: &[Row], markdown: bool) -> String {
     let header = [
         "detector",
         "params",
@@ -124,10 +124,18 @@ pub fn table(rows: &[Row]) -> String {
         .map(|c| cells.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
         .collect();
     let mut out = String::new();
-    for r in &cells {
+    for (i, r) in cells.iter().enumerate() {
         let line: Vec<String> = r.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
+        if markdown {
+            out.push_str(&format!("| {} |\n", line.join(" | ")));
+            if i == 0 {
+                let rule: Vec<String> = widths.iter().map(|&w| "-".repeat(w.max(3))).collect();
+                out.push_str(&format!("|-{}-|\n", rule.join("-|-")));
+            }
+        } else {
+            out.push_str(line.join("  ").trim_end());
+            out.push('\n');
+        }
     }
     if let Some(r) = rows.first() {
         out.push_str(&format!(

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use fdbench::Nanos;
-use fdbench::detector::spec::Unit;
+use fdbench::detector::registry::Unit;
 use fdbench::explain::{self, Mistake};
 use fdbench::sweep;
 

@@ -13,8 +13,8 @@ const EXAMPLES: &str = "\
 EXAMPLES:
     ping -D -i 0.2 -c 3000 127.0.0.1 > ping.txt && fdbench import --format ping ping.txt -o ping.csv
     fdbench import --format lip6 trace0.log --site 7 -o lip6-7-to-0.csv
-    fdbench import --format send-times node7_sentinterval.csv --delay lognormal:20ms,0.3 --loss 0.001 --seed 1 -o node7.csv
-    fdbench import --format csv log.txt --no-header --delimiter ' ' --seq-col 1 --recv-col 3 --unit s -o t.csv
+    fdbench import --format send-times node7_sentinterval.csv --delay lognormal:20ms,0.3 -o n7.csv
+    fdbench import --format csv log --no-header --delimiter ' ' --seq-col 1 --recv-col 3 -o t.csv
 
 Inputs ending in .gz are decompressed. Times are shifted so that the earliest time of the
 first row becomes 60 s (an input that starts before 60 s keeps its times); the shift is

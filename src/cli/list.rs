@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use fdbench::detector::spec::{DETECTORS, Info, Kind, Unit};
+use fdbench::Nanos;
+use fdbench::detector::{Param, Unit, registry};
 use fdbench::output::write_atomic;
 
 /// Output format of `fdbench list`.
@@ -32,93 +33,141 @@ pub struct Args {
     pub output: PathBuf,
 }
 
-fn kind_name(k: Kind) -> &'static str {
-    match k {
-        Kind::Count => "count",
-        Kind::Duration => "duration",
-        Kind::Number => "number",
+fn unit_name(u: Unit) -> &'static str {
+    match u {
+        Unit::Count => "count",
+        Unit::Duration => "duration",
+        Unit::Number => "number",
+        Unit::Fraction => "fraction",
     }
 }
 
+fn param_line(out: &mut dyn Write, p: &Param, value: f64) -> std::io::Result<()> {
+    let aliases = if p.aliases.is_empty() {
+        String::new()
+    } else {
+        format!(" (also {})", p.aliases.join(", "))
+    };
+    writeln!(
+        out,
+        "    {:<15} {:<9} default {:<7} {}{aliases}; {}",
+        p.name,
+        unit_name(p.unit),
+        p.format(value),
+        p.doc,
+        p.allowed()
+    )
+}
+
+fn knob_line(out: &mut dyn Write, knob: Option<&Param>, value: Option<f64>) -> std::io::Result<()> {
+    let Some(k) = knob else {
+        return writeln!(out, "    knob: none");
+    };
+    let sweep = k.sweep.map_or(String::new(), |(s, e, st)| {
+        format!(", default sweep {}..{}:{}", k.format(s), k.format(e), k.format(st))
+    });
+    writeln!(
+        out,
+        "    knob: {} ({}), default {}{sweep}; {}",
+        k.name,
+        unit_name(k.unit),
+        k.format(value.unwrap_or(k.default)),
+        k.allowed()
+    )
+}
+
 fn text(out: &mut dyn Write) -> std::io::Result<()> {
-    for i in DETECTORS {
-        writeln!(out, "{}", i.name)?;
-        writeln!(out, "    {}", i.summary)?;
-        if let Some(base) = i.preset_of {
-            writeln!(out, "    preset of: {base}")?;
+    for d in registry::detectors() {
+        writeln!(out, "{}", d.name)?;
+        writeln!(out, "    {}", d.summary)?;
+        writeln!(out, "    source: {}", d.source)?;
+        knob_line(out, d.knob.as_ref(), None)?;
+        for p in d.params {
+            param_line(out, p, p.default)?;
         }
-        writeln!(out, "    source: {}", i.source)?;
-        match i.knob {
-            Some(k) => {
-                let unit = if k.unit == Unit::Duration { "duration" } else { "number" };
-                let (s, e, st) = k.sweep;
-                writeln!(
-                    out,
-                    "    knob: {} ({unit}), default {}, default sweep {}..{}:{}; {}",
-                    k.name,
-                    k.format(k.default),
-                    k.format(s),
-                    k.format(e),
-                    k.format(st),
-                    i.knob_allowed
-                )?;
-            }
-            None => writeln!(out, "    knob: none")?,
+        writeln!(out)?;
+    }
+    for p in registry::presets() {
+        let d = p.base;
+        writeln!(out, "{}", p.name)?;
+        writeln!(out, "    preset: {}", p.summary)?;
+        writeln!(out, "    preset of: {}, heartbeat {}", d.name, p.heartbeat)?;
+        knob_line(out, d.knob.as_ref(), p.knob())?;
+        for q in d.params {
+            param_line(out, q, p.value(q))?;
         }
-        for p in i.params {
-            writeln!(
-                out,
-                "    {:<15} {:<9} default {:<7} {}; {}",
-                p.name,
-                kind_name(p.kind),
-                p.format(p.default),
-                p.doc,
-                p.allowed
-            )?;
+        for a in p.aliases {
+            let unit = a
+                .bare
+                .map_or(String::new(), |s| format!(", a bare number of {}", Nanos(s as i64)));
+            writeln!(out, "    {:<15} the system's name for {}{unit}", a.name, a.param)?;
         }
+        for v in p.defaults {
+            writeln!(out, "    {} from {}", v.param, v.cite)?;
+        }
+        writeln!(out, "    {}", p.doc)?;
         writeln!(out)?;
     }
     writeln!(
         out,
-        "spec strings: NAME[:key=value,...], ranges START..END:STEP (END inclusive)"
+        "spec strings: NAME[:key=value,...], ranges START..END:STEP (END inclusive), lists A|B|C"
     )?;
     writeln!(
         out,
-        "e.g. phi:window=1000,threshold=0.5..16:0.5  chen:alpha=200ms  akka-cluster:pause=1s"
+        "e.g. phi:window=1000,threshold=0.5..16:0.5  chen:alpha=200ms  akka-cluster:pause=1s  phi:threshold=8|10|12"
     )
 }
 
-fn json(i: &Info) -> serde_json::Value {
-    let knob = i.knob.map(|k| {
-        serde_json::json!({
-            "name": k.name,
-            "unit": if k.unit == Unit::Duration { "duration" } else { "number" },
-            "default": k.format(k.default),
-            "sweep": { "start": k.format(k.sweep.0), "end": k.format(k.sweep.1), "step": k.format(k.sweep.2) },
-            "allowed": i.knob_allowed,
-        })
-    });
-    let params: Vec<serde_json::Value> = i
-        .params
-        .iter()
-        .map(|p| {
+fn param_json(p: &Param, value: f64) -> serde_json::Value {
+    serde_json::json!({
+        "name": p.name,
+        "aliases": p.aliases,
+        "kind": unit_name(p.unit),
+        "default": p.format(value),
+        "doc": p.doc,
+        "allowed": p.allowed(),
+    })
+}
+
+fn knob_json(k: Option<&Param>, value: Option<f64>) -> serde_json::Value {
+    k.map_or(serde_json::Value::Null, |k| {
+        let mut v = param_json(k, value.unwrap_or(k.default));
+        if let Some((s, e, st)) = k.sweep {
+            v["sweep"] = serde_json::json!({ "start": k.format(s), "end": k.format(e), "step": k.format(st) });
+        }
+        v
+    })
+}
+
+fn json() -> Vec<serde_json::Value> {
+    let mut all: Vec<serde_json::Value> = registry::detectors()
+        .into_iter()
+        .map(|d| {
             serde_json::json!({
-                "name": p.name,
-                "kind": kind_name(p.kind),
-                "default": p.format(p.default),
-                "doc": p.doc,
-                "allowed": p.allowed,
+                "name": d.name,
+                "summary": d.summary,
+                "source": d.source,
+                "preset_of": null,
+                "knob": knob_json(d.knob.as_ref(), None),
+                "params": d.params.iter().map(|p| param_json(p, p.default)).collect::<Vec<_>>(),
             })
         })
         .collect();
-    serde_json::json!({
-        "name": i.name,
-        "summary": i.summary,
-        "source": i.source,
-        "preset_of": i.preset_of,
-        "knob": knob,
-        "params": params,
-    })
+    all.extend(registry::presets().into_iter().map(|p| {
+        serde_json::json!({
+            "name": p.name,
+            "summary": p.summary,
+            "source": p.base.source,
+            "preset_of": p.base.name,
+            "heartbeat": p.heartbeat.to_string(),
+            "doc": p.doc,
+            "knob": knob_json(p.base.knob.as_ref(), p.knob()),
+            "params": p.base.params.iter().map(|q| param_json(q, p.value(q))).collect::<Vec<_>>(),
+            "defaults": p.defaults,
+            "aliases": p.aliases,
+        })
+    }));
+    all
 }
 
 /// Runs `fdbench list`.
@@ -126,8 +175,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let fill = |out: &mut dyn Write| match args.format {
         Format::Text => text(out),
         Format::Json => {
-            let all: Vec<serde_json::Value> = DETECTORS.iter().map(json).collect();
-            serde_json::to_writer_pretty(&mut *out, &all)?;
+            serde_json::to_writer_pretty(&mut *out, &json())?;
             writeln!(out)
         }
     };

@@ -13,6 +13,7 @@ mod record;
 mod replay;
 mod report;
 mod resample;
+mod shell;
 mod stats;
 mod sweep;
 mod tune;
@@ -64,6 +65,10 @@ enum Command {
     Record(record::Args),
     /// Convert another heartbeat format (ping, LIP6 logs, sender schedules, any CSV) into a trace.
     Import(import::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(shell::CompletionsArgs),
+    /// Write the man pages.
+    Man(shell::ManArgs),
 }
 
 /// Parses the command line, runs the subcommand and maps errors to exit codes:
@@ -84,6 +89,8 @@ pub fn main() -> ExitCode {
         Command::List(args) => list::run(args),
         Command::Record(a) => record::run(a),
         Command::Import(a) => import::run(a),
+        Command::Completions(a) => shell::completions(a),
+        Command::Man(a) => shell::man(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -13,7 +13,7 @@ EXAMPLES:
     fdbench plot results.csv -o figures                 # fig13, qos, completeness-accuracy
     fdbench plot results.csv --family chen -o figures   # Figure 1.3 for chen's alpha sweep
     fdbench plot --trace trace.csv -o figures           # interarrival, timeline
-    fdbench plot --trace trace.csv --detector fixed:timeout=150ms --detector fixed:timeout=2s -o figures";
+    fdbench plot --trace trace.csv --detector fixed:timeout=150ms --detector chen -o figures";
 
 /// Draw figures (SVG and PNG) from a results file or a trace.
 #[derive(clap::Args, Debug)]

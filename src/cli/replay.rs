@@ -15,7 +15,8 @@ use super::common::{self, EvalArgs};
 #[command(after_help = "EXAMPLES:
     fdbench replay trace.csv --detector 'phi:threshold=8' --detector 'fixed:timeout=250ms'
     fdbench replay trace.csv --detector cassandra --deadline 5s --format json
-    fdbench replay trace.csv --detector 'chen:alpha=100ms' --timeline chen.csv")]
+    fdbench replay trace.csv --detector 'chen:alpha=100ms' --timeline chen.csv
+    fdbench replay trace.csv --detector 'phi:threshold=8|10|12' --format markdown")]
 pub struct Args {
     /// The trace (CSV, or .csv.gz)
     pub trace: PathBuf,
@@ -26,7 +27,7 @@ pub struct Args {
     pub detectors: Vec<String>,
     #[command(flatten)]
     pub eval: EvalArgs,
-    /// Output format: a table for people, or the results schema as csv or json
+    /// Output format: a table for people (aligned, or Markdown), or the results schema as csv or json
     #[arg(long, value_enum, default_value = "table")]
     pub format: OutFormat,
     /// Write the output here instead of standard output
@@ -43,6 +44,8 @@ pub struct Args {
 pub enum OutFormat {
     /// An aligned table.
     Table,
+    /// The same table in Markdown (GitHub tables).
+    Markdown,
     /// The results schema, CSV.
     Csv,
     /// The results schema, JSON.
@@ -85,7 +88,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     let out = args.output.clone().unwrap_or_else(|| PathBuf::from("-"));
     let written = match args.format {
-        OutFormat::Table => fdbench::output::write_atomic(&out, |w| w.write_all(common::table(&rows).as_bytes())),
+        OutFormat::Table | OutFormat::Markdown => {
+            let text = common::table(&rows, args.format == OutFormat::Markdown);
+            fdbench::output::write_atomic(&out, |w| w.write_all(text.as_bytes()))
+        }
         OutFormat::Csv => results::write_path(&rows, Format::Csv, &out),
         OutFormat::Json => results::write_path(&rows, Format::Json, &out),
     };

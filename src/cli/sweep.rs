@@ -15,7 +15,7 @@ use super::common::{self, EvalArgs};
 #[derive(clap::Args, Debug)]
 #[command(after_help = "EXAMPLES:
     fdbench sweep trace.csv -o results.csv                      # the default grid of every detector
-    fdbench sweep trace.csv --detector 'fixed:timeout=50ms..2s:10ms' --detector 'phi:threshold=0.5..16:0.1'
+    fdbench sweep trace.csv -d 'fixed:timeout=50ms..2s:10ms' -d 'phi:threshold=0.5..16:0.1'
     fdbench sweep a.csv b.csv.gz --detector 'chen:alpha=0..1s:10ms' --format json -o results.json
     fdbench sweep big.csv --shard 3/8 -o part-3.csv             # one slice of the grid; see `fdbench merge`")]
 pub struct Args {

@@ -18,7 +18,7 @@ use super::common::{self, EvalArgs};
 #[derive(clap::Args, Debug)]
 #[command(after_help = "EXAMPLES:
     fdbench tune trace.csv --max-mistakes 1/day
-    fdbench tune trace.csv --max-mistakes 10/h --detector 'phi:window=100' --detector 'chen:alpha=0..5s:1ms'
+    fdbench tune trace.csv --max-mistakes 10/h -d 'phi:window=100' -d 'chen:alpha=0..5s:1ms'
     fdbench tune trace.csv --max-mistakes 0.5/min --format csv -o tuned.csv")]
 pub struct Args {
     /// The trace (CSV, or .csv.gz)
@@ -50,7 +50,7 @@ fn targets(texts: &[String]) -> anyhow::Result<Vec<Target>> {
         .map(|spec| {
             let range = match (spec.config.knob(), spec.knob_values.len()) {
                 (Some(_), n) if n > 1 => (spec.knob_values[0], spec.knob_values[n - 1]),
-                (Some(k), _) => (k.sweep.0, k.sweep.1),
+                (Some(k), _) => (k.sweep_bounds().0, k.sweep_bounds().1),
                 (None, _) => (0.0, 0.0),
             };
             Target {
@@ -62,7 +62,7 @@ fn targets(texts: &[String]) -> anyhow::Result<Vec<Target>> {
 }
 
 /// Renders tuned lines as a table.
-pub fn table(lines: &[Line], target_per_h: f64) -> String {
+pub fn table(lines: &[Line], target_per_h: f64, markdown: bool) -> String {
     let mut rows: Vec<fdbench::results::Row> = Vec::new();
     let mut notes = Vec::new();
     for l in lines {
@@ -89,7 +89,7 @@ pub fn table(lines: &[Line], target_per_h: f64) -> String {
         rows.push(r);
     }
     let mut out = format!("Most aggressive setting with at most {target_per_h:.4} mistakes per hour:\n\n");
-    out.push_str(&common::table(&rows));
+    out.push_str(&common::table(&rows, markdown));
     for n in notes {
         let _ = writeln!(out, "{n}");
     }
@@ -114,8 +114,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .map(|l| sweep::row(None, &l.tuned.config, l.tuned.value.unwrap_or(0.0), &l.tuned.metrics))
         .collect();
     let written = match args.format {
-        super::replay::OutFormat::Table => {
-            fdbench::output::write_bytes(&out, table(&lines, args.max_mistakes).as_bytes())
+        f @ (super::replay::OutFormat::Table | super::replay::OutFormat::Markdown) => {
+            let markdown = f == super::replay::OutFormat::Markdown;
+            fdbench::output::write_bytes(&out, table(&lines, args.max_mistakes, markdown).as_bytes())
         }
         super::replay::OutFormat::Csv => results::write_path(&rows, Format::Csv, &out),
         super::replay::OutFormat::Json => results::write_path(&rows, Format::Json, &out),

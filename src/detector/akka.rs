@@ -24,6 +24,8 @@
 //! the deadline, which is the first nanosecond at which φ reaches the threshold.
 
 use crate::detector::Detector;
+use crate::detector::IndependentFamily;
+use crate::detector::registry::{Config, Definition, Param, Range, THRESHOLD};
 use crate::detector::window::Stats;
 use crate::time::Nanos;
 use crate::trace::Heartbeat;
@@ -197,6 +199,42 @@ impl Detector for Akka {
             ("std_ns", self.stats.std()),
             ("window", self.stats.len() as f64),
         ]
+    }
+}
+
+/// `akka` in the registry.
+pub const DEFINITION: Definition = Definition {
+    name: "akka",
+    summary: "phi as Akka computes it: logistic approximation, pause, seeded history, records only while trusting",
+    source: "Akka's PhiAccrualFailureDetector (akka.remote), after Hayashibara et al. 2004",
+    params: &[
+        Param::window("window", 1000, "intervals kept (max-sample-size)"),
+        Param::duration("min_std", 100e6, "floor on the standard deviation"),
+        Param::duration("pause", 3e9, "acceptable heartbeat pause, added to the mean"),
+        Param::duration(
+            "first_estimate",
+            1e9,
+            "seeds the history with first_estimate -/+ first_estimate/4",
+        )
+        .in_range(Range::above(0.0)),
+    ],
+    knob: Some(THRESHOLD),
+    knob_independent: false,
+    weight: 4,
+    window: Definition::window_param,
+    detector: |c, _, knob| Box::new(Akka::new(params(c), knob)),
+    family: |c, _, knobs| {
+        let p = params(c);
+        Box::new(IndependentFamily::new(knobs.iter().map(|&k| Akka::new(p, k)).collect()))
+    },
+};
+
+fn params(c: &Config) -> AkkaParams {
+    AkkaParams {
+        window: c.count("window"),
+        min_std: c.nanos("min_std"),
+        pause: c.nanos("pause"),
+        first_estimate: c.nanos("first_estimate"),
     }
 }
 

@@ -23,7 +23,9 @@
 //! when the level reaches 0; the knob value passed to [`Estimator::prepare`] is ignored.
 
 use crate::detector::chen::{ChenWindow, ceil_base};
+use crate::detector::registry::{Config, Definition, Param, Range};
 use crate::detector::{Estimator, shifted_deadline};
+use crate::detector::{EstimatorFamily, Tuned};
 use crate::time::Nanos;
 use crate::trace::Heartbeat;
 
@@ -115,6 +117,34 @@ impl Estimator for Bertier {
     fn base(&self) -> Option<i64> {
         (!self.window.is_empty()).then(|| ceil_base(self.last, self.offset))
     }
+}
+
+/// `bertier` in the registry.
+pub const DEFINITION: Definition = Definition {
+    name: "bertier",
+    summary: "Chen's expected arrival plus Jacobson's dynamic margin (no knob)",
+    source: "Bertier, Marin, Sens, DSN 2002 (constants from later comparisons)",
+    params: &[
+        Param::window("window", 1000, "receipts kept"),
+        Param::fraction("gamma", 0.1, "gain of the delay and variation estimates"),
+        Param::number("beta", 1.0, Range::at_least(0.0), "weight of the delay in the margin"),
+        Param::number(
+            "phi",
+            4.0,
+            Range::at_least(0.0),
+            "weight of the variation in the margin",
+        ),
+    ],
+    knob: None,
+    knob_independent: true,
+    weight: 1,
+    window: Definition::window_param,
+    detector: |c, eta, _| Box::new(Tuned::new(build(c, eta), 0.0)),
+    family: |c, eta, knobs| Box::new(EstimatorFamily::new(build(c, eta), knobs)),
+};
+
+fn build(c: &Config, eta: Nanos) -> Bertier {
+    Bertier::new(eta, c.count("window"), c.get("gamma"), c.get("beta"), c.get("phi"))
 }
 
 #[cfg(test)]

@@ -18,8 +18,10 @@
 //! `ceil(EA) + alpha`: a base time plus the knob.
 //! The windowed sum of `a_i - η·s_i` is kept exactly in `i128`.
 
+use crate::detector::registry::{ALPHA, Definition, Param};
 use crate::detector::window::{Ring, to_f64};
 use crate::detector::{Estimator, shifted_deadline};
+use crate::detector::{EstimatorFamily, Tuned};
 use crate::time::Nanos;
 use crate::trace::Heartbeat;
 
@@ -170,6 +172,20 @@ impl Estimator for Chen {
         (!self.window.is_empty()).then_some(self.base)
     }
 }
+
+/// `chen` in the registry.
+pub const DEFINITION: Definition = Definition {
+    name: "chen",
+    summary: "Chen's NFD-E: expected arrival from the last n receipts (loss-aware) plus alpha",
+    source: "Chen, Toueg, Aguilera, On the QoS of failure detectors, IEEE ToC 51(5), 2002",
+    params: &[Param::window("window", 1000, "receipts kept")],
+    knob: Some(ALPHA),
+    knob_independent: true,
+    weight: 1,
+    window: Definition::window_param,
+    detector: |c, eta, knob| Box::new(Tuned::new(Chen::new(eta, c.count("window")), knob)),
+    family: |c, eta, knobs| Box::new(EstimatorFamily::new(Chen::new(eta, c.count("window")), knobs)),
+};
 
 #[cfg(test)]
 mod tests {

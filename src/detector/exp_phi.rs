@@ -14,7 +14,9 @@
 use std::f64::consts::LN_10;
 
 use crate::detector::Estimator;
+use crate::detector::registry::{Config, Definition, Param, Range, THRESHOLD};
 use crate::detector::window::{Ring, first_reaching, to_f64};
+use crate::detector::{EstimatorFamily, Tuned};
 use crate::time::Nanos;
 use crate::trace::Heartbeat;
 
@@ -158,7 +160,29 @@ fn ceil_products_kernel(scale: f64, thresholds: &[f64], out: &mut [f64]) -> usiz
     missing
 }
 
-crate::multiversion!(fn ceil_products(scale: f64, thresholds: &[f64], out: &mut [f64]) -> usize = ceil_products_kernel;);
+crate::simd::multiversion!(fn ceil_products(scale: f64, thresholds: &[f64], out: &mut [f64]) -> usize = ceil_products_kernel;);
+
+/// `exp-phi` in the registry.
+pub const DEFINITION: Definition = Definition {
+    name: "exp-phi",
+    summary: "exponential phi (Cassandra): phi = elapsed / (mean * ln 10)",
+    source: "Apache Cassandra's FailureDetector / ArrivalWindow",
+    params: &[
+        Param::window("window", 1000, "intervals kept"),
+        Param::duration("initial", 2e9, "interval recorded on the first heartbeat").in_range(Range::above(0.0)),
+        Param::duration("max_interval", 2e9, "longer intervals are not recorded"),
+    ],
+    knob: Some(THRESHOLD),
+    knob_independent: true,
+    weight: 1,
+    window: Definition::window_param,
+    detector: |c, _, knob| Box::new(Tuned::new(build(c), knob)),
+    family: |c, _, knobs| Box::new(EstimatorFamily::new(build(c), knobs)),
+};
+
+fn build(c: &Config) -> ExpPhi {
+    ExpPhi::new(c.count("window"), c.nanos("initial"), c.nanos("max_interval"))
+}
 
 #[cfg(test)]
 mod tests {

@@ -4,7 +4,9 @@
 //! `τ_j = a_j + timeout`. The level is the elapsed time `Δ = now - a_j` in nanoseconds.
 //! This is the detector of Figure 1.3 in "Distributed Systems for Practitioners".
 
+use crate::detector::registry::{Definition, Param};
 use crate::detector::{Estimator, shifted_deadline};
+use crate::detector::{EstimatorFamily, Tuned};
 use crate::time::Nanos;
 use crate::trace::Heartbeat;
 
@@ -52,6 +54,22 @@ impl Estimator for Fixed {
         self.last.map(|a| a.0)
     }
 }
+
+/// `fixed` in the registry.
+pub const DEFINITION: Definition = Definition {
+    name: "fixed",
+    summary: "fixed timeout: suspect once the time since the last heartbeat reaches the timeout",
+    source: "Distributed Systems for Practitioners (Raptis), Figure 1.3",
+    params: &[],
+    knob: Some(
+        Param::duration("timeout", 1e9, "time since the last receipt at which to suspect").swept(10e6, 2e9, 10e6),
+    ),
+    knob_independent: true,
+    weight: 1,
+    window: |_| 1,
+    detector: |_, _, knob| Box::new(Tuned::new(Fixed::new(), knob)),
+    family: |_, _, knobs| Box::new(EstimatorFamily::new(Fixed::new(), knobs)),
+};
 
 #[cfg(test)]
 mod tests {

@@ -26,8 +26,53 @@
 //! [`fixed`], [`chen`], [`bertier`], [`phi`], [`akka`], [`exp_phi`], [`satzger`],
 //! [`two_windows`] (`2w`). Shared pieces: [`window`] (exact windowed sums, mean and
 //! population variance, ring buffers), [`normal`] (the normal tail and its inverse far
-//! into the tail). [`spec`] parses the spec strings of the command line into a
-//! [`Config`] and builds detectors and families from it.
+//! into the tail).
+//!
+//! # The registry
+//!
+//! Each detector module also declares its `DEFINITION`, a [`Definition`]: name,
+//! parameters and knob ([`Param`]: unit, default, allowed [`Range`], aliases), source,
+//! scheduling weight and constructors. The [`registry`] is the list of them
+//! ([`registry::BUILTIN`]) plus the production [`presets`], which are data of the same
+//! registry. Everything that names a detector reads it: the spec strings of the
+//! command line ([`spec`]), `fdbench list`, the `params` column of results
+//! ([`Config::params`]), plots' labels ([`Config::label`]), the sweep's scheduling and
+//! the default grid. A configuration ([`Config`]) is a definition with a value for each
+//! fixed parameter.
+//!
+//! Adding a built-in detector is one new file and one line in [`registry::BUILTIN`];
+//! a detector defined outside the crate calls [`register`] once and then works in
+//! [`spec::parse`], [`Plan`](crate::sweep::Plan), [`tune`](crate::tune::tune), reports,
+//! plots and results. The whole declaration of a detector that suspects a margin after
+//! the last receipt:
+//!
+//! ```
+//! use fdbench::Nanos;
+//! use fdbench::detector::{Definition, EstimatorFamily, Param, Tuned, fixed::Fixed, register, spec};
+//!
+//! static LATE: Definition = Definition {
+//!     name: "late",
+//!     summary: "suspect a margin after the last receipt",
+//!     source: "an example",
+//!     params: &[],
+//!     knob: Some(Param::duration("margin", 1e9, "time since the last receipt").swept(0.0, 2e9, 10e6)),
+//!     knob_independent: true,
+//!     weight: 1,
+//!     window: |_| 1,
+//!     detector: |_, _, knob| Box::new(Tuned::new(Fixed::new(), knob)),
+//!     family: |_, _, knobs| Box::new(EstimatorFamily::new(Fixed::new(), knobs)),
+//! };
+//!
+//! register(&LATE).unwrap();
+//! let s = spec::parse("late:margin=100ms|250ms").unwrap().remove(0);
+//! assert_eq!(s.knob_values, [100e6, 250e6]);
+//! assert_eq!(s.config.family(Nanos::from_millis(100), &s.knob_values).width(), 2);
+//! ```
+//!
+//! A parameter that all timeout-style detectors share (a monitor's check interval,
+//! say) is one more [`Param`] in their definitions; a preset's own setting names are
+//! [`registry::Alias`]es, with the system's unit for bare numbers (etcd's
+//! milliseconds: `Alias { name: "election-timeout", param: "timeout", bare: Some(1e6) }`).
 
 pub mod akka;
 pub mod bertier;
@@ -36,6 +81,8 @@ pub mod exp_phi;
 pub mod fixed;
 pub mod normal;
 pub mod phi;
+pub mod presets;
+pub mod registry;
 pub mod satzger;
 pub mod spec;
 pub mod two_windows;
@@ -47,7 +94,8 @@ mod testutil;
 use crate::time::Nanos;
 use crate::trace::Heartbeat;
 
-pub use spec::{Config, DetectorSpec, SpecError};
+pub use registry::{Config, Definition, Param, Preset, Range, Unit, register, register_preset};
+pub use spec::{DetectorSpec, SpecError};
 
 /// A failure detector with its knob set: the object the replay engine, the sampled
 /// reference, plots and live users drive.

@@ -16,7 +16,9 @@
 
 use crate::detector::Estimator;
 use crate::detector::normal::{neg_log10_tail, tail_quantile};
+use crate::detector::registry::{Definition, Param, THRESHOLD};
 use crate::detector::window::Stats;
+use crate::detector::{EstimatorFamily, Tuned};
 use crate::time::Nanos;
 use crate::trace::Heartbeat;
 
@@ -147,7 +149,29 @@ fn ceil_affine_kernel(mu: f64, sigma: f64, zs: &[f64], out: &mut [f64]) -> usize
     missing
 }
 
-crate::multiversion!(fn ceil_affine(mu: f64, sigma: f64, zs: &[f64], out: &mut [f64]) -> usize = ceil_affine_kernel;);
+crate::simd::multiversion!(fn ceil_affine(mu: f64, sigma: f64, zs: &[f64], out: &mut [f64]) -> usize = ceil_affine_kernel;);
+
+/// `phi` in the registry.
+pub const DEFINITION: Definition = Definition {
+    name: "phi",
+    summary: "the phi accrual detector as published: normal distribution of intervals",
+    source: "Hayashibara, Defago, Yared, Katayama, SRDS 2004",
+    params: &[
+        Param::window("window", 1000, "intervals kept"),
+        Param::duration("min_std", 0.0, "floor on the standard deviation"),
+    ],
+    knob: Some(THRESHOLD),
+    knob_independent: true,
+    weight: 1,
+    window: Definition::window_param,
+    detector: |c, eta, knob| Box::new(Tuned::new(Phi::new(eta, c.count("window"), c.nanos("min_std")), knob)),
+    family: |c, eta, knobs| {
+        Box::new(EstimatorFamily::new(
+            Phi::new(eta, c.count("window"), c.nanos("min_std")),
+            knobs,
+        ))
+    },
+};
 
 #[cfg(test)]
 mod tests {

@@ -13,8 +13,10 @@
 //! The window is kept in an order-statistics structure ([`OrderStats`], a counted
 //! B-tree): `O(log window)` per heartbeat, no sort and no walk over the whole window.
 
+use crate::detector::registry::{Definition, Param, Range};
 use crate::detector::window::{Ring, first_reaching};
 use crate::detector::{Estimator, offset_from};
+use crate::detector::{EstimatorFamily, Tuned};
 use crate::time::Nanos;
 use crate::trace::Heartbeat;
 
@@ -704,6 +706,48 @@ impl<S: Multiset> Satzger<S> {
         true
     }
 }
+
+/// Up to this window, `satzger`'s family keeps its window in a sorted vector (selection by
+/// indexing, cheaper for many thresholds at once), beyond in its B-tree. Measured on a
+/// 200-threshold sweep of 1M heartbeats: the vector wins at windows of 100 (0.7 s
+/// against 1.0 s), 1000 and 4096 (1.6 s against 2.1 s), the B-tree at 16384 (2.8 s
+/// against 3.5 s) and beyond.
+const SORTED_WINDOW: usize = 4096;
+
+/// `satzger` in the registry.
+pub const DEFINITION: Definition = Definition {
+    name: "satzger",
+    summary: "fraction of the last n intervals at most scale * elapsed (empirical distribution)",
+    source: "Satzger, Pietzowski, Trumler, Ungerer, SAC 2007",
+    params: &[
+        Param::window("window", 1000, "intervals kept"),
+        Param::number(
+            "scale",
+            1.0,
+            Range::above(0.0),
+            "multiplies the elapsed time (some libraries use 0.9)",
+        ),
+    ],
+    knob: Some(
+        Param::fraction("threshold", 0.99, "suspect when this fraction of intervals is exceeded")
+            .swept(0.5, 1.0, 0.005),
+    ),
+    knob_independent: true,
+    weight: 2,
+    window: Definition::window_param,
+    detector: |c, eta, knob| Box::new(Tuned::new(Satzger::new(eta, c.count("window"), c.get("scale")), knob)),
+    family: |c, eta, knobs| {
+        let (window, scale) = (c.count("window"), c.get("scale"));
+        if window <= SORTED_WINDOW {
+            Box::new(EstimatorFamily::new(
+                Satzger::<SortedVec>::with_store(eta, window, scale),
+                knobs,
+            ))
+        } else {
+            Box::new(EstimatorFamily::new(Satzger::new(eta, window, scale), knobs))
+        }
+    },
+};
 
 #[cfg(test)]
 mod tests {

@@ -13,7 +13,9 @@
 //! `ceil(max(EA1, EA2)) + alpha`.
 
 use crate::detector::chen::{ChenWindow, ceil_base};
+use crate::detector::registry::{ALPHA, Definition, Param};
 use crate::detector::{Estimator, shifted_deadline};
+use crate::detector::{EstimatorFamily, Tuned};
 use crate::time::Nanos;
 use crate::trace::Heartbeat;
 
@@ -92,6 +94,28 @@ impl Estimator for TwoWindows {
         (!self.long.is_empty()).then_some(self.base)
     }
 }
+
+/// `2w` in the registry.
+pub const DEFINITION: Definition = Definition {
+    name: "2w",
+    summary: "2W-FD: Chen's estimate over a long and a short window, the later of the two plus alpha",
+    source: "Tomsic, Sens, Garcia, Arantes, Sopena, IPDPS 2015 (window sizes from later work)",
+    params: &[
+        Param::window("n1", 1000, "receipts in the long window"),
+        Param::window("n2", 1, "receipts in the short window"),
+    ],
+    knob: Some(ALPHA),
+    knob_independent: true,
+    weight: 1,
+    window: |c| c.count("n1").max(c.count("n2")),
+    detector: |c, eta, knob| Box::new(Tuned::new(TwoWindows::new(eta, c.count("n1"), c.count("n2")), knob)),
+    family: |c, eta, knobs| {
+        Box::new(EstimatorFamily::new(
+            TwoWindows::new(eta, c.count("n1"), c.count("n2")),
+            knobs,
+        ))
+    },
+};
 
 #[cfg(test)]
 mod tests {

@@ -10,7 +10,7 @@ use super::fig13::{GRID, GRID_LIGHT};
 use super::style::{self, Entry, LEGEND_WIDTH, Swatch};
 use super::{DrawResult, Figure, WIDTH};
 use crate::detector::Config;
-use crate::detector::spec::Unit;
+use crate::detector::Unit;
 use crate::time::Nanos;
 use crate::trace::Receipts;
 
@@ -47,7 +47,7 @@ fn round2(x: f64) -> f64 {
 pub(crate) fn default_detectors(r: &Receipts) -> Vec<(Config, f64)> {
     let eta = r.interval.0 as f64;
     let Some((_, gap)) = worst_gap(r).filter(|(_, g)| g.0 > 0) else {
-        return vec![(Config::Fixed, round2(1.5 * eta)), (Config::Fixed, round2(3.0 * eta))];
+        return vec![(fixed(), round2(1.5 * eta)), (fixed(), round2(3.0 * eta))];
     };
     let gap = gap.0 as f64;
     let short = if 1.5 * eta < gap {
@@ -59,7 +59,11 @@ pub(crate) fn default_detectors(r: &Receipts) -> Vec<(Config, f64)> {
     if long <= gap {
         long = round2(1.5 * gap);
     }
-    vec![(Config::Fixed, short), (Config::Fixed, long)]
+    vec![(fixed(), short), (fixed(), long)]
+}
+
+fn fixed() -> Config {
+    crate::detector::fixed::DEFINITION.defaults()
 }
 
 /// One detector replayed over the window.

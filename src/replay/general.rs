@@ -323,8 +323,8 @@ fn crash_kernel(c: &mut Columns, off: &[f64], big_a: f64, dl: f64) {
     }
 }
 
-crate::multiversion!(fn gap_row(c: &mut Columns, off: &[f64], g: f64, first: f64) -> () = gap_kernel;);
-crate::multiversion!(fn crash_row(c: &mut Columns, off: &[f64], big_a: f64, dl: f64) -> () = crash_kernel;);
+crate::simd::multiversion!(fn gap_row(c: &mut Columns, off: &[f64], g: f64, first: f64) -> () = gap_kernel;);
+crate::simd::multiversion!(fn crash_row(c: &mut Columns, off: &[f64], big_a: f64, dl: f64) -> () = crash_kernel;);
 
 /// The main pass in `f64`, on the deadline offsets ([`Family::offsets`]): the same
 /// totals as [`main_pass`], exactly, since every quantity is an integer held exactly

@@ -13,7 +13,8 @@
 
 use crate::Nanos;
 use crate::detector::DetectorSpec;
-use crate::detector::spec::{self, Unit};
+use crate::detector::registry::Unit;
+use crate::detector::spec;
 use crate::replay;
 use crate::sweep;
 use crate::tune::Target;
@@ -212,7 +213,8 @@ pub fn fit(receipts: usize, interval: Nanos, req: &Request) -> Result<Fitted, Fi
                 (Some(_), n) if n > 1 => (spec.knob_values[0], spec.knob_values[n - 1]),
                 (Some(k), _) => {
                     let s = if k.unit == Unit::Duration { scale } else { 1.0 };
-                    (k.sweep.0 * s, k.sweep.1 * s)
+                    let (start, end, _) = k.sweep_bounds();
+                    (start * s, end * s)
                 }
                 (None, _) => (0.0, 0.0),
             };

@@ -45,7 +45,8 @@ impl fmt::Display for Column {
 }
 
 /// The unit of the time columns.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Unit {
     /// Nanoseconds.
     Ns,

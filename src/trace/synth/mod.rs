@@ -326,7 +326,8 @@ impl FromStr for Every {
 
 /// Named settings, each modelling one kind of deployment. All run for one hour by
 /// default.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Preset {
     /// One switched LAN: η = 20 ms, delay 100 us + gamma(mean 150 us), loss 1e-5, FIFO.
