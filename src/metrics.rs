@@ -93,10 +93,55 @@ impl Metrics {
     }
 }
 
-/// `T_D = max(a, τ) - origin` for a finite deadline.
+/// `T_D = max(0, P - origin)` for the start `P` of the suspicion that never ends;
+/// `i64::MAX` (never detected) when the deadline `tau` is infinite.
 #[inline]
-pub fn detection_time(a: Nanos, tau: Nanos, origin: Nanos) -> i64 {
-    a.max(tau).0 - origin.0
+pub fn detection_time(tau: Nanos, start: Nanos, origin: Nanos) -> i64 {
+    if tau == Nanos::MAX {
+        i64::MAX
+    } else {
+        (start.0 - origin.0).max(0)
+    }
+}
+
+/// The start `P_j` of the suspicion that never ends after each receipt (evaluation.md
+/// §4), for many knob values at once: `τ_j` when it is after `a_j`; when it is not and
+/// gap `j-1` ended in suspicion, `P_{j-1}`; otherwise `a_j`. Fed every accepted receipt
+/// from the first, warm-up included, since a chain of late receipts may begin there.
+#[derive(Clone, Debug)]
+pub struct Chains {
+    start: Vec<Nanos>,
+    prev: Vec<Nanos>,
+    first: bool,
+}
+
+impl Chains {
+    /// Chains for `width` knob values, before the first receipt.
+    pub fn new(width: usize) -> Chains {
+        Chains {
+            start: vec![Nanos::ZERO; width],
+            prev: vec![Nanos::MAX; width],
+            first: true,
+        }
+    }
+
+    /// The next receipt `a` with its deadlines `tau` (one per knob value): returns `P`
+    /// for each knob value.
+    pub fn step(&mut self, a: Nanos, tau: &[Nanos]) -> &[Nanos] {
+        for ((p, prev), &t) in self.start.iter_mut().zip(self.prev.iter_mut()).zip(tau) {
+            let continues = !self.first && *prev < a;
+            *p = if t > a {
+                t
+            } else if continues {
+                *p
+            } else {
+                a
+            };
+            *prev = t;
+        }
+        self.first = false;
+        &self.start
+    }
 }
 
 /// At most this many detection times are gathered for one percentile in one pass; a
@@ -265,13 +310,12 @@ impl Collector {
         a || b
     }
 
-    /// Offers the detection time of the next crash point.
+    /// Offers the detection time of the next crash point (`i64::MAX`: never detected).
     #[inline]
-    pub fn offer(&mut self, a: Nanos, tau: Nanos, origin: Nanos) {
-        if tau == Nanos::MAX {
+    pub fn offer(&mut self, t: i64) {
+        if t == i64::MAX {
             return;
         }
-        let t = detection_time(a, tau, origin);
         self.searches[0].offer(t);
         self.searches[1].offer(t);
     }
@@ -313,7 +357,7 @@ mod tests {
         let mut c = Collector::new([start(0.5), start(0.99)]);
         while c.start_pass() {
             for &v in values {
-                c.offer(Nanos(0), v.map_or(Nanos::MAX, Nanos), Nanos(0));
+                c.offer(v.unwrap_or(i64::MAX));
             }
             c.end_pass();
         }
