@@ -56,6 +56,14 @@ pub struct Row {
     pub deadline_ms: f64,
     /// Where detection time is measured from: `send` or `receipt`.
     pub detection_origin: String,
+    /// Lower end of the exact (Garwood) two-sided 95 % confidence interval of the
+    /// mistake rate, per hour (0 without mistakes); empty when read from a file written
+    /// before the column existed.
+    #[serde(default)]
+    pub mistake_rate_low_per_h: Option<f64>,
+    /// Upper end of that interval, per hour.
+    #[serde(default)]
+    pub mistake_rate_high_per_h: Option<f64>,
 }
 
 /// Serializes `+inf` as the string `inf` (CSV and JSON alike) and reads it back.
@@ -130,7 +138,7 @@ pub fn write_path(rows: &[Row], format: Format, path: &Path) -> io::Result<()> {
 }
 
 /// The CSV columns, without the optional leading `trace`.
-pub const HEADER: [&str; 18] = [
+pub const HEADER: [&str; 20] = [
     "detector",
     "params",
     "knob",
@@ -149,6 +157,8 @@ pub const HEADER: [&str; 18] = [
     "completeness",
     "deadline_ms",
     "detection_origin",
+    "mistake_rate_low_per_h",
+    "mistake_rate_high_per_h",
 ];
 
 /// Reads results written by [`write()`] in CSV format.

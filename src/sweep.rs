@@ -333,6 +333,8 @@ pub fn row(trace: Option<&str>, config: &Config, knob: f64, m: &Metrics) -> Row 
         completeness: m.detection.completeness,
         deadline_ms: m.detection.deadline.as_millis_f64(),
         detection_origin: m.detection.origin.as_str().to_string(),
+        mistake_rate_low_per_h: Some(m.mistake_rate_interval_per_h().0),
+        mistake_rate_high_per_h: Some(m.mistake_rate_interval_per_h().1),
     }
 }
 
