@@ -60,6 +60,11 @@ pub enum ReplayError {
         /// The warm-up.
         warmup: usize,
     },
+    /// The detector reads send times, and the trace has none.
+    #[error(
+        "{0} reads the heartbeats' send times, and this trace has none (no send_ns column); use a trace recorded or imported with send times, or another detector"
+    )]
+    NoSendTimes(&'static str),
     /// The evaluated receipts all arrived at the same instant.
     #[error("the evaluated part of the trace has zero length (all its receipts arrive at {0} ns); use a longer trace")]
     ZeroLength(i64),

@@ -173,7 +173,8 @@ fn build(
 ) -> Result<Report, ReportError> {
     progress("trace statistics");
     let stats = stats::compute(trace);
-    let specs = sweep::default_grid();
+    let receipts = trace.accepted();
+    let specs = sweep::runnable(sweep::default_grid(), &[&receipts]);
     let warmup = sweep::warmup_for(&specs, opts.warmup)?;
     let eval = Options {
         warmup,
@@ -181,7 +182,7 @@ fn build(
     };
     let traces = [SweepTrace {
         name: opts.title.clone(),
-        receipts: trace.accepted(),
+        receipts,
     }];
     let plan = Plan::new(&traces, &specs, eval, None, true)?;
     progress("sweep");
@@ -189,7 +190,12 @@ fn build(
     let results_path = dir.join("results.csv");
     results::write_path(&rows, Format::Csv, &results_path).map_err(io_err(&results_path))?;
     progress("tuning");
-    let tuned = tune::tune_all(&traces[0].receipts, &tune::default_targets(), opts.target_per_h, &eval)?;
+    let tuned = tune::tune_all(
+        &traces[0].receipts,
+        &tune::default_targets_for(&traces[0].receipts),
+        opts.target_per_h,
+        &eval,
+    )?;
     let tuned_rows: Vec<Row> = tuned.iter().map(line_row).collect();
     let tuned_path = dir.join("tuned.csv");
     results::write_path(&tuned_rows, Format::Csv, &tuned_path).map_err(io_err(&tuned_path))?;

@@ -199,6 +199,14 @@ pub fn default_targets() -> Vec<Target> {
         .collect()
 }
 
+/// The default targets that run on `receipts` (`nfd-s` only with send times).
+pub fn default_targets_for(receipts: &crate::trace::Receipts) -> Vec<Target> {
+    default_targets()
+        .into_iter()
+        .filter(|t| sweep::runs_on(&t.spec.config, receipts))
+        .collect()
+}
+
 /// One tuned line: the result and whether it is a preset at its own setting.
 #[derive(Clone, Debug)]
 pub struct Line {

@@ -16,8 +16,9 @@ const MS: i64 = 1_000_000;
 const WARMUP: usize = 20;
 
 /// Every detector, with windows small enough for short traces.
-const SPECS: [&str; 8] = [
+const SPECS: [&str; 9] = [
     "fixed",
+    "nfd-s",
     "chen:window=20",
     "bertier:window=20",
     "phi:window=20",
@@ -27,10 +28,12 @@ const SPECS: [&str; 8] = [
     "2w:n1=20",
 ];
 
-fn specs() -> Vec<DetectorSpec> {
+/// The detectors that run on `r` (`nfd-s` needs send times).
+fn specs(r: &Receipts) -> Vec<DetectorSpec> {
     SPECS
         .iter()
         .flat_map(|s| fdbench::detector::spec::parse(s).unwrap())
+        .filter(|s| fdbench::sweep::runs_on(&s.config, r))
         .collect()
 }
 
@@ -87,7 +90,7 @@ proptest! {
     #[test]
     fn one_pass_equals_one_replay_per_value(seed in any::<u64>(), n in 60u64..400, with_send in any::<bool>()) {
         let r = trace(seed, n, with_send);
-        for s in specs() {
+        for s in specs(&r) {
             let ks = knobs(&s.config);
             let all = replay::replay_family(&r, &|| s.config.family(r.interval, &ks), &opts()).unwrap();
             for (k, m) in ks.iter().zip(&all) {
@@ -103,7 +106,7 @@ proptest! {
     #[test]
     fn a_larger_knob_never_adds_suspicion_or_shortens_detection(seed in any::<u64>(), n in 60u64..400) {
         let r = trace(seed, n, true);
-        for s in specs().into_iter().filter(|s| s.config.knob_independent() && s.config.knob().is_some()) {
+        for s in specs(&r).into_iter().filter(|s| s.config.knob_independent() && s.config.knob().is_some()) {
             let ks = knobs(&s.config);
             let all = replay::replay_family(&r, &|| s.config.family(r.interval, &ks), &opts()).unwrap();
             let taus: Vec<Vec<Nanos>> = ks.iter().map(|&k| replay::deadlines(&r, s.config.detector(r.interval, k).as_mut())).collect();
@@ -139,7 +142,7 @@ proptest! {
     #[test]
     fn any_knob_values_in_any_order(seed in any::<u64>(), n in 300u64..2500, with_send in any::<bool>(), picks in prop::collection::vec(0usize..10, 1..7)) {
         let r = trace(seed, n, with_send);
-        for s in specs() {
+        for s in specs(&r) {
             let k = s.config.knob();
             let grid: Vec<f64> = match k.map(|k| k.name) {
                 None => vec![0.0],
@@ -224,7 +227,7 @@ fn check_sampled(r: &Receipts, s: &DetectorSpec, k: f64, exact: &Metrics, q: Nan
 fn the_exact_engine_agrees_with_the_sampled_reference() {
     for seed in [1, 2, 3] {
         let r = trace(seed, 150, seed % 2 == 0);
-        for s in specs() {
+        for s in specs(&r) {
             let ks = knobs(&s.config);
             let all = replay::replay_family(&r, &|| s.config.family(r.interval, &ks), &opts()).unwrap();
             for (k, m) in ks.iter().zip(&all).step_by(3) {

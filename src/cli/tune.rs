@@ -97,9 +97,12 @@ pub fn table(lines: &[Line], target_per_h: f64) -> String {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let targets = targets(&args.detectors)?;
+    let mut targets = targets(&args.detectors)?;
     let trace = common::load_trace(&args.trace, args.eval.interval)?;
     let receipts = trace.accepted();
+    if args.detectors.is_empty() {
+        targets = tune::default_targets_for(&receipts);
+    }
     let specs: Vec<DetectorSpec> = targets.iter().map(|t| t.spec.clone()).collect();
     let warmup = sweep::warmup_for(&specs, args.eval.warmup)?;
     let opts = Options {

@@ -23,7 +23,7 @@
 //! # The detectors
 //!
 //! One module per algorithm, each citing its source and giving its formula:
-//! [`fixed`], [`chen`], [`bertier`], [`phi`], [`akka`], [`exp_phi`], [`satzger`],
+//! [`fixed`], [`nfd_s`] (`nfd-s`), [`chen`], [`bertier`], [`phi`], [`akka`], [`exp_phi`], [`satzger`],
 //! [`two_windows`] (`2w`). Shared pieces: [`window`] (exact windowed sums, mean and
 //! population variance, ring buffers), [`normal`] (the normal tail and its inverse far
 //! into the tail). [`spec`] parses the spec strings of the command line into a
@@ -34,6 +34,7 @@ pub mod bertier;
 pub mod chen;
 pub mod exp_phi;
 pub mod fixed;
+pub mod nfd_s;
 pub mod normal;
 pub mod phi;
 pub mod satzger;

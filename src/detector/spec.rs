@@ -23,6 +23,7 @@ use crate::detector::bertier::Bertier;
 use crate::detector::chen::Chen;
 use crate::detector::exp_phi::ExpPhi;
 use crate::detector::fixed::Fixed;
+use crate::detector::nfd_s::NfdS;
 use crate::detector::phi::Phi;
 use crate::detector::satzger::{Satzger, SortedVec};
 
@@ -205,6 +206,12 @@ const ALPHA: Knob = Knob {
     default: 100e6,
     sweep: (0.0, 2e9, 10e6),
 };
+const DELTA: Knob = Knob {
+    name: "delta",
+    unit: Unit::Duration,
+    default: 100e6,
+    sweep: (0.0, 2e9, 10e6),
+};
 const THRESHOLD: Knob = Knob {
     name: "threshold",
     unit: Unit::Plain,
@@ -258,6 +265,16 @@ pub const DETECTORS: &[Info] = &[
         source: "Distributed Systems for Practitioners (Raptis), Figure 1.3",
         params: &[],
         knob: Some(TIMEOUT),
+        knob_allowed: DURATION_KNOB,
+        preset_of: None,
+        knob_check: non_negative,
+    },
+    Info {
+        name: "nfd-s",
+        summary: "Chen's NFD-S (synchronized clocks): trust until the next heartbeat's send time + eta + delta; needs send times",
+        source: CHEN_SOURCE,
+        params: &[],
+        knob: Some(DELTA),
         knob_allowed: DURATION_KNOB,
         preset_of: None,
         knob_check: non_negative,
@@ -432,6 +449,9 @@ fn names() -> String {
 pub enum Config {
     /// Fixed timeout.
     Fixed,
+    /// Chen's NFD-S (reads the send times).
+    #[serde(rename = "nfd-s")]
+    NfdS,
     /// Chen's NFD-E.
     Chen {
         /// Receipts kept.
@@ -503,6 +523,7 @@ impl Config {
         let n = |i: usize| v[i] as usize;
         match name {
             "fixed" => Config::Fixed,
+            "nfd-s" => Config::NfdS,
             "chen" => Config::Chen { window: n(0) },
             "bertier" => Config::Bertier {
                 window: n(0),
@@ -537,7 +558,7 @@ impl Config {
     fn values(&self) -> Vec<f64> {
         let d = |x: &Nanos| x.0 as f64;
         match self {
-            Config::Fixed => vec![],
+            Config::Fixed | Config::NfdS => vec![],
             Config::Chen { window } => vec![*window as f64],
             Config::Bertier {
                 window,
@@ -600,6 +621,7 @@ impl Config {
     pub fn name(&self) -> &'static str {
         match self {
             Config::Fixed => "fixed",
+            Config::NfdS => "nfd-s",
             Config::Chen { .. } => "chen",
             Config::Bertier { .. } => "bertier",
             Config::Phi { .. } => "phi",
@@ -635,7 +657,7 @@ impl Config {
     /// The largest window of heartbeats the detector keeps (the warm-up must cover it).
     pub fn window(&self) -> usize {
         match self {
-            Config::Fixed => 1,
+            Config::Fixed | Config::NfdS => 1,
             Config::Chen { window }
             | Config::Bertier { window, .. }
             | Config::Phi { window, .. }
@@ -644,6 +666,12 @@ impl Config {
             | Config::Satzger { window, .. } => *window,
             Config::TwoWindows { n1, n2 } => (*n1).max(*n2),
         }
+    }
+
+    /// Whether the detector reads the heartbeats' send times (`nfd-s`): it cannot run on
+    /// a trace without them.
+    pub fn needs_send_times(&self) -> bool {
+        matches!(self, Config::NfdS)
     }
 
     /// Whether one replay serves many knob values (false for `akka`).
@@ -673,6 +701,7 @@ impl Config {
     pub fn detector(&self, eta: Nanos, knob: f64) -> Box<dyn Detector> {
         match *self {
             Config::Fixed => Box::new(Tuned::new(Fixed::new(), knob)),
+            Config::NfdS => Box::new(Tuned::new(NfdS::new(eta), knob)),
             Config::Chen { window } => Box::new(Tuned::new(Chen::new(eta, window), knob)),
             Config::Bertier {
                 window,
@@ -696,6 +725,7 @@ impl Config {
     pub fn family(&self, eta: Nanos, knobs: &[f64]) -> Box<dyn Family> {
         match *self {
             Config::Fixed => Box::new(EstimatorFamily::new(Fixed::new(), knobs)),
+            Config::NfdS => Box::new(EstimatorFamily::new(NfdS::new(eta), knobs)),
             Config::Chen { window } => Box::new(EstimatorFamily::new(Chen::new(eta, window), knobs)),
             Config::Bertier {
                 window,
@@ -1098,7 +1128,7 @@ mod tests {
             assert_eq!(one(c.name()).config, c);
             assert!(!c.source().is_empty());
         }
-        assert_eq!(Config::all_defaults().len(), 8);
+        assert_eq!(Config::all_defaults().len(), 9);
     }
 
     #[test]
@@ -1258,7 +1288,7 @@ mod tests {
                 let hb = Heartbeat {
                     seq: s,
                     recv: Nanos::from_millis(s as i64 * 100),
-                    send: None,
+                    send: c.needs_send_times().then(|| Nanos::from_millis(s as i64 * 100 - 10)),
                 };
                 f.observe(&hb);
                 d.observe(&hb);
