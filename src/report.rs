@@ -193,7 +193,7 @@ fn build(
     let tuned = tune::tune_all(
         &traces[0].receipts,
         &tune::default_targets_for(&traces[0].receipts),
-        opts.target_per_h,
+        &tune::Goal::rate(opts.target_per_h),
         &eval,
     )?;
     let tuned_rows: Vec<Row> = tuned.iter().map(line_row).collect();

@@ -17,6 +17,82 @@ use crate::detector::{Config, DetectorSpec, spec::Unit};
 use crate::metrics::Metrics;
 use crate::replay::{Options, ReplayError};
 use crate::sweep;
+use crate::trace::Receipts;
+
+/// The default accuracy floor: a setting that suspects a live process for more than
+/// 0.1 % of the time is never recommended (evaluation.md §7).
+pub const DEFAULT_MIN_ACCURACY: f64 = 0.999;
+
+/// What a setting must meet to be recommended (evaluation.md §7, "feasible").
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Goal {
+    /// The largest mistake rate allowed, per hour.
+    pub max_mistakes_per_h: f64,
+    /// The smallest query accuracy `P_A` allowed.
+    pub min_accuracy: f64,
+}
+
+impl Goal {
+    /// A goal of at most `max_mistakes_per_h` with the default accuracy floor.
+    pub fn rate(max_mistakes_per_h: f64) -> Goal {
+        Goal {
+            max_mistakes_per_h,
+            min_accuracy: DEFAULT_MIN_ACCURACY,
+        }
+    }
+
+    /// Mistake rate within the target and query accuracy at or above the floor.
+    pub fn feasible(&self, m: &Metrics) -> bool {
+        m.mistake_rate_per_h() <= self.max_mistakes_per_h && m.query_accuracy() >= self.min_accuracy
+    }
+
+    /// Mistakes the target allows on the whole evaluated span of `m`: `target × L`.
+    pub fn allowed_mistakes(&self, m: &Metrics) -> f64 {
+        self.max_mistakes_per_h * m.evaluated.as_secs_f64() / 3600.0
+    }
+
+    /// When the evaluated span allows fewer than three mistakes at the target, the
+    /// trace cannot tell the target from zero: the warning, with the upper 95 % bound of
+    /// the chosen setting's rate (evaluation.md §7, "Resolution").
+    pub fn resolution_warning(&self, m: &Metrics) -> Option<String> {
+        let allowed = self.allowed_mistakes(m);
+        (allowed < 3.0).then(|| {
+            format!(
+                "the evaluated span ({:.1} s) allows {allowed:.3} mistakes at the target, fewer than 3: too short to tell the target from zero; with {} mistakes the rate is only known to be at most {:.4} per hour (95 % upper bound); use a longer trace",
+                m.evaluated.as_secs_f64(),
+                m.mistakes,
+                m.mistake_rate_interval_per_h().1
+            )
+        })
+    }
+}
+
+/// The receipts cut at a fraction of the evaluated span (evaluation.md §7, "Held out"):
+/// the first part evaluates `[a_w, a_k]` and the second `[a_k, a_{m-1}]`, with `a_k` the
+/// first receipt at or after `a_w + (1 - holdout)·L`; the second part's warm-up is the
+/// `w` receipts before `a_k`, so both parts follow the same warm-up rules. `None` when a
+/// part would have fewer than two evaluated receipts. Stale counts are not split (0).
+pub fn split(receipts: &Receipts, warmup: usize, holdout: f64) -> Option<(Receipts, Receipts)> {
+    let m = receipts.len();
+    if m < warmup + 2 || !(holdout > 0.0 && holdout < 1.0) {
+        return None;
+    }
+    let a = &receipts.recv;
+    let l = (a[m - 1] - a[warmup]).0 as f64;
+    let cut = a[warmup].0 as f64 + (1.0 - holdout) * l;
+    let k = warmup + a[warmup..].partition_point(|t| (t.0 as f64) < cut);
+    if k < warmup + 1 || k + 2 > m || k < warmup {
+        return None;
+    }
+    let part = |r: std::ops::Range<usize>| Receipts {
+        seq: receipts.seq[r.clone()].to_vec(),
+        recv: receipts.recv[r.clone()].to_vec(),
+        send: receipts.send.as_ref().map(|s| s[r].to_vec()),
+        stale: 0,
+        interval: receipts.interval,
+    };
+    Some((part(0..k + 1), part(k - warmup..m)))
+}
 
 /// How many times the searched range may be doubled when its end misses the target.
 pub const MAX_DOUBLINGS: usize = 10;
@@ -84,12 +160,13 @@ pub fn parse_rate(text: &str) -> Result<f64, String> {
 }
 
 /// Finds the most aggressive knob value of `config` within `range` (internal units)
-/// whose mistake rate on `receipts` is at most `target_per_h`.
+/// that is feasible on `receipts`: mistake rate within the goal's target and query
+/// accuracy at or above its floor.
 pub fn tune(
     receipts: &crate::trace::Receipts,
     config: &Config,
     range: (f64, f64),
-    target_per_h: f64,
+    goal: &Goal,
     opts: &Options,
 ) -> Result<Tuned, ReplayError> {
     let Some(knob) = config.knob() else {
@@ -102,7 +179,7 @@ pub fn tune(
         });
     };
     let res = resolution(knob.unit);
-    let ok = |m: &Metrics| m.mistake_rate_per_h() <= target_per_h;
+    let ok = |m: &Metrics| goal.feasible(m);
     let (mut lo, mut hi) = (snap(range.0, res), snap(range.1, res).max(snap(range.0, res)));
     // Extend the range upward, by doubling within the knob's allowed values, until its
     // end meets the target; the values passed over are known to miss it.
@@ -220,14 +297,14 @@ pub struct Line {
 pub fn tune_all(
     receipts: &crate::trace::Receipts,
     targets: &[Target],
-    target_per_h: f64,
+    goal: &Goal,
     opts: &Options,
 ) -> Result<Vec<Line>, ReplayError> {
     targets
         .par_iter()
         .map(|t| {
             let tuned = match t.range {
-                Some(r) => tune(receipts, &t.spec.config, r, target_per_h, opts)?,
+                Some(r) => tune(receipts, &t.spec.config, r, goal, opts)?,
                 None => {
                     let v = t.spec.knob_values[0];
                     let m = sweep::evaluate(receipts, &t.spec.config, &[v], opts)?.remove(0);
@@ -262,6 +339,78 @@ fn snap(x: f64, res: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Receipts every 100 ms, each 10 ms late when `i % 10 == 0`, from 0.
+    fn receipts(n: u64) -> Receipts {
+        let mut b = crate::trace::TraceBuilder::new(false);
+        for i in 0..n {
+            let late = if i % 10 == 0 { 10_000_000 } else { 0 };
+            b.push(i + 1, None, Some(crate::Nanos(i as i64 * 100_000_000 + late)))
+                .unwrap();
+        }
+        b.finish(None).unwrap().accepted()
+    }
+
+    #[test]
+    fn the_accuracy_floor_keeps_a_permanent_suspicion_out() {
+        let r = receipts(3000);
+        let opts = Options {
+            warmup: 10,
+            deadline: crate::Nanos::SECOND,
+        };
+        // Any rate is allowed: without a floor, timeout 0 (one mistake that never ends,
+        // P_A = 0) is "the most aggressive feasible" setting.
+        let loose = Goal {
+            max_mistakes_per_h: 1e9,
+            min_accuracy: 0.0,
+        };
+        let t = tune(&r, &Config::Fixed, (0.0, 2e8), &loose, &opts).unwrap();
+        assert_eq!((t.value, t.status), (Some(0.0), Status::RangeStart));
+        assert_eq!(t.metrics.query_accuracy(), 0.0);
+        // With the default floor: gaps are 90, 100 or 110 ms; suspecting in the 110 ms
+        // gaps (1 in 10) for 110 - T ms is 0.1 % of the time at T = 110 - 0.01·100 = 109
+        // ms; the 0.1 ms grid gives the first feasible value at or above it.
+        let t = tune(&r, &Config::Fixed, (0.0, 2e8), &Goal::rate(1e9), &opts).unwrap();
+        assert_eq!(t.status, Status::Found);
+        let v = t.value.unwrap();
+        assert!((109e6..=109.1e6).contains(&v), "{v}");
+        assert!(t.metrics.query_accuracy() >= 0.999);
+    }
+
+    #[test]
+    fn a_short_span_is_flagged_with_the_upper_bound() {
+        let r = receipts(3000);
+        let opts = Options {
+            warmup: 10,
+            deadline: crate::Nanos::SECOND,
+        };
+        let m = crate::sweep::evaluate(&r, &Config::Fixed, &[1e9], &opts)
+            .unwrap()
+            .remove(0);
+        // L = a_2999 - a_10 = 299.9 - 1.01 = 298.89 s: 1/h allows 0.083 mistakes; 100/h
+        // allows 8.3.
+        let w = Goal::rate(1.0).resolution_warning(&m).unwrap();
+        let (_, hi) = m.mistake_rate_interval_per_h();
+        assert!(w.contains("fewer than 3") && w.contains(&format!("{hi:.4}")), "{w}");
+        assert!((hi - 3600.0 * -(0.025f64).ln() / 298.89).abs() < 1e-6, "{hi}");
+        assert_eq!(Goal::rate(100.0).resolution_warning(&m), None);
+    }
+
+    #[test]
+    fn a_holdout_cuts_the_evaluated_span_in_time() {
+        let r = receipts(1010);
+        // Warm-up 10: evaluated a_10 = 1.01 s .. a_1009 = 100.9 s, L = 99.89 s; 30 % held
+        // out: the cut is at 1.01 + 0.7·99.89 = 70.933 s, the first receipt at or after
+        // it is a_710 = 71.01 s.
+        let (a, b) = split(&r, 10, 0.3).unwrap();
+        assert_eq!(a.len(), 711);
+        assert_eq!(a.recv[710], crate::Nanos(71_010_000_000));
+        assert_eq!(b.recv[10], a.recv[710], "the held-out part is evaluated from the cut");
+        assert_eq!(b.len(), 10 + 300);
+        assert_eq!(*b.recv.last().unwrap(), *r.recv.last().unwrap());
+        assert!(split(&r, 10, 0.0).is_none() && split(&r, 10, 1.0).is_none());
+        assert!(split(&receipts(12), 10, 0.3).is_none());
+    }
 
     #[test]
     fn rates_parse_to_per_hour() {
