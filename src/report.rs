@@ -190,13 +190,29 @@ fn build(
     let results_path = dir.join("results.csv");
     results::write_path(&rows, Format::Csv, &results_path).map_err(io_err(&results_path))?;
     progress("tuning");
-    let tuned = tune::tune_all(
-        &traces[0].receipts,
-        &tune::default_targets_for(&traces[0].receipts),
-        &tune::Goal::rate(opts.target_per_h),
-        &eval,
-    )?;
-    let tuned_rows: Vec<Row> = tuned.iter().map(line_row).collect();
+    let goal = tune::Goal::rate(opts.target_per_h);
+    let targets = tune::default_targets_for(&traces[0].receipts);
+    // Long enough (the held-out part evaluates at least a warm-up's worth of receipts):
+    // tune on the first 70 % of the evaluated span, and replay on the rest.
+    let parts = tune::split(&traces[0].receipts, eval.warmup, HOLDOUT).filter(|(_, b)| b.len() >= 2 * eval.warmup);
+    let (tuned, held) = match &parts {
+        Some((a, b)) => {
+            let tuned = tune::tune_all(a, &targets, &goal, &eval)?;
+            let held = tune::replay_lines(b, &tuned, &eval)?;
+            (tuned, Some(held))
+        }
+        None => (tune::tune_all(&traces[0].receipts, &targets, &goal, &eval)?, None),
+    };
+    let mut tuned_rows: Vec<Row> = tuned.iter().map(line_row).collect();
+    if let Some(h) = &held {
+        for r in &mut tuned_rows {
+            r.trace = Some("in-sample".into());
+        }
+        tuned_rows.extend(h.iter().map(|l| Row {
+            trace: Some("out-of-sample".into()),
+            ..line_row(l)
+        }));
+    }
     let tuned_path = dir.join("tuned.csv");
     results::write_path(&tuned_rows, Format::Csv, &tuned_path).map_err(io_err(&tuned_path))?;
     progress("plots");
@@ -217,7 +233,7 @@ fn build(
             ..Default::default()
         },
     )?;
-    let summary = summary(opts, trace.comments(), &stats, &tuned, eval);
+    let summary = summary(opts, trace.comments(), &stats, (&tuned, held.as_deref()), eval);
     let summary_path = dir.join("summary.md");
     crate::output::write_bytes(&summary_path, summary.as_bytes()).map_err(io_err(&summary_path))?;
     let manifest = Manifest {
@@ -320,7 +336,16 @@ fn ms(x: f64) -> String {
     }
 }
 
-fn summary(opts: &ReportOptions, comments: &[String], s: &TraceStats, tuned: &[Line], eval: Options) -> String {
+/// The fraction of the evaluated span a long enough report holds out of the tuning.
+const HOLDOUT: f64 = 0.3;
+
+fn summary(
+    opts: &ReportOptions,
+    comments: &[String],
+    s: &TraceStats,
+    (tuned, held): (&[Line], Option<&[Line]>),
+    eval: Options,
+) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# fdbench report: {}\n", opts.title);
     match &opts.source {
@@ -385,12 +410,18 @@ fn summary(opts: &ReportOptions, comments: &[String], s: &TraceStats, tuned: &[L
     );
     let _ = writeln!(
         md,
-        "## Every detector at equal mistake rate\n\nThe most aggressive setting of each detector whose mistake rate on this trace is at most **{} per hour** (searched to 0.1 ms for durations and 0.001 for thresholds), with its detection time and its completeness within D = {} ms. The first {} heartbeats train the detectors and are not evaluated.\n",
+        "## Every detector at equal mistake rate\n\nThe most aggressive setting of each detector whose mistake rate on this trace is at most **{} per hour** and whose query accuracy is at least {} (searched on a grid to 0.1 ms for durations and 0.001 for thresholds), with its detection time and its completeness within D = {} ms. The first {} heartbeats train the detectors and are not evaluated. {}\n",
         fmt_rate(opts.target_per_h),
+        tune::DEFAULT_MIN_ACCURACY,
         eval.deadline.as_millis_f64(),
-        eval.warmup
+        eval.warmup,
+        if held.is_some() {
+            "**In sample**: the settings were chosen on the first 70 % of the evaluated span; the last 30 % was kept out of the search, and the same settings replayed on it are shown **out of sample** below."
+        } else {
+            "The trace is too short to hold a part out: the settings were chosen and measured on the whole evaluated span (in sample only)."
+        }
     );
-    let header = "| detector | params | setting | mistakes / h | T_D mean ms | T_D p99 ms | T_D max ms | completeness | P_A |\n|---|---|---|---|---|---|---|---|---|";
+    let header = "| detector | params | setting | mistakes / h | 95 % interval / h | T_D mean ms | T_D p99 ms | T_D max ms | completeness | P_A |\n|---|---|---|---|---|---|---|---|---|---|";
     let _ = writeln!(md, "{header}");
     let line = |md: &mut String, name: &str, l: &Line, note: &str| {
         let r = line_row(l);
@@ -400,9 +431,11 @@ fn summary(opts: &ReportOptions, comments: &[String], s: &TraceStats, tuned: &[L
         };
         let _ = writeln!(
             md,
-            "| {name}{note} | {} | {setting} | {:.3} | {} | {} | {} | {:.4} | {:.6} |",
+            "| {name}{note} | {} | {setting} | {:.3} | [{:.3}, {:.3}] | {} | {} | {} | {:.4} | {:.6} |",
             if r.params.is_empty() { "-" } else { &r.params },
             r.mistake_rate_per_h,
+            r.mistake_rate_low_per_h.unwrap_or(0.0),
+            r.mistake_rate_high_per_h.unwrap_or(f64::INFINITY),
             ms(r.detection_mean_ms),
             ms(r.detection_p99_ms),
             ms(r.detection_max_ms),
@@ -435,6 +468,36 @@ fn summary(opts: &ReportOptions, comments: &[String], s: &TraceStats, tuned: &[L
     for n in &notes {
         let _ = writeln!(md, "\n{n}");
     }
+    let goal = tune::Goal::rate(opts.target_per_h);
+    if let Some(w) = tuned.iter().find_map(|l| goal.resolution_warning(&l.tuned.metrics)) {
+        let _ = writeln!(
+            md,
+            "\n**Resolution.** In sample, {w}. Each row's 95 % interval gives its upper bound."
+        );
+    }
+    if let Some(held) = held {
+        let _ = writeln!(
+            md,
+            "\n### Out of sample\n\nThe same settings replayed on the last 30 % of the evaluated span (its own warm-up is the {} receipts before it):\n\n{header}",
+            eval.warmup
+        );
+        for l in held.iter().filter(|l| l.preset.is_none()) {
+            let mark = if goal.feasible(&l.tuned.metrics) { "" } else { " ³" };
+            line(&mut md, l.tuned.config.name(), l, mark);
+        }
+        if held
+            .iter()
+            .any(|l| l.preset.is_none() && !goal.feasible(&l.tuned.metrics))
+        {
+            let _ = writeln!(
+                md,
+                "\n³ not feasible out of sample: over the target or under the accuracy floor."
+            );
+        }
+        if let Some(w) = held.iter().find_map(|l| goal.resolution_warning(&l.tuned.metrics)) {
+            let _ = writeln!(md, "\n**Resolution.** Out of sample, {w}.");
+        }
+    }
     let _ = writeln!(
         md,
         "\n## Where the production presets stand\n\nAt their own settings, on the same trace:\n\n{header}"
@@ -448,7 +511,7 @@ fn summary(opts: &ReportOptions, comments: &[String], s: &TraceStats, tuned: &[L
     );
     let _ = writeln!(
         md,
-        "## Files\n\n- `results.csv`: every swept setting, in fdbench's results schema\n- `tuned.csv`: the table above, in the same schema\n- `manifest.json`: version, command line, seed, trace sha256, wall time\n- SVG versions of every plot beside the PNGs"
+        "## Files\n\n- `results.csv`: every swept setting, in fdbench's results schema\n- `tuned.csv`: the tables above, in the same schema (a leading `trace` column, `in-sample` or `out-of-sample`, when a part was held out)\n- `manifest.json`: version, command line, seed, trace sha256, wall time\n- SVG versions of every plot beside the PNGs"
     );
     md
 }

@@ -331,6 +331,24 @@ pub fn tune_all(
         .collect()
 }
 
+/// The chosen settings of `lines` replayed on `receipts` (out of sample), in order.
+pub fn replay_lines(receipts: &Receipts, lines: &[Line], opts: &Options) -> Result<Vec<Line>, ReplayError> {
+    lines
+        .iter()
+        .map(|l| {
+            let t = &l.tuned;
+            let m = sweep::evaluate(receipts, &t.config, &[t.value.unwrap_or(0.0)], opts)?.remove(0);
+            Ok(Line {
+                tuned: Tuned {
+                    metrics: m,
+                    ..t.clone()
+                },
+                preset: l.preset,
+            })
+        })
+        .collect()
+}
+
 /// `x` rounded to a multiple of `res`.
 fn snap(x: f64, res: f64) -> f64 {
     (x / res).round() * res

@@ -9,8 +9,7 @@ use fdbench::detector::DetectorSpec;
 use fdbench::replay::Options;
 use fdbench::results::{self, Format};
 use fdbench::sweep;
-use fdbench::trace::Receipts;
-use fdbench::tune::{self, Goal, Line, Status, Target, Tuned};
+use fdbench::tune::{self, Goal, Line, Status, Target};
 
 use super::common::{self, EvalArgs};
 
@@ -145,24 +144,6 @@ pub fn table(lines: &[Line], goal: &Goal) -> String {
     out
 }
 
-/// The chosen settings replayed on `receipts` (out of sample), in the order of `lines`.
-fn replay_lines(receipts: &Receipts, lines: &[Line], opts: &Options) -> anyhow::Result<Vec<Line>> {
-    lines
-        .iter()
-        .map(|l| {
-            let t = &l.tuned;
-            let m = sweep::evaluate(receipts, &t.config, &[t.value.unwrap_or(0.0)], opts)?.remove(0);
-            Ok(Line {
-                tuned: Tuned {
-                    metrics: m,
-                    ..t.clone()
-                },
-                preset: l.preset,
-            })
-        })
-        .collect()
-}
-
 pub fn run(args: Args) -> anyhow::Result<()> {
     let mut targets = targets(&args.detectors)?;
     let trace = common::load_trace(&args.trace, args.eval.interval)?;
@@ -199,7 +180,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let lines = tune::tune_all(&search, &targets, &goal, &opts).with_context(|| format!("{}", args.trace.display()))?;
     let outside = match &held {
-        Some(h) => Some(replay_lines(h, &lines, &opts).with_context(|| held_name.clone())?),
+        Some(h) => Some(tune::replay_lines(h, &lines, &opts).with_context(|| held_name.clone())?),
         None => None,
     };
     let out = args.output.clone().unwrap_or_else(|| PathBuf::from("-"));
