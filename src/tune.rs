@@ -284,6 +284,32 @@ pub fn default_targets_for(receipts: &crate::trace::Receipts) -> Vec<Target> {
         .collect()
 }
 
+/// The pause values of `akka`'s default tuned pair (threshold, pause): 0 s to 5 s by
+/// 500 ms. Akka's documentation points operators at `acceptable-heartbeat-pause`.
+pub const AKKA_PAUSE_STEPS: std::ops::RangeInclusive<i64> = 0..=10;
+
+/// `targets` with `akka` (at its default pause) replaced by one target per pause value
+/// of [`AKKA_PAUSE_STEPS`] (steps of 500 ms), so that tuning searches the pair (threshold,
+/// pause).
+pub fn with_default_pairs(targets: Vec<Target>) -> Vec<Target> {
+    let mut out = Vec::with_capacity(targets.len());
+    for t in targets {
+        match (&t.spec.config, t.range) {
+            (Config::Akka { .. }, Some(_)) => {
+                for step in AKKA_PAUSE_STEPS {
+                    let mut spec = t.spec.clone();
+                    if let Config::Akka { pause, .. } = &mut spec.config {
+                        *pause = crate::Nanos::from_millis(step * 500);
+                    }
+                    out.push(Target { spec, range: t.range });
+                }
+            }
+            _ => out.push(t),
+        }
+    }
+    out
+}
+
 /// One tuned line: the result and whether it is a preset at its own setting.
 #[derive(Clone, Debug)]
 pub struct Line {
@@ -329,6 +355,81 @@ pub fn tune_all(
             Ok(Line { tuned, preset })
         })
         .collect()
+}
+
+/// A detector tuned at several values of one fixed parameter (a range in its spec, e.g.
+/// `akka:pause=0s..5s:250ms`): the frontier over that parameter and the best pair.
+#[derive(Clone, Debug)]
+pub struct Frontier {
+    /// The detector.
+    pub detector: &'static str,
+    /// The parameter that varies.
+    pub param: String,
+    /// Indices into the tuned lines, one per parameter value, in order.
+    pub lines: Vec<usize>,
+    /// The index of the pair that detects fastest (mean `T_D`, then p99) among the
+    /// feasible ones; `None` when none is.
+    pub best: Option<usize>,
+}
+
+/// The frontiers among `lines`: the non-preset lines of one detector whose parameters
+/// differ in exactly one key.
+pub fn frontiers(lines: &[Line], goal: &Goal) -> Vec<Frontier> {
+    let mut out: Vec<Frontier> = Vec::new();
+    let split = |p: &str| -> Vec<(String, String)> {
+        p.split(';')
+            .filter(|s| !s.is_empty())
+            .map(|kv| {
+                let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+                (k.to_string(), v.to_string())
+            })
+            .collect()
+    };
+    let mut seen = vec![false; lines.len()];
+    for i in 0..lines.len() {
+        if seen[i] || lines[i].preset.is_some() {
+            continue;
+        }
+        let name = lines[i].tuned.config.name();
+        let base = split(&lines[i].tuned.config.params());
+        let mut group = vec![i];
+        let mut param: Option<String> = None;
+        for (j, l) in lines.iter().enumerate().skip(i + 1) {
+            if seen[j] || l.preset.is_some() || l.tuned.config.name() != name {
+                continue;
+            }
+            let other = split(&l.tuned.config.params());
+            let diff: Vec<&String> = base
+                .iter()
+                .zip(&other)
+                .filter(|(a, b)| a != b)
+                .map(|(a, _)| &a.0)
+                .collect();
+            if diff.len() == 1 && param.as_ref().is_none_or(|p| p == diff[0]) {
+                param = Some(diff[0].clone());
+                group.push(j);
+            }
+        }
+        let Some(param) = param else { continue };
+        for &g in &group {
+            seen[g] = true;
+        }
+        let best = group
+            .iter()
+            .copied()
+            .filter(|&g| lines[g].tuned.status != Status::NotReached && goal.feasible(&lines[g].tuned.metrics))
+            .min_by(|&a, &b| {
+                let (x, y) = (&lines[a].tuned.metrics.detection, &lines[b].tuned.metrics.detection);
+                x.mean_ns.total_cmp(&y.mean_ns).then(x.p99.cmp(&y.p99))
+            });
+        out.push(Frontier {
+            detector: name,
+            param,
+            lines: group,
+            best,
+        });
+    }
+    out
 }
 
 /// The chosen settings of `lines` replayed on `receipts` (out of sample), in order.
@@ -428,6 +529,50 @@ mod tests {
         assert_eq!(*b.recv.last().unwrap(), *r.recv.last().unwrap());
         assert!(split(&r, 10, 0.0).is_none() && split(&r, 10, 1.0).is_none());
         assert!(split(&receipts(12), 10, 0.3).is_none());
+    }
+
+    #[test]
+    fn the_frontier_picks_the_fastest_feasible_pair() {
+        let r = receipts(3000);
+        let opts = Options {
+            warmup: 10,
+            deadline: crate::Nanos::SECOND,
+        };
+        let specs = crate::detector::spec::parse("chen:window=1..3:1").unwrap();
+        assert_eq!(specs.len(), 3);
+        let targets: Vec<Target> = specs
+            .into_iter()
+            .map(|spec| Target {
+                spec,
+                range: Some((0.0, 2e8)),
+            })
+            .collect();
+        let goal = Goal::rate(1e9);
+        let lines = tune_all(&r, &targets, &goal, &opts).unwrap();
+        let f = frontiers(&lines, &goal);
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            (f[0].detector, f[0].param.as_str(), f[0].lines.clone()),
+            ("chen", "window", vec![0, 1, 2])
+        );
+        // The best is the feasible line with the smallest mean detection time.
+        let best = f[0].best.unwrap();
+        for &i in &f[0].lines {
+            assert!(goal.feasible(&lines[i].tuned.metrics));
+            assert!(lines[best].tuned.metrics.detection.mean_ns <= lines[i].tuned.metrics.detection.mean_ns);
+        }
+        // akka's default target becomes the pair (threshold, pause).
+        let pairs = with_default_pairs(default_targets());
+        let akka: Vec<_> = pairs
+            .iter()
+            .filter(|t| t.spec.config.name() == "akka" && t.range.is_some())
+            .collect();
+        assert_eq!(akka.len(), 11);
+        assert!(
+            akka[10].spec.config.params().contains("pause=5s"),
+            "{}",
+            akka[10].spec.config.params()
+        );
     }
 
     #[test]

@@ -21,6 +21,7 @@ use super::common::{self, EvalArgs};
     fdbench tune trace.csv --max-mistakes 10/h --detector 'phi:window=100' --detector 'chen:alpha=0..5s:1ms'
     fdbench tune trace.csv --max-mistakes 0.5/min --format csv -o tuned.csv
     fdbench tune trace.csv --max-mistakes 10/h --holdout 0.3
+    fdbench tune trace.csv --max-mistakes 1/h -d 'akka:pause=0s..5s:250ms'
     fdbench tune trace.csv --max-mistakes 10/h --validate-on other.csv --min-accuracy 0.9999
 
 A setting is feasible when its mistake rate is within the target and its query accuracy
@@ -33,8 +34,10 @@ pub struct Args {
     /// Target mistake rate: COUNT/UNIT with UNIT s, min, h, day or week
     #[arg(long, value_name = "RATE", default_value = "1/day", value_parser = tune::parse_rate)]
     pub max_mistakes: f64,
-    /// Detector specs to tune; a range on the knob sets the searched range [default: every
-    /// detector over its default range]
+    /// Detector specs to tune; a range on the knob sets the searched range; a range on
+    /// one fixed parameter (e.g. 'akka:pause=0s..5s:250ms') tunes the knob at each value
+    /// and reports the frontier and the fastest feasible pair [default: every detector
+    /// over its default range, akka as the pair (threshold, pause) with pause 0s..5s:500ms]
     #[arg(short, long = "detector", value_name = "SPEC")]
     pub detectors: Vec<String>,
     #[command(flatten)]
@@ -129,6 +132,32 @@ pub fn table(lines: &[Line], goal: &Goal) -> String {
     for n in notes {
         let _ = writeln!(out, "{n}");
     }
+    for f in tune::frontiers(lines, goal) {
+        let _ = writeln!(
+            out,
+            "\n{} tuned over {} values of {} (the frontier is the rows above):",
+            f.detector,
+            f.lines.len(),
+            f.param
+        );
+        match f.best {
+            Some(b) => {
+                let r = &rows[b];
+                let _ = writeln!(
+                    out,
+                    "  fastest feasible pair: {} with {}={} (T_D mean {:.1} ms, p99 {:.1} ms)",
+                    r.params,
+                    r.knob,
+                    common::fmt_g(r.value.unwrap_or(0.0)),
+                    r.detection_mean_ms,
+                    r.detection_p99_ms
+                );
+            }
+            None => {
+                let _ = writeln!(out, "  no value of {} gives a feasible setting", f.param);
+            }
+        }
+    }
     if let Some(w) = lines.iter().find_map(|l| goal.resolution_warning(&l.tuned.metrics)) {
         let _ = writeln!(out, "\nwarning: {w}");
         for l in lines {
@@ -149,7 +178,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let trace = common::load_trace(&args.trace, args.eval.interval)?;
     let receipts = trace.accepted();
     if args.detectors.is_empty() {
-        targets = tune::default_targets_for(&receipts);
+        targets = tune::with_default_pairs(tune::default_targets_for(&receipts));
     }
     let specs: Vec<DetectorSpec> = targets.iter().map(|t| t.spec.clone()).collect();
     let warmup = sweep::warmup_for(&specs, args.eval.warmup)?;
