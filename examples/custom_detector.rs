@@ -37,6 +37,7 @@ static EWMA: Definition = Definition {
     params: &[Param::fraction("gain", 0.125, "weight of the newest interval")],
     knob: Some(Param::duration("margin", 100e6, "added to the mean interval").swept(0.0, 1e9, 20e6)),
     knob_independent: true,
+    needs_send_times: false,
     weight: 1,
     window: |_| 1,
     detector: |c, eta, knob| Box::new(Tuned::new(ewma(c, eta), knob)),
@@ -52,7 +53,7 @@ fn main() -> anyhow::Result<()> {
     let rows = sweep::Plan::new(&traces, &specs, opts, None, false)?.run(&|| ());
     let files = plot::results_plots(&rows, out.as_ref(), &Default::default())?.len(); // fig13 of ewma, the first
     for s in [&specs[0], &specs[2]] {
-        let t = tune::tune(&traces[0].receipts, &s.config, (0.0, 1e9), 1.0, &opts)?;
+        let t = tune::tune(&traces[0].receipts, &s.config, (0.0, 1e9), &tune::Goal::rate(1.0), &opts)?;
         println!("{}: {:?} ms for <= 1 mistake/h ({files} plots in {out})", s.config.name(), t.value.map(|v| v / 1e6));
     }
     Ok(())

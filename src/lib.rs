@@ -40,7 +40,7 @@
 //! assert!(rows.windows(2).all(|w| w[0].mistakes >= w[1].mistakes));
 //!
 //! // Tuning: the most aggressive alpha with at most one mistake per hour.
-//! let t = tune::tune(&receipts, &specs[0].config, (0.0, 1e9), 1.0, &opts).unwrap();
+//! let t = tune::tune(&receipts, &specs[0].config, (0.0, 1e9), &tune::Goal::rate(1.0), &opts).unwrap();
 //! assert!(t.metrics.mistake_rate_per_h() <= 1.0);
 //! ```
 //!

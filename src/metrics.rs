@@ -91,12 +91,86 @@ impl Metrics {
     pub fn query_accuracy(&self) -> f64 {
         1.0 - self.suspect_time.0 as f64 / self.evaluated.0 as f64
     }
+
+    /// The exact (Garwood) two-sided 95 % confidence interval of the mistake rate, per
+    /// hour, from `mistakes` in `L` (evaluation.md §6).
+    pub fn mistake_rate_interval_per_h(&self) -> (f64, f64) {
+        let (lo, hi) = poisson_interval(self.mistakes, 0.95);
+        let hours = self.evaluated.as_secs_f64() / 3600.0;
+        (lo / hours, hi / hours)
+    }
 }
 
-/// `T_D = max(a, τ) - origin` for a finite deadline.
+/// The exact (Garwood 1936) two-sided confidence interval, at `level` (e.g. 0.95), for
+/// the mean of a Poisson count observed as `k`:
+/// `[χ²(α/2; 2k)/2, χ²(1-α/2; 2k+2)/2]` with `α = 1 - level`; the lower end is 0 when
+/// `k = 0`.
+pub fn poisson_interval(k: u64, level: f64) -> (f64, f64) {
+    use statrs::distribution::{ChiSquared, ContinuousCDF};
+    let alpha = 1.0 - level;
+    let quantile = |df: f64, p: f64| {
+        ChiSquared::new(df)
+            .expect("degrees of freedom are positive")
+            .inverse_cdf(p)
+    };
+    let k = k as f64;
+    let lo = if k == 0.0 {
+        0.0
+    } else {
+        quantile(2.0 * k, alpha / 2.0) / 2.0
+    };
+    (lo, quantile(2.0 * k + 2.0, 1.0 - alpha / 2.0) / 2.0)
+}
+
+/// `T_D = max(0, P - origin)` for the start `P` of the suspicion that never ends;
+/// `i64::MAX` (never detected) when the deadline `tau` is infinite.
 #[inline]
-pub fn detection_time(a: Nanos, tau: Nanos, origin: Nanos) -> i64 {
-    a.max(tau).0 - origin.0
+pub fn detection_time(tau: Nanos, start: Nanos, origin: Nanos) -> i64 {
+    if tau == Nanos::MAX {
+        i64::MAX
+    } else {
+        (start.0 - origin.0).max(0)
+    }
+}
+
+/// The start `P_j` of the suspicion that never ends after each receipt (evaluation.md
+/// §4), for many knob values at once: `τ_j` when it is after `a_j`; when it is not and
+/// gap `j-1` ended in suspicion, `P_{j-1}`; otherwise `a_j`. Fed every accepted receipt
+/// from the first, warm-up included, since a chain of late receipts may begin there.
+#[derive(Clone, Debug)]
+pub struct Chains {
+    start: Vec<Nanos>,
+    prev: Vec<Nanos>,
+    first: bool,
+}
+
+impl Chains {
+    /// Chains for `width` knob values, before the first receipt.
+    pub fn new(width: usize) -> Chains {
+        Chains {
+            start: vec![Nanos::ZERO; width],
+            prev: vec![Nanos::MAX; width],
+            first: true,
+        }
+    }
+
+    /// The next receipt `a` with its deadlines `tau` (one per knob value): returns `P`
+    /// for each knob value.
+    pub fn step(&mut self, a: Nanos, tau: &[Nanos]) -> &[Nanos] {
+        for ((p, prev), &t) in self.start.iter_mut().zip(self.prev.iter_mut()).zip(tau) {
+            let continues = !self.first && *prev < a;
+            *p = if t > a {
+                t
+            } else if continues {
+                *p
+            } else {
+                a
+            };
+            *prev = t;
+        }
+        self.first = false;
+        &self.start
+    }
 }
 
 /// At most this many detection times are gathered for one percentile in one pass; a
@@ -265,13 +339,12 @@ impl Collector {
         a || b
     }
 
-    /// Offers the detection time of the next crash point.
+    /// Offers the detection time of the next crash point (`i64::MAX`: never detected).
     #[inline]
-    pub fn offer(&mut self, a: Nanos, tau: Nanos, origin: Nanos) {
-        if tau == Nanos::MAX {
+    pub fn offer(&mut self, t: i64) {
+        if t == i64::MAX {
             return;
         }
-        let t = detection_time(a, tau, origin);
         self.searches[0].offer(t);
         self.searches[1].offer(t);
     }
@@ -313,11 +386,52 @@ mod tests {
         let mut c = Collector::new([start(0.5), start(0.99)]);
         while c.start_pass() {
             for &v in values {
-                c.offer(Nanos(0), v.map_or(Nanos::MAX, Nanos), Nanos(0));
+                c.offer(v.unwrap_or(i64::MAX));
             }
             c.end_pass();
         }
         c.values()
+    }
+
+    #[test]
+    fn garwood_intervals_match_the_closed_forms_and_tables() {
+        // k = 0: χ²(0.975; 2)/2 = -ln(0.025); k = 1: low χ²(0.025; 2)/2 = -ln(0.975).
+        let (lo, hi) = poisson_interval(0, 0.95);
+        assert_eq!(lo, 0.0);
+        assert!((hi - -(0.025f64).ln()).abs() < 1e-9, "{hi}");
+        let (lo, hi) = poisson_interval(1, 0.95);
+        assert!((lo - -(0.975f64).ln()).abs() < 1e-9, "{lo}");
+        // χ²(0.975; 4)/2 solves e^-x (1 + x) = 0.025: 5.571643.
+        assert!((hi - 5.571643).abs() < 1e-5, "{hi}");
+        // Garwood's table: k = 10 gives [4.7954, 18.3904].
+        let (lo, hi) = poisson_interval(10, 0.95);
+        assert!(
+            (lo - 4.795389).abs() < 1e-5 && (hi - 18.390356).abs() < 1e-5,
+            "{lo} {hi}"
+        );
+        // Per hour: 2 mistakes in half an hour.
+        let m = Metrics {
+            heartbeats: 10,
+            evaluated: Nanos::from_secs(1800),
+            mistakes: 2,
+            suspect_time: Nanos::ZERO,
+            detection: Detection {
+                mean_ns: 0.0,
+                p50: Nanos::ZERO,
+                p99: Nanos::ZERO,
+                max: Nanos::ZERO,
+                completeness: 1.0,
+                deadline: Nanos::SECOND,
+                origin: Origin::Send,
+            },
+        };
+        let (lo, hi) = m.mistake_rate_interval_per_h();
+        let (plo, phi) = poisson_interval(2, 0.95);
+        assert!((lo - 2.0 * plo).abs() < 1e-12 && (hi - 2.0 * phi).abs() < 1e-12);
+        assert!(
+            (plo - 0.242209).abs() < 1e-5 && (phi - 7.224687).abs() < 1e-5,
+            "{plo} {phi}"
+        );
     }
 
     #[test]

@@ -60,6 +60,11 @@ pub enum ReplayError {
         /// The warm-up.
         warmup: usize,
     },
+    /// The detector reads send times, and the trace has none.
+    #[error(
+        "{0} reads the heartbeats' send times, and this trace has none (no send_ns column); use a trace recorded or imported with send times, or another detector"
+    )]
+    NoSendTimes(&'static str),
     /// The evaluated receipts all arrived at the same instant.
     #[error("the evaluated part of the trace has zero length (all its receipts arrive at {0} ns); use a longer trace")]
     ZeroLength(i64),
@@ -142,19 +147,21 @@ fn metrics_from_deadlines(receipts: &Receipts, tau: &[Nanos], opts: &Options, l:
     for j in w..m - 1 {
         if tau[j] < a[j + 1] {
             s_time += (a[j + 1] - a[j].max(tau[j])).0;
-            let prev_ended_in_trust = j == 0 || tau[j - 1] >= a[j];
+            // The evaluated span starts in trust: gap w-1 counts as ended in trust.
+            let prev_ended_in_trust = j == w || tau[j - 1] >= a[j];
             if tau[j] > a[j] || prev_ended_in_trust {
                 mistakes += 1;
             }
         }
     }
+    let starts = permanent_starts(a, tau);
     let mut td: Vec<i64> = (w..m)
         .map(|j| {
             if tau[j] == Nanos::MAX {
                 i64::MAX
             } else {
                 let o = receipts.send.as_ref().map_or(a[j], |s| s[j]);
-                (a[j].max(tau[j]) - o).0
+                (starts[j] - o).0.max(0)
             }
         })
         .collect();
@@ -179,6 +186,25 @@ fn metrics_from_deadlines(receipts: &Receipts, tau: &[Nanos], opts: &Options, l:
             origin: origin(receipts),
         },
     }
+}
+
+/// For every crash point `j`, the start `P_j` of the suspicion that never ends
+/// (evaluation.md §4): `τ_j` when it is after `a_j`; otherwise the start of the
+/// suspicion in progress just before `a_j` (back along the chain of late receipts), or
+/// `a_j` when the gap before it ended in trust.
+pub fn permanent_starts(a: &[Nanos], tau: &[Nanos]) -> Vec<Nanos> {
+    let mut out: Vec<Nanos> = Vec::with_capacity(a.len());
+    for j in 0..a.len() {
+        let p = if tau[j] > a[j] {
+            tau[j]
+        } else if j > 0 && tau[j - 1] < a[j] {
+            out[j - 1]
+        } else {
+            a[j]
+        };
+        out.push(p);
+    }
+    out
 }
 
 /// A period during which the detector suspected the process: `[start, end)`.

@@ -197,23 +197,52 @@ fn build(
             deadline: opts.deadline,
         },
     )?;
-    let specs = &fitted.specs;
+    let specs = sweep::runnable(fitted.specs.clone(), &[&traces[0].receipts]);
     let warmup = fitted.warmup;
     let eval = Options {
         warmup,
         deadline: fitted.deadline,
     };
-    let plan = Plan::new(&traces, specs, eval, None, true)?;
+    let plan = Plan::new(&traces, &specs, eval, None, true)?;
     progress("sweep");
     let rows = plan.run(&|| {});
     let results_path = dir.join("results.csv");
     results::write_path(&rows, Format::Csv, &results_path).map_err(io_err(&results_path))?;
     progress("tuning");
-    let mut tuned = tune::tune_all(&traces[0].receipts, &fitted.targets, opts.target_per_h, &eval)?;
-    for (line, name) in tuned.iter_mut().zip(&fitted.preset_names) {
-        line.preset = line.preset.or(*name);
+    let goal = tune::Goal::rate(opts.target_per_h);
+    let (targets, names): (Vec<tune::Target>, Vec<Option<&'static str>>) = fitted
+        .targets
+        .iter()
+        .zip(&fitted.preset_names)
+        .filter(|(t, _)| sweep::runs_on(&t.spec.config, &traces[0].receipts))
+        .map(|(t, n)| (t.clone(), *n))
+        .unzip();
+    // Long enough (the held-out part evaluates at least a warm-up's worth of receipts):
+    // tune on the first 70 % of the evaluated span, and replay on the rest.
+    let parts = tune::split(&traces[0].receipts, eval.warmup, HOLDOUT).filter(|(_, b)| b.len() >= 2 * eval.warmup);
+    let (mut tuned, mut held) = match &parts {
+        Some((a, b)) => {
+            let tuned = tune::tune_all(a, &targets, &goal, &eval)?;
+            let held = tune::replay_lines(b, &tuned, &eval)?;
+            (tuned, Some(held))
+        }
+        None => (tune::tune_all(&traces[0].receipts, &targets, &goal, &eval)?, None),
+    };
+    for lines in std::iter::once(&mut tuned).chain(held.as_mut()) {
+        for (line, name) in lines.iter_mut().zip(&names) {
+            line.preset = line.preset.or(*name);
+        }
     }
-    let tuned_rows: Vec<Row> = tuned.iter().map(line_row).collect();
+    let mut tuned_rows: Vec<Row> = tuned.iter().map(line_row).collect();
+    if let Some(h) = &held {
+        for r in &mut tuned_rows {
+            r.trace = Some("in-sample".into());
+        }
+        tuned_rows.extend(h.iter().map(|l| Row {
+            trace: Some("out-of-sample".into()),
+            ..line_row(l)
+        }));
+    }
     let tuned_path = dir.join("tuned.csv");
     results::write_path(&tuned_rows, Format::Csv, &tuned_path).map_err(io_err(&tuned_path))?;
     progress("plots");
@@ -234,7 +263,14 @@ fn build(
             ..Default::default()
         },
     )?;
-    let summary = summary(opts, trace.comments(), &stats, &tuned, eval, &fitted.notes);
+    let summary = summary(
+        opts,
+        trace.comments(),
+        &stats,
+        (&tuned, held.as_deref()),
+        eval,
+        &fitted.notes,
+    );
     let summary_path = dir.join("summary.md");
     crate::output::write_bytes(&summary_path, summary.as_bytes()).map_err(io_err(&summary_path))?;
     progress("index.html");
@@ -348,11 +384,14 @@ fn ms(x: f64) -> String {
     }
 }
 
+/// The fraction of the evaluated span a long enough report holds out of the tuning.
+const HOLDOUT: f64 = 0.3;
+
 fn summary(
     opts: &ReportOptions,
     comments: &[String],
     s: &TraceStats,
-    tuned: &[Line],
+    (tuned, held): (&[Line], Option<&[Line]>),
     eval: Options,
     fit_notes: &[String],
 ) -> String {
@@ -420,10 +459,16 @@ fn summary(
     );
     let _ = writeln!(
         md,
-        "## Every detector at equal mistake rate\n\nThe most aggressive setting of each detector whose mistake rate on this trace is at most **{} per hour** (searched to 0.1 ms for durations and 0.001 for thresholds), with its detection time and its completeness within D = {} ms. The first {} heartbeats train the detectors and are not evaluated.\n",
+        "## Every detector at equal mistake rate\n\nThe most aggressive setting of each detector whose mistake rate on this trace is at most **{} per hour** and whose query accuracy is at least {} (searched on a grid to 0.1 ms for durations and 0.001 for thresholds), with its detection time and its completeness within D = {} ms. The first {} heartbeats train the detectors and are not evaluated. {}\n",
         fmt_rate(opts.target_per_h),
+        tune::DEFAULT_MIN_ACCURACY,
         eval.deadline.as_millis_f64(),
-        eval.warmup
+        eval.warmup,
+        if held.is_some() {
+            "**In sample**: the settings were chosen on the first 70 % of the evaluated span; the last 30 % was kept out of the search, and the same settings replayed on it are shown **out of sample** below."
+        } else {
+            "The trace is too short to hold a part out: the settings were chosen and measured on the whole evaluated span (in sample only)."
+        }
     );
     if !fit_notes.is_empty() {
         let _ = writeln!(
@@ -437,16 +482,18 @@ fn summary(
         }
         let _ = writeln!(md);
     }
-    let header = "| detector | params | setting | mistakes / h | T_D mean ms | T_D p99 ms | T_D max ms | completeness | P_A |\n|---|---|---|---|---|---|---|---|---|";
+    let header = "| detector | params | setting | mistakes / h | 95 % interval / h | T_D mean ms | T_D p99 ms | T_D max ms | completeness | P_A |\n|---|---|---|---|---|---|---|---|---|---|";
     let _ = writeln!(md, "{header}");
     let line = |md: &mut String, name: &str, l: &Line, note: &str| {
         let r = line_row(l);
         let setting = r.setting().unwrap_or_else(|| "-".into());
         let _ = writeln!(
             md,
-            "| {name}{note} | {} | {setting} | {:.3} | {} | {} | {} | {:.4} | {:.6} |",
+            "| {name}{note} | {} | {setting} | {:.3} | [{:.3}, {:.3}] | {} | {} | {} | {:.4} | {:.6} |",
             if r.params.is_empty() { "-" } else { &r.params },
             r.mistake_rate_per_h,
+            r.mistake_rate_low_per_h.unwrap_or(0.0),
+            r.mistake_rate_high_per_h.unwrap_or(f64::INFINITY),
             ms(r.detection_mean_ms),
             ms(r.detection_p99_ms),
             ms(r.detection_max_ms),
@@ -494,6 +541,36 @@ fn summary(
     for n in &notes {
         let _ = writeln!(md, "\n{n}");
     }
+    let goal = tune::Goal::rate(opts.target_per_h);
+    if let Some(w) = tuned.iter().find_map(|l| goal.resolution_warning(&l.tuned.metrics)) {
+        let _ = writeln!(
+            md,
+            "\n**Resolution.** In sample, {w}. Each row's 95 % interval gives its upper bound."
+        );
+    }
+    if let Some(held) = held {
+        let _ = writeln!(
+            md,
+            "\n### Out of sample\n\nThe same settings replayed on the last 30 % of the evaluated span (its own warm-up is the {} receipts before it):\n\n{header}",
+            eval.warmup
+        );
+        for l in held.iter().filter(|l| l.preset.is_none()) {
+            let mark = if goal.feasible(&l.tuned.metrics) { "" } else { " ³" };
+            line(&mut md, l.tuned.config.name(), l, mark);
+        }
+        if held
+            .iter()
+            .any(|l| l.preset.is_none() && !goal.feasible(&l.tuned.metrics))
+        {
+            let _ = writeln!(
+                md,
+                "\n³ not feasible out of sample: over the target or under the accuracy floor."
+            );
+        }
+        if let Some(w) = held.iter().find_map(|l| goal.resolution_warning(&l.tuned.metrics)) {
+            let _ = writeln!(md, "\n**Resolution.** Out of sample, {w}.");
+        }
+    }
     let _ = writeln!(
         md,
         "\n## Where the production presets stand\n\nAt their own settings, on the same trace:\n\n{header}"
@@ -507,7 +584,7 @@ fn summary(
     );
     let _ = writeln!(
         md,
-        "## Files\n\n- `index.html`: this summary as one page to open in a browser, with interactive plots and sortable tables\n- `results.csv`: every swept setting, in fdbench's results schema\n- `tuned.csv`: the table above, in the same schema\n- `manifest.json`: version, command line, seed, trace sha256, wall time\n- SVG versions of every plot beside the PNGs"
+        "## Files\n\n- `index.html`: this summary as one page to open in a browser, with interactive plots and sortable tables\n- `results.csv`: every swept setting, in fdbench's results schema\n- `tuned.csv`: the tables above, in the same schema (a leading `trace` column, `in-sample` or `out-of-sample`, when a part was held out)\n- `manifest.json`: version, command line, seed, trace sha256, wall time\n- SVG versions of every plot beside the PNGs"
     );
     md
 }

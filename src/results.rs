@@ -60,6 +60,14 @@ pub struct Row {
     pub deadline_ms: f64,
     /// Where detection time is measured from: `send` or `receipt`.
     pub detection_origin: String,
+    /// Lower end of the exact (Garwood) two-sided 95 % confidence interval of the
+    /// mistake rate, per hour (0 without mistakes); empty when read from a file written
+    /// before the column existed.
+    #[serde(default)]
+    pub mistake_rate_low_per_h: Option<f64>,
+    /// Upper end of that interval, per hour.
+    #[serde(default)]
+    pub mistake_rate_high_per_h: Option<f64>,
 }
 
 impl Row {
@@ -87,6 +95,7 @@ impl Row {
     /// names the trace when a sweep covers several.
     pub fn new(trace: Option<&str>, config: &Config, knob: f64, m: &Metrics) -> Row {
         let k = config.knob();
+        let (low, high) = m.mistake_rate_interval_per_h();
         Row {
             trace: trace.map(str::to_string),
             detector: config.name().to_string(),
@@ -107,6 +116,8 @@ impl Row {
             completeness: m.detection.completeness,
             deadline_ms: m.detection.deadline.as_millis_f64(),
             detection_origin: m.detection.origin.as_str().to_string(),
+            mistake_rate_low_per_h: Some(low),
+            mistake_rate_high_per_h: Some(high),
         }
     }
 }
@@ -183,7 +194,7 @@ pub fn write_path(rows: &[Row], format: Format, path: &Path) -> io::Result<()> {
 }
 
 /// The CSV columns, without the optional leading `trace`.
-pub const HEADER: [&str; 18] = [
+pub const HEADER: [&str; 20] = [
     "detector",
     "params",
     "knob",
@@ -202,6 +213,8 @@ pub const HEADER: [&str; 18] = [
     "completeness",
     "deadline_ms",
     "detection_origin",
+    "mistake_rate_low_per_h",
+    "mistake_rate_high_per_h",
 ];
 
 /// Reads results written by [`write()`] in CSV format.

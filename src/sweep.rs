@@ -162,6 +162,12 @@ impl<'a> Plan<'a> {
                 source,
             })?;
             longest = longest.max(t.receipts.len() - opts.warmup);
+            if let Some(s) = specs.iter().find(|s| !runs_on(&s.config, &t.receipts)) {
+                return Err(SweepError::Replay {
+                    trace: t.name.clone(),
+                    source: ReplayError::NoSendTimes(s.config.name()),
+                });
+            }
         }
         let per_trace: usize = specs.iter().map(|s| s.knob_values.len()).sum();
         let total = per_trace * traces.len();
@@ -294,7 +300,15 @@ pub fn evaluate(
     knobs: &[f64],
     opts: &Options,
 ) -> Result<Vec<Metrics>, ReplayError> {
+    if !runs_on(config, receipts) {
+        return Err(ReplayError::NoSendTimes(config.name()));
+    }
     replay::replay_family(receipts, &|| config.family(receipts.interval, knobs), opts)
+}
+
+/// Whether `config` can be evaluated on `receipts` (`nfd-s` needs send times).
+pub fn runs_on(config: &Config, receipts: &crate::trace::Receipts) -> bool {
+    !config.needs_send_times() || receipts.send.is_some()
 }
 
 /// The results row of `config` at knob value `knob` (internal units): [`Row::new`].
@@ -329,6 +343,15 @@ pub fn default_grid() -> Vec<DetectorSpec> {
         }
     }
     out
+}
+
+/// The specs of a default list that run on every one of `receipts` (`nfd-s` only where
+/// all of them have send times).
+pub fn runnable(specs: Vec<DetectorSpec>, receipts: &[&Receipts]) -> Vec<DetectorSpec> {
+    specs
+        .into_iter()
+        .filter(|s| receipts.iter().all(|r| runs_on(&s.config, r)))
+        .collect()
 }
 
 /// The production presets as specs at their own settings.

@@ -107,10 +107,11 @@ fn fixtures(dir: &Path) {
         fdbench(dir, &args.split(' ').collect::<Vec<_>>());
     };
     t("generate --preset wan --count 3000 --seed 3 -o trace.csv");
-    for name in ["a.csv", "big.csv", "recorded.csv"] {
+    for name in ["a.csv", "big.csv", "recorded.csv", "other.csv", "trace-100ms.csv"] {
         std::fs::copy(dir.join("trace.csv"), dir.join(name)).unwrap();
     }
     t("generate --preset lan --count 2000 -o b.csv.gz");
+    t("generate --preset lan --count 100 -o ping.csv");
     t("generate --preset wan --count 3000 --seed 3 -o trace.csv.gz");
     t("sweep trace.csv -o results.csv");
     for i in 1..=4 {

@@ -2,8 +2,9 @@
 
 use assert_cmd::Command;
 
-const NAMES: [&str; 10] = [
+const NAMES: [&str; 11] = [
     "fixed",
+    "nfd-s",
     "chen",
     "bertier",
     "phi",
@@ -42,6 +43,6 @@ fn lists_as_json() {
         .map(|d| d["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, NAMES);
-    assert_eq!(v[3]["knob"]["default"], "8");
-    assert_eq!(v[8]["preset_of"], "akka");
+    assert_eq!(v[4]["knob"]["default"], "8");
+    assert_eq!(v[9]["preset_of"], "akka");
 }

@@ -42,6 +42,8 @@ fn row(
         completeness,
         deadline_ms: 1000.0,
         detection_origin: "send".into(),
+        mistake_rate_low_per_h: Some(fdbench::metrics::poisson_interval(mistakes, 0.95).0 / hours),
+        mistake_rate_high_per_h: Some(fdbench::metrics::poisson_interval(mistakes, 0.95).1 / hours),
     }
 }
 

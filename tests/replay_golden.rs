@@ -164,7 +164,9 @@ fn every_edge_case_of_the_deadline() {
     assert_eq!(m.mistakes, 5);
     assert_eq!(m.suspect_time, Nanos(370 * MS));
     assert_eq!(m.evaluated, Nanos(800 * MS));
-    // T_D = max(a_j, τ_j) - send_j for j = 1..9: 90, 10, 110, 10, inf, 60, 60, 60, inf.
+    // T_D = max(0, P_j - send_j) for j = 1..9: 90; 0 (receipt 2 is late and gap 1 ended
+    // in suspicion: P_2 = P_1 = 180, before the send at 190); 110; 10 (late, but gap 3
+    // ended in trust: P_4 = a_4); inf, 60, 60, 60, inf.
     assert_eq!(m.detection.origin, Origin::Send);
     assert_eq!(m.detection.mean_ns, f64::INFINITY);
     assert_eq!(m.detection.p50, Nanos(60 * MS), "5th of 9 sorted");
@@ -177,9 +179,10 @@ fn every_edge_case_of_the_deadline() {
 }
 
 #[test]
-fn zero_timeout_suspects_from_every_receipt_without_new_mistakes() {
-    // τ_j = a_j: trust is never restored. Gap 0 (warm-up) ended in suspicion, so the
-    // evaluated gaps continue one suspicion period: no S-transition at all, P_A = 0.
+fn zero_timeout_suspects_from_every_receipt_with_one_mistake() {
+    // τ_j = a_j: trust is never restored. Gap 0 (warm-up) ended in suspicion, but the
+    // evaluated span starts in trust: the suspicion in progress at a_1 is one mistake,
+    // starting at a_1, and the evaluated gaps continue it. P_A = 0.
     let rows: Vec<_> = (0..10).map(|i| (i as u64 + 1, None, Some(i * 100))).collect();
     let r = receipts(&rows);
     let m = both(
@@ -190,12 +193,12 @@ fn zero_timeout_suspects_from_every_receipt_without_new_mistakes() {
             deadline: Nanos::SECOND,
         },
     );
-    assert_eq!(m.mistakes, 0);
+    assert_eq!(m.mistakes, 1);
     assert_eq!(m.suspect_time, Nanos(800 * MS));
     assert_eq!(m.query_accuracy(), 0.0);
-    assert_eq!(m.mistake_duration_mean(), None);
+    assert_eq!(m.mistake_duration_mean(), Some(ms(800.0)));
     assert_eq!(m.detection.max, Nanos::ZERO);
-    // With warm-up 0 the first gap starts from trust: exactly one mistake.
+    // With warm-up 0 the same: one mistake, over the whole trace.
     let m = both(
         &r,
         || fixed(0),
@@ -297,4 +300,106 @@ fn a_trace_shorter_than_the_warmup_is_a_clear_error() {
         )
         .is_ok()
     );
+}
+
+#[test]
+fn a_suspicion_in_progress_at_the_end_of_the_warmup_is_a_mistake() {
+    // Receipts at 0, 100, 200, 300, 400 ms, no send times; warm-up 2.
+    //  j=0: τ 150 (trust through a_1 = 100)
+    //  j=1: τ 150: warm-up gap 1 suspects from 150
+    //  j=2: τ 180 <= a_2 = 200: the suspicion goes on through gap 2, which is evaluated:
+    //       the span starts in trust, so it is a mistake starting at a_2; 100 ms
+    //  j=3: τ 350: suspect [350, 400), a mistake; 50 ms
+    //  j=4: τ 500 (crash point only)
+    // L = 200 ms: 2 mistakes, S_time 150 ms, P_A 0.25, T_M 75 ms.
+    // T_D (origin receipt): P_2 = P_1 = 150, so max(0, 150 - 200) = 0; 50; 100.
+    let rows: Vec<_> = (0..5).map(|i| (i as u64 + 1, None, Some(i * 100))).collect();
+    let r = receipts(&rows);
+    let tau = [Some(150), Some(150), Some(180), Some(350), Some(500)];
+    let opts = Options {
+        warmup: 2,
+        deadline: Nanos(60 * MS),
+    };
+    let m = both(&r, || Box::new(Scripted::new(&tau)), &opts);
+    assert_eq!(m.evaluated, Nanos(200 * MS));
+    assert_eq!(m.mistakes, 2);
+    assert_eq!(m.suspect_time, Nanos(150 * MS));
+    assert_eq!(m.query_accuracy(), 0.25);
+    assert_eq!(m.mistake_duration_mean(), Some(ms(75.0)));
+    assert_eq!(m.detection.origin, Origin::Receipt);
+    assert_eq!(m.detection.mean_ns, ms(50.0));
+    assert_eq!(
+        (m.detection.p50, m.detection.p99, m.detection.max),
+        (Nanos(50 * MS), Nanos(100 * MS), Nanos(100 * MS))
+    );
+    assert_eq!(m.detection.completeness, 2.0 / 3.0);
+}
+
+/// The detection statistics: origin, mean, `[p50, p99, max]` in ms, completeness.
+fn assert_detection(m: &Metrics, origin: Origin, mean_ms: i64, ranks_ms: [i64; 3], completeness: f64) {
+    assert_eq!(m.detection.origin, origin);
+    assert_eq!(m.detection.mean_ns, ms(mean_ms as f64));
+    assert_eq!(
+        [m.detection.p50, m.detection.p99, m.detection.max],
+        ranks_ms.map(|x| Nanos(x * MS))
+    );
+    assert_eq!(m.detection.completeness, completeness);
+}
+
+/// A chain of late receipts: `(seq, send, recv)` and the deadline after each, ms.
+fn chain_rows(with_send: bool) -> (Receipts, [Option<i64>; 7]) {
+    let rows = [
+        (0, 10),
+        (100, 110),
+        (200, 215),
+        (300, 420),
+        (400, 430),
+        (500, 650),
+        (600, 700),
+    ];
+    let rows: Vec<_> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, &(s, r))| (i as u64 + 1, with_send.then_some(s), Some(r)))
+        .collect();
+    let tau = [
+        Some(120),
+        Some(220),
+        Some(320),
+        Some(410),
+        Some(425),
+        Some(700),
+        Some(800),
+    ];
+    (receipts(&rows), tau)
+}
+
+#[test]
+fn detection_is_measured_to_the_start_of_the_suspicion_that_never_ends() {
+    // Warm-up 2. Gaps: 2 (215 -> 420) suspects from 320, a mistake, 100 ms; receipt 3 at
+    // 420 is late (τ 410) and so is receipt 4 at 430 (τ 425): gaps 3 and 4 continue the
+    // suspicion, 10 + 220 ms, no new mistake; gap 5 (650 -> 700) ends exactly at its
+    // deadline: trust. L = 485 ms, 1 mistake, S_time 330 ms.
+    // Crash points: P_2 = 320; P_3 = P_2 = 320 (late, gap 2 ended in suspicion);
+    // P_4 = P_3 = 320; P_5 = 700; P_6 = 800.
+    let opts = Options {
+        warmup: 2,
+        deadline: Nanos(100 * MS),
+    };
+    let (r, tau) = chain_rows(true);
+    let m = both(&r, || Box::new(Scripted::new(&tau)), &opts);
+    assert_eq!(m.evaluated, Nanos(485 * MS));
+    assert_eq!(m.mistakes, 1);
+    assert_eq!(m.suspect_time, Nanos(330 * MS));
+    // With send times: T_D = max(0, P_j - send_j) = 120, 20, 0 (the suspicion began at
+    // 320, before heartbeat 5 was sent at 400: detected at once), 200, 200.
+    assert_detection(&m, Origin::Send, 108, [120, 200, 200], 0.4);
+    // Without: T_D = max(0, P_j - a_j) = 105, 0, 0, 50, 100.
+    let (r, tau) = chain_rows(false);
+    let m = both(&r, || Box::new(Scripted::new(&tau)), &opts);
+    assert_eq!((m.mistakes, m.suspect_time), (1, Nanos(330 * MS)));
+    assert_detection(&m, Origin::Receipt, 51, [50, 105, 105], 0.8);
+    let starts = replay::permanent_starts(&r.recv, &replay::deadlines(&r, &mut Scripted::new(&tau)));
+    let starts: Vec<i64> = starts.iter().map(|p| p.0 / MS).collect();
+    assert_eq!(starts, vec![120, 220, 320, 320, 320, 700, 800]);
 }

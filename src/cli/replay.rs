@@ -68,6 +68,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     let trace = common::load_trace(&args.trace, args.eval.interval)?;
     let receipts = trace.accepted();
+    let specs = if args.detectors.is_empty() {
+        sweep::runnable(specs, &[&receipts])
+    } else {
+        specs
+    };
     let warmup = sweep::warmup_for(&specs, args.eval.warmup)?;
     let opts = Options {
         warmup,

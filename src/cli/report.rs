@@ -30,7 +30,7 @@ EXAMPLES:
     fdbench report --preset gc --duration 2h -o reports/gc
     fdbench report --trace datasets/loopback-idle-10ms.csv.gz --max-mistakes 1/h
     fdbench report --trace trace.csv --deadline 500ms -o my-report
-    fdbench report --trace ping.csv --warmup 20 -d 'chen:window=20,alpha=0s..2s:10ms' -d 'phi:window=20'"
+    fdbench report --trace ping.csv --warmup 20 -d 'chen:window=20,alpha=0..2s:20ms'"
 )]
 pub struct Args {
     /// Report on this trace file (CSV, or .csv.gz)

@@ -50,7 +50,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let specs = if args.detectors.is_empty() {
+    let mut specs = if args.detectors.is_empty() {
         sweep::default_grid()
     } else {
         common::parse_specs(&args.detectors)?
@@ -69,6 +69,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             name: common::trace_name(p),
             receipts: t.accepted(),
         });
+    }
+    if args.detectors.is_empty() {
+        let all: Vec<&fdbench::trace::Receipts> = traces.iter().map(|t| &t.receipts).collect();
+        specs = sweep::runnable(specs, &all);
     }
     let opts = Options {
         warmup,

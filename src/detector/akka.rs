@@ -220,6 +220,7 @@ pub const DEFINITION: Definition = Definition {
     ],
     knob: Some(THRESHOLD),
     knob_independent: false,
+    needs_send_times: false,
     weight: 4,
     window: Definition::window_param,
     detector: |c, _, knob| Box::new(Akka::new(params(c), knob)),

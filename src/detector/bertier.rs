@@ -137,6 +137,7 @@ pub const DEFINITION: Definition = Definition {
     ],
     knob: None,
     knob_independent: true,
+    needs_send_times: false,
     weight: 1,
     window: Definition::window_param,
     detector: |c, eta, _| Box::new(Tuned::new(build(c, eta), 0.0)),

@@ -181,6 +181,7 @@ pub const DEFINITION: Definition = Definition {
     params: &[Param::window("window", 1000, "receipts kept")],
     knob: Some(ALPHA),
     knob_independent: true,
+    needs_send_times: false,
     weight: 1,
     window: Definition::window_param,
     detector: |c, eta, knob| Box::new(Tuned::new(Chen::new(eta, c.count("window")), knob)),

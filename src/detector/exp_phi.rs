@@ -174,6 +174,7 @@ pub const DEFINITION: Definition = Definition {
     ],
     knob: Some(THRESHOLD),
     knob_independent: true,
+    needs_send_times: false,
     weight: 1,
     window: Definition::window_param,
     detector: |c, _, knob| Box::new(Tuned::new(build(c), knob)),

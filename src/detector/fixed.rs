@@ -65,6 +65,7 @@ pub const DEFINITION: Definition = Definition {
         Param::duration("timeout", 1e9, "time since the last receipt at which to suspect").swept(10e6, 2e9, 10e6),
     ),
     knob_independent: true,
+    needs_send_times: false,
     weight: 1,
     window: |_| 1,
     detector: |_, _, knob| Box::new(Tuned::new(Fixed::new(), knob)),

@@ -23,7 +23,7 @@
 //! # The detectors
 //!
 //! One module per algorithm, each citing its source and giving its formula:
-//! [`fixed`], [`chen`], [`bertier`], [`phi`], [`akka`], [`exp_phi`], [`satzger`],
+//! [`fixed`], [`nfd_s`] (`nfd-s`), [`chen`], [`bertier`], [`phi`], [`akka`], [`exp_phi`], [`satzger`],
 //! [`two_windows`] (`2w`). Shared pieces: [`window`] (exact windowed sums, mean and
 //! population variance, ring buffers), [`normal`] (the normal tail and its inverse far
 //! into the tail).
@@ -57,6 +57,7 @@
 //!     params: &[],
 //!     knob: Some(Param::duration("margin", 1e9, "time since the last receipt").swept(0.0, 2e9, 10e6)),
 //!     knob_independent: true,
+//!     needs_send_times: false,
 //!     weight: 1,
 //!     window: |_| 1,
 //!     detector: |_, _, knob| Box::new(Tuned::new(Fixed::new(), knob)),
@@ -79,6 +80,7 @@ pub mod bertier;
 pub mod chen;
 pub mod exp_phi;
 pub mod fixed;
+pub mod nfd_s;
 pub mod normal;
 pub mod phi;
 pub mod presets;

@@ -162,6 +162,7 @@ pub const DEFINITION: Definition = Definition {
     ],
     knob: Some(THRESHOLD),
     knob_independent: true,
+    needs_send_times: false,
     weight: 1,
     window: Definition::window_param,
     detector: |c, eta, knob| Box::new(Tuned::new(Phi::new(eta, c.count("window"), c.nanos("min_std")), knob)),

@@ -18,13 +18,16 @@ use std::sync::RwLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::detector::{Detector, Family, akka, bertier, chen, exp_phi, fixed, phi, presets, satzger, two_windows};
+use crate::detector::{
+    Detector, Family, akka, bertier, chen, exp_phi, fixed, nfd_s, phi, presets, satzger, two_windows,
+};
 use crate::time::Nanos;
 
 /// The built-in detectors, in listing order. Adding a detector is one file declaring
 /// its [`Definition`] and one line here.
 pub const BUILTIN: &[&Definition] = &[
     &fixed::DEFINITION,
+    &nfd_s::DEFINITION,
     &chen::DEFINITION,
     &bertier::DEFINITION,
     &phi::DEFINITION,
@@ -306,6 +309,9 @@ pub struct Definition {
     /// Whether the state is independent of the knob, so that one replay serves every
     /// knob value (false for `akka`, which records intervals only while trusting).
     pub knob_independent: bool,
+    /// Whether it reads the heartbeats' send times (`nfd-s`): it cannot run on a trace
+    /// without them.
+    pub needs_send_times: bool,
     /// The cost of one knob value in a replay relative to `fixed`, for scheduling only.
     pub weight: usize,
     /// The heartbeats a configuration needs before its estimates are meaningful (its
@@ -570,6 +576,18 @@ impl Config {
         }
     }
 
+    /// The same configuration with its fixed parameter `name` set to `value` (internal
+    /// units: nanoseconds for durations); `None` if it has no such parameter or the value
+    /// is out of the parameter's range.
+    pub fn with_value(&self, name: &str, value: f64) -> Option<Config> {
+        let i = self.definition.params.iter().position(|p| p.name == name)?;
+        self.definition.params[i].range.contains(value).then(|| {
+            let mut c = self.clone();
+            c.values[i] = value;
+            c
+        })
+    }
+
     /// The configuration of the built-in or registered detector `name` at its
     /// defaults, or of the preset `name`.
     pub fn named(name: &str) -> Option<Config> {
@@ -682,6 +700,11 @@ impl Config {
     /// Whether the state is independent of the knob (see [`Definition`]).
     pub fn knob_independent(&self) -> bool {
         self.definition.knob_independent
+    }
+
+    /// Whether the detector reads the heartbeats' send times (see [`Definition`]).
+    pub fn needs_send_times(&self) -> bool {
+        self.definition.needs_send_times
     }
 
     /// The relative cost of one knob value in a replay, for scheduling.

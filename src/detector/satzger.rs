@@ -733,6 +733,7 @@ pub const DEFINITION: Definition = Definition {
             .swept(0.5, 1.0, 0.005),
     ),
     knob_independent: true,
+    needs_send_times: false,
     weight: 2,
     window: Definition::window_param,
     detector: |c, eta, knob| Box::new(Tuned::new(Satzger::new(eta, c.count("window"), c.get("scale")), knob)),

@@ -419,7 +419,7 @@ mod tests {
             assert_eq!(one(c.name()).config, c);
             assert!(!c.source().is_empty());
         }
-        assert_eq!(Config::all_defaults().len(), 8);
+        assert_eq!(Config::all_defaults().len(), 9);
     }
 
     #[test]
@@ -566,7 +566,7 @@ mod tests {
                 let hb = Heartbeat {
                     seq: s,
                     recv: Nanos::from_millis(s as i64 * 100),
-                    send: None,
+                    send: c.needs_send_times().then(|| Nanos::from_millis(s as i64 * 100 - 10)),
                 };
                 f.observe(&hb);
                 d.observe(&hb);
@@ -636,7 +636,7 @@ mod tests {
     fn bare_numbers_in_a_systems_unit() {
         use crate::detector::registry::{Alias, Preset};
         static ETCD_LIKE: Preset = Preset {
-            name: "etcd-like",
+            name: "test-etcd-like",
             base: &crate::detector::fixed::DEFINITION,
             summary: "a timeout written in bare milliseconds",
             doc: "",
@@ -650,13 +650,13 @@ mod tests {
         };
         registry::register_preset(&ETCD_LIKE).unwrap();
         assert!(registry::register_preset(&ETCD_LIKE).is_err());
-        assert_eq!(one("etcd-like:election-timeout=1500").knob_values, vec![1.5e9]);
+        assert_eq!(one("test-etcd-like:election-timeout=1500").knob_values, vec![1.5e9]);
         assert_eq!(
-            one("etcd-like:election-timeout=1000..1500:250").knob_values,
+            one("test-etcd-like:election-timeout=1000..1500:250").knob_values,
             vec![1e9, 1.25e9, 1.5e9]
         );
-        assert!(err("etcd-like:election-timeout=1.5s").contains("bare number"));
-        assert_eq!(one("etcd-like:timeout=2s").knob_values, vec![2e9]);
+        assert!(err("test-etcd-like:election-timeout=1.5s").contains("bare number"));
+        assert_eq!(one("test-etcd-like:timeout=2s").knob_values, vec![2e9]);
     }
 
     #[test]

@@ -106,6 +106,7 @@ pub const DEFINITION: Definition = Definition {
     ],
     knob: Some(ALPHA),
     knob_independent: true,
+    needs_send_times: false,
     weight: 1,
     window: |c| c.count("n1").max(c.count("n2")),
     detector: |c, eta, knob| Box::new(Tuned::new(TwoWindows::new(eta, c.count("n1"), c.count("n2")), knob)),

@@ -21,7 +21,7 @@
 //! percentiles come from it directly.
 
 use crate::detector::Family;
-use crate::metrics::{Collector, Detection, Metrics, Start, detection_time, nearest_rank};
+use crate::metrics::{Chains, Collector, Detection, Metrics, Start, detection_time, nearest_rank};
 use crate::replay::{Options, origin};
 use crate::simd::keep;
 use crate::time::Nanos;
@@ -166,13 +166,15 @@ struct Lane {
     below: [u64; 2],
 }
 
-/// The detection time of a crash point, `i64::MAX` when never detected.
+/// An estimate of the detection time of a crash point from its own deadline alone,
+/// `max(a, τ) - origin` (`i64::MAX` when never detected): exact but for the crash
+/// points that continue a chain of late receipts; good enough to place brackets.
 #[inline]
-fn detection(a: Nanos, tau: Nanos, origin: Nanos) -> i64 {
+fn estimate(a: Nanos, tau: Nanos, origin: Nanos) -> i64 {
     if tau == Nanos::MAX {
         i64::MAX
     } else {
-        detection_time(a, tau, origin)
+        a.max(tau).0 - origin.0
     }
 }
 
@@ -202,13 +204,15 @@ fn main_pass(
     let mut tau = vec![Nanos::MAX; width];
     let mut family = make();
     let mut prev_tau = vec![Nanos::MAX; width];
+    let mut chains = Chains::new(width);
     for j in 0..m {
         let hb = receipts.heartbeat(j);
         let a = hb.recv;
         if j > w {
             // Gap j-1 ends with this receipt: `tau` holds τ_{j-1}, `prev_tau` τ_{j-2}.
+            // The evaluated span starts in trust.
             let a_prev = receipts.recv[j - 1];
-            let first = j == 1;
+            let first = j == w + 1;
             for ((lane, &t), &p) in lanes.iter_mut().zip(&tau).zip(&prev_tau) {
                 if t < a {
                     lane.suspect += (a - a_prev.max(t)).0;
@@ -219,14 +223,15 @@ fn main_pass(
         std::mem::swap(&mut prev_tau, &mut tau);
         family.observe(&hb);
         family.deadlines(&mut tau);
+        let starts = chains.step(a, &tau);
         if j >= w {
             let o = hb.send.unwrap_or(a);
-            for ((lane, &t), bs) in lanes.iter_mut().zip(&tau).zip(brackets.iter_mut()) {
+            for (((lane, &t), &p), bs) in lanes.iter_mut().zip(&tau).zip(starts).zip(brackets.iter_mut()) {
                 if t == Nanos::MAX {
                     lane.infinite += 1;
                     continue;
                 }
-                let x = detection_time(a, t, o);
+                let x = detection_time(t, p, o);
                 lane.sum += i128::from(x);
                 lane.within += u64::from(x <= d.0);
                 lane.max = lane.max.max(x);
@@ -266,8 +271,12 @@ struct Columns {
     below: [Vec<f64>; 2],
     suspect: Vec<f64>,
     mistakes: Vec<f64>,
-    /// 1 when the last gap ended in trust.
+    /// 1 when the last gap ended in trust (for the mistakes: the evaluated span starts
+    /// in trust, so this is 1 at the start of gap `w` whatever came before).
     trust: Vec<f64>,
+    /// The start `P` of the suspicion that never ends at the last crash point, as an
+    /// absolute time (evaluation.md §4).
+    start: Vec<f64>,
     bad: Vec<f64>,
     lo: [Vec<f64>; 2],
     hi: [Vec<f64>; 2],
@@ -277,24 +286,43 @@ struct Columns {
 
 /// Gap `j` of every knob value: offsets `off` of its deadlines from `a_j`, length `g`.
 #[inline(always)]
-fn gap_kernel(c: &mut Columns, off: &[f64], g: f64, first: f64) {
+fn gap_kernel(c: &mut Columns, off: &[f64], g: f64) {
     let n = off.len();
     let (trust, suspect, mistakes) = (&mut c.trust[..n], &mut c.suspect[..n], &mut c.mistakes[..n]);
     for i in 0..n {
         let t = off[i];
         let late = t < g;
-        let fresh = t > 0.0 || trust[i] + first > 0.0;
+        let fresh = t > 0.0 || trust[i] > 0.0;
         suspect[i] += keep(late, g - t.max(0.0));
         mistakes[i] += keep(late & fresh, 1.0);
         trust[i] = keep(!late, 1.0);
     }
 }
 
-/// Crash point `j` of every knob value: offsets `off`, `big_a = a_j - origin_j`,
-/// completeness deadline `dl`.
+/// The start `P_j` of the suspicion that never ends, per knob value, from the offsets
+/// `off` of the deadlines from `a` (absolute), in a warm-up receipt; `trust` is whether
+/// gap `j-1` ended in trust, and becomes whether gap `j` (length `g`) does.
 #[inline(always)]
-fn crash_kernel(c: &mut Columns, off: &[f64], big_a: f64, dl: f64) {
+fn chain_kernel(c: &mut Columns, off: &[f64], a: f64, g: f64) {
     let n = off.len();
+    let (trust, start) = (&mut c.trust[..n], &mut c.start[..n]);
+    for i in 0..n {
+        let t = off[i];
+        let fresh = t > 0.0;
+        let was = trust[i] > 0.0;
+        start[i] = keep(fresh, a + t) + keep(!fresh & was, a) + keep(!fresh & !was, start[i]);
+        trust[i] = keep(t >= g, 1.0);
+    }
+}
+
+/// Crash point `j` of every knob value: offsets `off` from `a` (absolute),
+/// `big_a = a_j - origin_j`, completeness deadline `dl`. `trust` still says whether gap
+/// `j-1` ended in trust.
+#[inline(always)]
+fn crash_kernel(c: &mut Columns, off: &[f64], a: f64, big_a: f64, dl: f64) {
+    let n = off.len();
+    let (trust, start) = (&c.trust[..n], &mut c.start[..n]);
+    let o = a - big_a;
     let (sum, within, infinite, max) = (
         &mut c.sum[..n],
         &mut c.within[..n],
@@ -309,8 +337,14 @@ fn crash_kernel(c: &mut Columns, off: &[f64], big_a: f64, dl: f64) {
         let t = off[i];
         let finite = t < f64::INFINITY;
         bad[i] += keep(!(t.abs() < BIG || t == f64::INFINITY), 1.0);
-        // Infinite offsets give x = inf: counted apart, kept out of the sum and the max.
-        let x = big_a + t.max(0.0);
+        // P_j: the deadline when it is after the receipt; else the suspicion in progress
+        // (gap j-1 ended in suspicion) or the receipt. Infinite offsets give x = inf:
+        // counted apart, kept out of the sum and the max.
+        let fresh = t > 0.0;
+        let was = trust[i] > 0.0;
+        let p = keep(fresh, a + t) + keep(!fresh & was, a) + keep(!fresh & !was, start[i]);
+        start[i] = p;
+        let x = keep(fresh, big_a + t) + keep(!fresh, (p - o).max(0.0));
         let kept = keep(finite, x);
         sum[i] += kept;
         infinite[i] += keep(!finite, 1.0);
@@ -323,8 +357,9 @@ fn crash_kernel(c: &mut Columns, off: &[f64], big_a: f64, dl: f64) {
     }
 }
 
-crate::simd::multiversion!(fn gap_row(c: &mut Columns, off: &[f64], g: f64, first: f64) -> () = gap_kernel;);
-crate::simd::multiversion!(fn crash_row(c: &mut Columns, off: &[f64], big_a: f64, dl: f64) -> () = crash_kernel;);
+crate::simd::multiversion!(fn gap_row(c: &mut Columns, off: &[f64], g: f64) -> () = gap_kernel;);
+crate::simd::multiversion!(fn crash_row(c: &mut Columns, off: &[f64], a: f64, big_a: f64, dl: f64) -> () = crash_kernel;);
+crate::simd::multiversion!(fn chain_row(c: &mut Columns, off: &[f64], a: f64, g: f64) -> () = chain_kernel;);
 
 /// The main pass in `f64`, on the deadline offsets ([`Family::offsets`]): the same
 /// totals as [`main_pass`], exactly, since every quantity is an integer held exactly
@@ -362,6 +397,7 @@ fn main_pass_f64(
         suspect: zeros(),
         mistakes: zeros(),
         trust: vec![1.0; width],
+        start: zeros(),
         bad: zeros(),
         lo: [bound(0, |b| b.lo), bound(1, |b| b.lo)],
         hi: [bound(0, |b| b.hi), bound(1, |b| b.hi)],
@@ -375,26 +411,28 @@ fn main_pass_f64(
     for j in 0..m {
         let hb = receipts.heartbeat(j);
         family.observe(&hb);
-        if j + 1 < w {
-            continue;
-        }
         family.offsets(hb.recv, &mut scratch, &mut off);
-        if j + 1 == w {
-            // The gap before the first evaluated one: did it end in trust?
-            let g = (a[w].0 - a[j].0) as f64;
-            for ((tr, &t), bad) in c.trust.iter_mut().zip(&off).zip(c.bad.iter_mut()) {
-                *tr = if t >= g { 1.0 } else { 0.0 };
+        let at = hb.recv.0 as f64;
+        if j < w {
+            // Warm-up: only the chains of late receipts, which may reach into the
+            // evaluated span.
+            for (bad, &t) in c.bad.iter_mut().zip(&off) {
                 *bad += if t.abs() < BIG || t == f64::INFINITY { 0.0 } else { 1.0 };
             }
+            chain_row(&mut c, &off, at, (a[j + 1].0 - a[j].0) as f64);
             continue;
-        }
-        if j + 1 < m {
-            let g = (a[j + 1].0 - a[j].0) as f64;
-            gap_row(&mut c, &off, g, if j == 0 { 1.0 } else { 0.0 });
         }
         let o = hb.send.unwrap_or(hb.recv);
         let big_a = (hb.recv.0 - o.0) as f64;
-        crash_row(&mut c, &off, big_a, dl);
+        crash_row(&mut c, &off, at, big_a, dl);
+        if j == w {
+            // The evaluated span starts in trust.
+            c.trust.fill(1.0);
+        }
+        if j + 1 < m {
+            let g = (a[j + 1].0 - a[j].0) as f64;
+            gap_row(&mut c, &off, g);
+        }
         if c.hits.iter().fold(0, |any, &h| any | h) != 0 {
             // The knob values hit, listed without a branch per value.
             let mut count = 0;
@@ -403,7 +441,11 @@ fn main_pass_f64(
                 count += h as usize;
             }
             for &i in &hit_list[..count] {
-                let x = big_a + off[i].max(0.0);
+                let x = if off[i] > 0.0 {
+                    big_a + off[i]
+                } else {
+                    (c.start[i] - (at - big_a)).max(0.0)
+                };
                 for (p, b) in brackets[i].iter_mut().enumerate() {
                     if x >= c.lo[p][i] && x <= c.hi[p][i] {
                         b.offer_in(x as i64);
@@ -456,18 +498,29 @@ pub(super) fn replay(
     let width = family.width();
     let mut tau = vec![Nanos::MAX; width];
     let mut sample: Vec<Vec<i64>> = vec![Vec::with_capacity(n.div_ceil(stride)); width];
+    let exact = stride == 1;
+    // The exact sample follows the chains of late receipts from the first receipt on; a
+    // sparse one estimates from each crash point's own deadline.
+    let mut chains = Chains::new(width);
     for j in 0..m {
         let hb = receipts.heartbeat(j);
         family.observe(&hb);
-        if j >= w && (j - w) % stride == 0 {
+        let o = hb.send.unwrap_or(hb.recv);
+        if exact {
             family.deadlines(&mut tau);
-            let o = hb.send.unwrap_or(hb.recv);
+            let starts = chains.step(hb.recv, &tau);
+            if j >= w {
+                for ((s, &t), &p) in sample.iter_mut().zip(&tau).zip(starts) {
+                    s.push(detection_time(t, p, o));
+                }
+            }
+        } else if j >= w && (j - w) % stride == 0 {
+            family.deadlines(&mut tau);
             for (s, &t) in sample.iter_mut().zip(&tau) {
-                s.push(detection(hb.recv, t, o));
+                s.push(estimate(hb.recv, t, o));
             }
         }
     }
-    let exact = stride == 1;
     let brackets: Vec<[Bracket; 2]> = sample
         .iter_mut()
         .map(|s| {
@@ -524,14 +577,16 @@ pub(super) fn replay(
     drop(brackets);
     while collectors.iter_mut().fold(false, |any, c| c.start_pass() | any) {
         let mut family = make();
+        let mut chains = Chains::new(width);
         for j in 0..m {
             let hb = receipts.heartbeat(j);
             family.observe(&hb);
+            family.deadlines(&mut tau);
+            let starts = chains.step(hb.recv, &tau);
             if j >= w {
-                family.deadlines(&mut tau);
                 let o = hb.send.unwrap_or(hb.recv);
-                for (c, &t) in collectors.iter_mut().zip(&tau) {
-                    c.offer(hb.recv, t, o);
+                for ((c, &t), &p) in collectors.iter_mut().zip(&tau).zip(starts) {
+                    c.offer(detection_time(t, p, o));
                 }
             }
         }
