@@ -349,11 +349,22 @@ fn chosen_detectors_drive_the_timeline() {
     };
     plot::trace_plots(&synthetic_trace(), dir.path(), &opts).unwrap();
     let tl = std::fs::read_to_string(dir.path().join("timeline.svg")).unwrap();
-    let caption = tl.split("timeout = 50 ms: ").nth(1).expect("the detector's caption");
-    let n: usize = caption.split(' ').next().unwrap().parse().unwrap();
-    // Heartbeats come every ~100 ms: a 50 ms timeout suspects in (nearly) every gap of
-    // the window, which spans at least 40 nominal intervals.
-    assert!(n >= 30, "{n} suspicions");
+    // The largest gap is the stall: seq 299 at 29925 ms to seq 312 at 31225 ms (1300 ms;
+    // seq 312 overtakes 300..311, which arrive after it and are stale). The window is four
+    // gaps wide, centred on it: [29925 - 1950, 29925 - 1950 + 5200) = [27975, 33175) ms.
+    // It holds the gaps after seqs 279..=299 (21) and 312..=330 (19), every one longer
+    // than 50 ms: 40 suspicions, each from 50 ms after its receipt to the next one:
+    // (33137 - 27937) - 40 × 50 = 3200 ms in all.
+    assert!(
+        tl.contains("timeout = 50 ms: 40 suspicions in this stretch, 3200 ms suspected"),
+        "{}",
+        tl.split("timeout = 50 ms")
+            .nth(1)
+            .unwrap_or("no caption")
+            .chars()
+            .take(80)
+            .collect::<String>()
+    );
 }
 
 #[test]

@@ -574,7 +574,33 @@ mod tests {
             let mut out = vec![Nanos::ZERO; knobs.len()];
             f.deadlines(&mut out);
             assert_eq!(Some(out[0]), d.deadline(), "{}", c.name());
-            assert!(out[0] > Nanos::from_millis(5000), "{}: {:?}", c.name(), out[0]);
+            // Receipts every 100 ms up to 5000 ms: every interval is 100 ms and every
+            // estimate of the next arrival is 5100 ms.
+            let want_ms = match c.name() {
+                "fixed" => 5000.0 + 1000.0,
+                "chen" | "2w" => 5100.0 + 100.0,
+                "bertier" | "phi" | "satzger" => 5100.0,
+                // History {750, 1250, 100 × 49}: mean 6900/51 ms, std √(2615000/51 -
+                // mean²) ms; φ = 8 at y = the real root of 0.070566 y³ + 1.5976 y =
+                // ln((1 - 1e-8) / 1e-8) (Cardano), after m = mean + 3 s.
+                "akka" => {
+                    let mean: f64 = 6900.0 / 51.0;
+                    let std = (2_615_000.0f64 / 51.0 - mean * mean).sqrt();
+                    let (p, q) = (1.5976 / 0.070566, -((1.0 - 1e-8) / 1e-8f64).ln() / 0.070566);
+                    let d = ((q / 2.0f64).powi(2) + (p / 3.0f64).powi(3)).sqrt();
+                    let y = (-q / 2.0 + d).cbrt() - (q / 2.0 + d).cbrt();
+                    5000.0 + mean + 3000.0 + std * y
+                }
+                // Intervals {2000 (the initial estimate), 100 × 49}: mean 138 ms.
+                "exp-phi" => 5000.0 + 8.0 * std::f64::consts::LN_10 * 138.0,
+                other => panic!("no expected deadline for {other}"),
+            };
+            let got_ms = out[0].0 as f64 / 1e6;
+            assert!(
+                (got_ms - want_ms).abs() <= 1e-6,
+                "{}: {got_ms} ms, expected {want_ms} ms",
+                c.name()
+            );
             assert!(out[knobs.len() - 1] >= out[0]);
             assert_eq!(c.knob_independent(), c.name() != "akka");
         }

@@ -158,37 +158,58 @@ fn gilbert_elliott_rate_and_burst_length() {
 #[test]
 fn mean_delay_of_each_distribution() {
     let us = |n: i64| Nanos(n * 1000);
-    for d in [
-        Dist::Const { value: ms(3) },
-        Dist::Normal {
-            mean: ms(20),
-            std: ms(5),
-        },
-        Dist::LogNormal {
-            median: ms(20),
-            sigma: 0.5,
-        },
-        Dist::Exp { mean: ms(5) },
-        Dist::Gamma {
-            mean: us(150),
-            shape: 2.0,
-        },
-        Dist::Pareto { min: ms(1), alpha: 3.5 },
-        Dist::Weibull {
-            scale: ms(5),
-            shape: 2.0,
-        },
-        Dist::Uniform {
-            min: ms(100),
-            max: ms(2000),
-        },
+    // Each mean worked out by hand from the distribution's definition (ns).
+    for (d, mean) in [
+        (Dist::Const { value: ms(3) }, 3e6),
+        // Truncated at zero: μ + σ φ(4) / Φ(4) = 20 ms + 5 ms · 1.338302e-4 / 0.9999683.
+        (
+            Dist::Normal {
+                mean: ms(20),
+                std: ms(5),
+            },
+            20e6 + 5e6 * 1.338_302_257_648_853_6e-4 / 0.999_968_328_758_166_9,
+        ),
+        // median · e^(σ²/2) = 20 ms · e^0.125.
+        (
+            Dist::LogNormal {
+                median: ms(20),
+                sigma: 0.5,
+            },
+            20e6 * 1.133_148_453_066_826_3,
+        ),
+        (Dist::Exp { mean: ms(5) }, 5e6),
+        (
+            Dist::Gamma {
+                mean: us(150),
+                shape: 2.0,
+            },
+            150e3,
+        ),
+        // α · min / (α - 1) = 3.5 ms / 2.5.
+        (Dist::Pareto { min: ms(1), alpha: 3.5 }, 1.4e6),
+        // scale · Γ(1 + 1/shape) = 5 ms · Γ(1.5) = 5 ms · √π / 2.
+        (
+            Dist::Weibull {
+                scale: ms(5),
+                shape: 2.0,
+            },
+            5e6 * 0.886_226_925_452_758,
+        ),
+        (
+            Dist::Uniform {
+                min: ms(100),
+                max: ms(2000),
+            },
+            1050e6,
+        ),
     ] {
         let mut cfg = plain(N);
         cfg.base_delay = ms(7);
         cfg.delay = d.clone();
         let xs = delays(&generate(&cfg, 5).unwrap());
         let (m, s) = mean_std(&xs);
-        let expected = 7e6 + d.mean_ns();
+        let expected = 7e6 + mean;
+        // Five standard errors, plus 1 ns for the rounding of each draw to nanoseconds.
         let tol = 5.0 * s / (xs.len() as f64).sqrt() + 1.0;
         assert!((m - expected).abs() < tol, "{d}: mean {m}, expected {expected} ± {tol}");
         assert!(xs.iter().all(|&x| x >= 7e6), "{d}: a delay below the base");
@@ -308,8 +329,17 @@ fn spikes_add_to_the_delay_of_the_heartbeats_they_cover() {
     };
     let xs = delays(&generate(&cfg, 9).unwrap());
     let spiked = xs.iter().filter(|&&x| x == 310e6).count();
-    // About 2000 s / 30 s ≈ 66 spikes, each covering 9 or 10 heartbeats.
-    assert!((300..1000).contains(&spiked), "{spiked} spiked heartbeats");
+    // Spikes are a renewal process over 2000 s with cycle mean 30 s + 95 ms and
+    // variance (30 s)²: 2000 / 30.095 = 66.46 spikes, standard deviation
+    // √(2000 · 30² / 30.095³) = 8.13; each covers 9.5 heartbeats on average (95 ms at
+    // 10 ms, 9 or 10). Five standard deviations of 9.5 × the count (the spread of 9
+    // against 10 adds at most 0.5 × 66 in quadrature, negligible).
+    let (count, sd) = (2000.0 / 30.095, (2000.0 * 900.0 / 30.095f64.powi(3)).sqrt());
+    let (expected, tol) = (9.5 * count, 5.0 * 9.5 * sd);
+    assert!(
+        (spiked as f64 - expected).abs() < tol,
+        "{spiked} spiked heartbeats, expected {expected} ± {tol}"
+    );
     assert!(xs.iter().all(|&x| x == 10e6 || x == 310e6));
 }
 
