@@ -16,6 +16,7 @@
 //!
 //! The library never prints; the `fdbench` binary is a thin layer over it.
 
+pub mod cluster;
 pub mod detector;
 pub mod metrics;
 pub mod output;

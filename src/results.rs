@@ -59,7 +59,7 @@ pub struct Row {
 }
 
 /// Serializes `+inf` as the string `inf` (CSV and JSON alike) and reads it back.
-mod float_inf {
+pub(crate) mod float_inf {
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
