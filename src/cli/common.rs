@@ -123,15 +123,7 @@ pub fn table(rows: &[Row]) -> String {
             format!("{:.4}", r.completeness),
         ]);
     }
-    let widths: Vec<usize> = (0..header.len())
-        .map(|c| cells.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for r in &cells {
-        let line: Vec<String> = r.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
-    }
+    let mut out = align(&cells);
     if let Some(r) = rows.first() {
         out.push_str(&format!(
             "\n{} heartbeats evaluated over {:.1} s; completeness within D = {} ms; detection time measured from the {}{}\n",
@@ -152,4 +144,19 @@ pub fn table(rows: &[Row]) -> String {
 /// A number in its shortest exact form.
 pub fn fmt_g(x: f64) -> String {
     format!("{x}")
+}
+
+/// Cells as left-aligned columns two spaces apart, one line per row.
+pub fn align(cells: &[Vec<String>]) -> String {
+    let columns = cells.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| cells.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for r in cells {
+        let line: Vec<String> = r.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
 }

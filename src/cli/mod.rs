@@ -1,6 +1,7 @@
 //! Command-line interface: one module per subcommand. Data goes to stdout or files,
 //! progress and errors to stderr.
 
+mod cluster;
 mod common;
 mod generate;
 mod import;

@@ -17,9 +17,12 @@ use super::common::{self, EvalArgs};
     fdbench sweep trace.csv -o results.csv                      # the default grid of every detector
     fdbench sweep trace.csv --detector 'fixed:timeout=50ms..2s:10ms' --detector 'phi:threshold=0.5..16:0.1'
     fdbench sweep a.csv b.csv.gz --detector 'chen:alpha=0..1s:10ms' --format json -o results.json
-    fdbench sweep big.csv --shard 3/8 -o part-3.csv             # one slice of the grid; see `fdbench merge`")]
+    fdbench sweep big.csv --shard 3/8 -o part-3.csv             # one slice of the grid; see `fdbench merge`
+    fdbench sweep datasets/cluster-netns-4 --quorum 2 --detector 'fixed:timeout=20ms..200ms:10ms' -o cluster.csv")]
 pub struct Args {
-    /// Trace files (CSV, or .csv.gz); with several, rows carry a leading `trace` column
+    /// Trace files (CSV, or .csv.gz); with several, rows carry a leading `trace` column.
+    /// Or one cluster folder (with a cluster.json): one row per setting for the whole
+    /// cluster, in the cluster results layout
     #[arg(required = true, value_name = "TRACE")]
     pub traces: Vec<PathBuf>,
     /// A detector spec NAME[:key=value,...] whose values may be ranges START..END:STEP
@@ -29,6 +32,8 @@ pub struct Args {
     pub detectors: Vec<String>,
     #[command(flatten)]
     pub eval: EvalArgs,
+    #[command(flatten)]
+    pub cluster: super::cluster::ClusterArgs,
     /// Worker threads [default: all cores]
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,
@@ -55,12 +60,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     } else {
         common::parse_specs(&args.detectors)?
     };
-    common::check_inputs(&args.traces)?;
     let threads = match args.threads {
         Some(0) => anyhow::bail!("-j 0: give at least one thread"),
         Some(n) => n,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
+    if let Some(dir) = super::cluster::folder(&args.traces)? {
+        return super::cluster::sweep(&args, dir, &specs, threads);
+    }
+    common::check_inputs(&args.traces)?;
     let warmup = sweep::warmup_for(&specs, args.eval.warmup)?;
     let mut traces = Vec::with_capacity(args.traces.len());
     for p in &args.traces {

@@ -19,9 +19,10 @@ use super::common::{self, EvalArgs};
 #[command(after_help = "EXAMPLES:
     fdbench tune trace.csv --max-mistakes 1/day
     fdbench tune trace.csv --max-mistakes 10/h --detector 'phi:window=100' --detector 'chen:alpha=0..5s:1ms'
-    fdbench tune trace.csv --max-mistakes 0.5/min --format csv -o tuned.csv")]
+    fdbench tune trace.csv --max-mistakes 0.5/min --format csv -o tuned.csv
+    fdbench tune datasets/cluster-netns-4 --max-mistakes 1/day --objective worst-pair --detector 'phi:threshold=1..16:0.5'")]
 pub struct Args {
-    /// The trace (CSV, or .csv.gz)
+    /// The trace (CSV, or .csv.gz), or a cluster folder: one setting for all its pairs
     pub trace: PathBuf,
     /// Target mistake rate: COUNT/UNIT with UNIT s, min, h, day or week
     #[arg(long, value_name = "RATE", default_value = "1/day", value_parser = tune::parse_rate)]
@@ -32,6 +33,8 @@ pub struct Args {
     pub detectors: Vec<String>,
     #[command(flatten)]
     pub eval: EvalArgs,
+    #[command(flatten)]
+    pub cluster: super::cluster::TuneArgs,
     /// Output format: a table for people, or the tuned rows in the results schema
     #[arg(long, value_enum, default_value = "table")]
     pub format: super::replay::OutFormat,
@@ -98,6 +101,11 @@ pub fn table(lines: &[Line], target_per_h: f64) -> String {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let targets = targets(&args.detectors)?;
+    if let Some(dir) = super::cluster::folder(std::slice::from_ref(&args.trace))? {
+        let (text, rows) = super::cluster::tune(dir, &targets, args.max_mistakes, &args.eval, &args.cluster)?;
+        let out = args.output.clone().unwrap_or_else(|| PathBuf::from("-"));
+        return super::cluster::write_tuned(&text, &rows, args.format, &out);
+    }
     let trace = common::load_trace(&args.trace, args.eval.interval)?;
     let receipts = trace.accepted();
     let specs: Vec<DetectorSpec> = targets.iter().map(|t| t.spec.clone()).collect();

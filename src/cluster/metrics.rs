@@ -503,19 +503,20 @@ fn detection_stats(mut td: Vec<i64>, deadline: Nanos, origin: Origin) -> Detecti
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::cluster::Pair;
     use crate::detector::spec;
     use crate::trace::TraceBuilder;
 
-    /// A trace from `(seq, send, recv)` rows (`recv` `None` = lost), interval 10 ns.
-    fn trace(rows: &[(u64, i64, Option<i64>)], with_send: bool) -> crate::trace::Trace {
+    /// A trace from `(seq, send, recv)` rows (`recv` `None` = lost), times in units of
+    /// `unit` nanoseconds, interval 10 units.
+    fn trace(rows: &[(u64, i64, Option<i64>)], with_send: bool, unit: i64) -> crate::trace::Trace {
         let mut b = TraceBuilder::new(with_send);
         for &(s, send, r) in rows {
-            b.push(s, Some(Nanos(send)), r.map(Nanos)).unwrap();
+            b.push(s, Some(Nanos(send * unit)), r.map(|r| Nanos(r * unit))).unwrap();
         }
-        b.finish(Some((Nanos(10), crate::trace::IntervalSource::Given)))
+        b.finish(Some((Nanos(10 * unit), crate::trace::IntervalSource::Given)))
             .unwrap()
     }
 
@@ -548,8 +549,8 @@ mod tests {
             .collect()
     }
 
-    fn pair(monitor: usize, target: usize, rows: &[(u64, i64, Option<i64>)], with_send: bool) -> Pair {
-        let t = trace(rows, with_send);
+    fn pair(monitor: usize, target: usize, rows: &[(u64, i64, Option<i64>)], with_send: bool, unit: i64) -> Pair {
+        let t = trace(rows, with_send, unit);
         Pair {
             monitor,
             target,
@@ -560,18 +561,23 @@ mod tests {
     }
 
     /// Nodes A, B, C; everyone watches everyone; only A's heartbeats are irregular.
-    fn three_nodes(with_send: bool) -> Cluster {
+    pub(crate) fn three_nodes(with_send: bool) -> Cluster {
+        three_nodes_in(with_send, 1)
+    }
+
+    /// [`three_nodes`] with times in units of `unit` nanoseconds.
+    pub(crate) fn three_nodes_in(with_send: bool, unit: i64) -> Cluster {
         let (a, b, c) = (0, 1, 2);
         Cluster {
             dir: "three".into(),
             nodes: vec!["A".into(), "B".into(), "C".into()],
             pairs: vec![
-                pair(b, a, B_SEES_A, with_send),
-                pair(c, a, C_SEES_A, with_send),
-                pair(a, b, &regular(1), with_send),
-                pair(c, b, &regular(2), with_send),
-                pair(a, c, &regular(3), with_send),
-                pair(b, c, &regular(4), with_send),
+                pair(b, a, B_SEES_A, with_send, unit),
+                pair(c, a, C_SEES_A, with_send, unit),
+                pair(a, b, &regular(1), with_send, unit),
+                pair(c, b, &regular(2), with_send, unit),
+                pair(a, c, &regular(3), with_send, unit),
+                pair(b, c, &regular(4), with_send, unit),
             ],
         }
     }

@@ -24,6 +24,8 @@
 //! The cluster metrics are defined in [`metrics`]; [`Cluster::load`] reads a folder.
 
 pub mod metrics;
+pub mod rows;
+pub mod tune;
 
 use std::path::{Path, PathBuf};
 
