@@ -7,6 +7,7 @@ mod generate;
 mod import;
 mod list;
 mod merge;
+mod pcap;
 mod plot;
 mod progress;
 mod record;

@@ -13,7 +13,10 @@
 //! }
 //! ```
 //!
-//! Trace paths are relative to the folder. Every pair's trace is a valid trace
+//! Trace paths are relative to the folder. The pairs' times are compared with each
+//! other (the quorum), so they must share one time origin: when every trace has an
+//! `epoch_unix_ns=N` comment (as the recorder and the pcap importer write), each is
+//! shifted onto the earliest of them; otherwise their times are taken as given. Every pair's trace is a valid trace
 //! (evaluation.md §1) of the *same heartbeats*: heartbeat `seq` of a target is the same
 //! heartbeat in every monitor's trace of it. Loading checks the manifest (known nodes,
 //! a monitor never its own target, no pair twice, every file present and valid) and,
@@ -23,6 +26,7 @@
 //!
 //! The cluster metrics are defined in [`metrics`]; [`Cluster::load`] reads a folder.
 
+pub mod capture;
 pub mod metrics;
 pub mod rows;
 pub mod tune;
@@ -223,6 +227,7 @@ impl Cluster {
             })
         };
         let mut pairs: Vec<Pair> = Vec::with_capacity(manifest.pairs.len());
+        let mut epochs: Vec<Option<i64>> = Vec::with_capacity(manifest.pairs.len());
         for (k, e) in manifest.pairs.iter().enumerate() {
             let monitor = index(&e.monitor, "monitor", k)?;
             let target = index(&e.target, "target", k)?;
@@ -256,6 +261,7 @@ impl Cluster {
                 target: e.target.clone(),
                 source: Box::new(source),
             })?;
+            epochs.push(epoch(&trace));
             pairs.push(Pair {
                 monitor,
                 target,
@@ -264,6 +270,7 @@ impl Cluster {
                 sends: sends(&trace),
             });
         }
+        align_epochs(&mut pairs, &epochs);
         let cluster = Cluster {
             dir: dir.to_path_buf(),
             nodes: nodes.clone(),
@@ -347,6 +354,38 @@ impl Cluster {
             }
         }
         Ok(())
+    }
+}
+
+/// The trace's time origin from its `epoch_unix_ns=N` comment (written by the recorder
+/// and the pcap importer), if it has one.
+fn epoch(trace: &Trace) -> Option<i64> {
+    trace.comments().iter().find_map(|c| {
+        let c = c.trim_start_matches('#').trim();
+        c.strip_prefix("epoch_unix_ns=")?.trim().parse().ok()
+    })
+}
+
+/// Puts every pair on the earliest origin when every trace names its origin (traces
+/// recorded by separate receivers start at different instants); otherwise the traces'
+/// times are taken to share one origin already.
+fn align_epochs(pairs: &mut [Pair], epochs: &[Option<i64>]) {
+    let Some(all) = epochs.iter().copied().collect::<Option<Vec<i64>>>() else {
+        return;
+    };
+    let Some(&first) = all.iter().min() else {
+        return;
+    };
+    for (p, e) in pairs.iter_mut().zip(all) {
+        let shift = Nanos(e - first);
+        if shift.0 == 0 {
+            continue;
+        }
+        p.receipts.recv.iter_mut().for_each(|t| *t += shift);
+        if let Some(s) = &mut p.receipts.send {
+            s.iter_mut().for_each(|t| *t += shift);
+        }
+        p.sends.iter_mut().for_each(|(_, t)| *t += shift);
     }
 }
 
@@ -448,5 +487,15 @@ mod tests {
         let with_send = "seq,send_ns,recv_ns\n1,90,100\n2,190,200\n3,290,300\n";
         let e = load_err(three, &[("ab.csv", AB), ("cb.csv", with_send)]);
         assert!(e.contains("c->b has send times but a->b has none"), "{e}");
+    }
+
+    #[test]
+    fn traces_with_their_own_epochs_are_put_on_one_origin() {
+        let ab = "# epoch_unix_ns=1000\nseq,recv_ns\n1,100\n2,200\n3,300\n";
+        let ba = "# epoch_unix_ns=1050\nseq,recv_ns\n2,210\n3,310\n4,410\n";
+        let dir = folder(PAIRS, &[("ab.csv", ab), ("ba.csv", ba)]);
+        let c = Cluster::load(dir.path(), None).unwrap();
+        assert_eq!(c.pairs[0].receipts.recv, [Nanos(100), Nanos(200), Nanos(300)]);
+        assert_eq!(c.pairs[1].receipts.recv, [Nanos(260), Nanos(360), Nanos(460)]);
     }
 }
