@@ -277,6 +277,7 @@ impl Cluster {
             pairs,
         };
         cluster.check_targets(&path)?;
+        cluster.check_send_times(&path)?;
         Ok(cluster)
     }
 
@@ -350,6 +351,43 @@ impl Cluster {
                             self.pair_name(monitors[0])
                         }
                     )));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Cluster {
+    /// With send times, heartbeat `seq` of a target must have been sent at one instant:
+    /// the send times of the first sequence number that two monitors share may differ
+    /// by less than one nominal interval (clocks not quite the same), never more (then
+    /// the traces number different heartbeats, e.g. one sender per monitor).
+    fn check_send_times(&self, path: &Path) -> Result<(), ClusterError> {
+        for t in self.targets() {
+            let monitors = self.monitors_of(t);
+            let first = &self.pairs[monitors[0]];
+            for &p in &monitors[1..] {
+                let other = &self.pairs[p];
+                let common = first
+                    .sends
+                    .iter()
+                    .find_map(|&(s, a)| send_in(&other.sends, s).map(|b| (s, a, b)));
+                let Some((seq, a, b)) = common else {
+                    continue;
+                };
+                if (a - b).0.abs() >= first.receipts.interval.0 {
+                    return Err(ClusterError::Inconsistent {
+                        path: path.to_path_buf(),
+                        target: self.nodes[t].clone(),
+                        problem: format!(
+                            "heartbeat {seq} was sent at {} ns in {} but at {} ns in {}, a whole interval apart; the traces of one target must number the same heartbeats (one sender sending each heartbeat to every monitor)",
+                            a.0,
+                            self.pair_name(monitors[0]),
+                            b.0,
+                            self.pair_name(p)
+                        ),
+                    });
                 }
             }
         }
@@ -497,5 +535,22 @@ mod tests {
         let c = Cluster::load(dir.path(), None).unwrap();
         assert_eq!(c.pairs[0].receipts.recv, [Nanos(100), Nanos(200), Nanos(300)]);
         assert_eq!(c.pairs[1].receipts.recv, [Nanos(260), Nanos(360), Nanos(460)]);
+    }
+
+    #[test]
+    fn monitors_must_see_each_heartbeat_sent_at_one_instant() {
+        let two = r#"{"nodes": ["a", "b", "c"], "pairs": [
+            {"monitor": "a", "target": "b", "trace": "ab.csv"},
+            {"monitor": "c", "target": "b", "trace": "cb.csv"}]}"#;
+        let ab = "seq,send_ns,recv_ns\n1,90,100\n2,190,200\n3,290,300\n";
+        let close = "seq,send_ns,recv_ns\n1,95,101\n2,195,201\n3,295,301\n";
+        let dir = folder(two, &[("ab.csv", ab), ("cb.csv", close)]);
+        assert!(Cluster::load(dir.path(), None).is_ok());
+        let apart = "seq,send_ns,recv_ns\n1,190,200\n2,290,300\n3,390,400\n";
+        let e = load_err(two, &[("ab.csv", ab), ("cb.csv", apart)]);
+        assert!(
+            e.starts_with("DIR/cluster.json target b: heartbeat 1 was sent at 90 ns in a->b but at 190 ns in c->b"),
+            "{e}"
+        );
     }
 }

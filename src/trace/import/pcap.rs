@@ -553,4 +553,55 @@ mod tests {
         }
         assert_eq!(dissect(1, &frame).unwrap().1, b"abc");
     }
+
+    /// A pcapng block of `kind` with `body`, little-endian.
+    fn block(kind: u32, body: &[u8]) -> Vec<u8> {
+        let len = (12 + body.len()) as u32;
+        let mut b = kind.to_le_bytes().to_vec();
+        b.extend_from_slice(&len.to_le_bytes());
+        b.extend_from_slice(body);
+        b.extend_from_slice(&len.to_le_bytes());
+        b
+    }
+
+    #[test]
+    fn pcapng_timestamps_follow_the_interfaces_resolution() {
+        let mut shb = 0x1a2b3c4du32.to_le_bytes().to_vec();
+        shb.extend_from_slice(&1u16.to_le_bytes());
+        shb.extend_from_slice(&0u16.to_le_bytes());
+        shb.extend_from_slice(&(-1i64).to_le_bytes());
+        // Interface 0: Ethernet, default resolution (µs). Interface 1: Ethernet, if_tsresol = 9 (ns).
+        let mut idb0 = 1u16.to_le_bytes().to_vec();
+        idb0.extend_from_slice(&[0, 0]);
+        idb0.extend_from_slice(&65535u32.to_le_bytes());
+        let mut idb1 = idb0.clone();
+        idb1.extend_from_slice(&[9, 0, 1, 0, 9, 0, 0, 0, 0, 0, 0, 0]);
+        let epb = |iface: u32, units: u64, frame: &[u8]| {
+            let mut b = iface.to_le_bytes().to_vec();
+            b.extend_from_slice(&((units >> 32) as u32).to_le_bytes());
+            b.extend_from_slice(&(units as u32).to_le_bytes());
+            b.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+            b.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+            b.extend_from_slice(frame);
+            b.resize(b.len().div_ceil(4) * 4, 0);
+            block(6, &b)
+        };
+        let f = udp_frame(b"beat");
+        let t_us = T0 / 1000;
+        let mut file = block(0x0a0d0d0a, &shb);
+        file.extend(block(1, &idb0));
+        file.extend(block(1, &idb1));
+        file.extend(epb(0, t_us, &f));
+        file.extend(epb(1, T0 + 2_000_123, &f));
+        file.extend(epb(0, t_us + 4_000, &f));
+        let cap = read(&file[..], "c.pcapng", &Options::default(), None).unwrap();
+        let t = &cap.flows[0].1;
+        let recv: Vec<i64> = t.rows().map(|r| r.2.unwrap().0 + cap.epoch_unix_ns).collect();
+        let t0 = T0 as i64;
+        assert_eq!(recv, [t0, t0 + 2_000_123, t0 + 4_000_000]);
+        let mut bad = file.clone();
+        bad.extend(epb(3, t_us, &f));
+        let e = read(&bad[..], "c.pcapng", &Options::default(), None).unwrap_err();
+        assert!(e.to_string().contains("packet 4: interface 3 is not described"), "{e}");
+    }
 }
