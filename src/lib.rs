@@ -61,6 +61,7 @@
 
 #![warn(missing_docs)]
 
+pub mod cluster;
 pub mod detector;
 pub mod explain;
 pub mod metrics;

@@ -122,7 +122,7 @@ impl Row {
     }
 }
 
-mod float_inf {
+pub(crate) mod float_inf {
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {

@@ -34,6 +34,10 @@ const APART: &[(&str, &str)] = &[
         "fdbench record send",
         "needs a listener; tests/record.rs runs it with one",
     ),
+    (
+        "fdbench import --format pcap hb.pcap",
+        "reads a capture taken while heartbeats flow; tests/pcap_capture.rs runs tcpdump, the recorder and this import together",
+    ),
 ];
 
 fn fdbench(dir: &Path, args: &[&str]) -> String {

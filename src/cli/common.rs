@@ -168,3 +168,18 @@ pub fn table(rows: &[Row], markdown: bool) -> String {
 pub fn fmt_g(x: f64) -> String {
     format!("{x}")
 }
+
+/// Cells as left-aligned columns two spaces apart, one line per row.
+pub fn align(cells: &[Vec<String>]) -> String {
+    let columns = cells.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| cells.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for r in cells {
+        let line: Vec<String> = r.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}

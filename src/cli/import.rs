@@ -14,6 +14,8 @@ EXAMPLES:
     ping -D -i 0.2 -c 3000 127.0.0.1 > ping.txt && fdbench import --format ping ping.txt -o ping.csv
     fdbench import --format lip6 trace0.log --site 7 -o lip6-7-to-0.csv
     fdbench import --format send-times node7_sentinterval.csv --delay lognormal:20ms,0.3 -o n7.csv
+    tcpdump -i lo -w hb.pcap udp                                   # while heartbeats flow, then:
+    fdbench import --format pcap hb.pcap --assume-synced --node-by-port -o cluster/
     fdbench import --format csv log --no-header --delimiter ' ' --seq-col 1 --recv-col 3 -o t.csv
 
 Inputs ending in .gz are decompressed. Times are shifted so that the earliest time of the
@@ -31,6 +33,8 @@ enum Format {
     SendTimes,
     /// Any delimited file, with --seq-col/--send-col/--recv-col and --unit.
     Csv,
+    /// pcap or pcapng captures (tcpdump -w): one trace per flow, -o DIR for a cluster folder.
+    Pcap,
 }
 
 /// Convert another heartbeat format into a trace.
@@ -42,7 +46,7 @@ pub struct Args {
     format: Format,
     /// Input file (.gz is decompressed; - for stdin).
     input: PathBuf,
-    /// Output trace (.csv or .csv.gz; - for stdout).
+    /// Output trace (.csv or .csv.gz; - for stdout); for pcap, a folder for a cluster.
     #[arg(short, long, value_name = "PATH")]
     output: PathBuf,
     /// Nominal interval written in the trace (default: inferred from the receipts).
@@ -54,7 +58,7 @@ pub struct Args {
     /// lip6: the sending node whose heartbeats make the trace.
     #[arg(long, value_name = "N")]
     site: Option<u64>,
-    /// lip6: keep send times from another host's clock (only if the clocks were synchronized).
+    /// lip6, pcap: keep send times from another host's clock (only if the clocks were synchronized).
     #[arg(long)]
     assume_synced: bool,
     /// send-times: one-way delay model: constant:10ms, uniform:5ms..15ms or lognormal:10ms,0.5.
@@ -84,6 +88,8 @@ pub struct Args {
     /// csv: field delimiter (one character; 'tab' for a tab).
     #[arg(long, default_value = ",", value_name = "CHAR")]
     delimiter: String,
+    #[command(flatten)]
+    pcap: super::pcap::PcapArgs,
     /// Print nothing on stderr.
     #[arg(short, long)]
     quiet: bool,
@@ -108,6 +114,7 @@ fn format_options(a: &Args) -> anyhow::Result<ImportFormat> {
                 seed: a.seed,
             })
         }
+        Format::Pcap => bail!("--format pcap is imported by its own path"),
         Format::Csv => {
             let delimiter = match a.delimiter.as_str() {
                 "tab" | "\\t" => '\t',
@@ -132,6 +139,9 @@ fn format_options(a: &Args) -> anyhow::Result<ImportFormat> {
 
 /// Runs `fdbench import`.
 pub fn run(a: Args) -> anyhow::Result<()> {
+    if let Format::Pcap = a.format {
+        return super::pcap::run(&a.pcap, &a.input, &a.output, a.interval, a.assume_synced, a.quiet);
+    }
     let format = format_options(&a)?;
     let trace = import::import(&format, &a.input, a.interval)?;
     fdbench::trace::csv::write_path(&trace, &a.output).with_context(|| format!("writing {}", a.output.display()))?;

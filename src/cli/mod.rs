@@ -1,12 +1,14 @@
 //! Command-line interface: one module per subcommand. Data goes to stdout or files,
 //! progress and errors to stderr.
 
+mod cluster;
 mod common;
 mod explain;
 mod generate;
 mod import;
 mod list;
 mod merge;
+mod pcap;
 mod plot;
 mod progress;
 mod record;

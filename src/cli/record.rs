@@ -102,6 +102,9 @@ struct ListenArgs {
 struct SendArgs {
     /// Destination, e.g. 127.0.0.1:9999.
     addr: SocketAddr,
+    /// Also send every heartbeat to ADDR (repeatable): one heartbeat stream, several monitors.
+    #[arg(long, value_name = "ADDR")]
+    also: Vec<SocketAddr>,
     /// Interval between heartbeats.
     #[arg(long, default_value = "100ms", value_name = "DURATION")]
     interval: Nanos,
@@ -263,6 +266,7 @@ fn send(a: SendArgs) -> anyhow::Result<()> {
         (false, SocketAddr::V4(_)) => "0.0.0.0:0".parse().expect("a valid address"),
     });
     check_local(&[a.addr], a.allow_nonloopback)?;
+    check_local(&a.also, a.allow_nonloopback)?;
     if a.bind.is_some() {
         check_local(&[bind], a.allow_nonloopback)?;
     }
@@ -273,6 +277,7 @@ fn send(a: SendArgs) -> anyhow::Result<()> {
     let socket = UdpSocket::bind(bind).with_context(|| format!("binding {bind}"))?;
     let opts = SendOptions {
         to: a.addr,
+        also: a.also.clone(),
         interval: a.interval,
         duration: a.duration,
         count: a.count,

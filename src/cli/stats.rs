@@ -15,6 +15,7 @@ EXAMPLES:
     fdbench stats trace.csv
     fdbench stats trace.csv.gz --format json > stats.json
     fdbench stats recorded.csv --interval 1s
+    fdbench stats datasets/cluster-netns-4                  # every (monitor, target) pair
     fdbench generate --preset gc | fdbench stats -";
 
 /// Output formats of `fdbench stats`.
@@ -30,7 +31,7 @@ pub enum Format {
 #[derive(clap::Args, Debug)]
 #[command(after_help = AFTER_HELP)]
 pub struct Args {
-    /// Trace file (CSV, optionally .gz; `-` = stdin).
+    /// Trace file (CSV, optionally .gz; `-` = stdin), or a cluster folder (each pair).
     #[arg(value_name = "TRACE")]
     trace: PathBuf,
     /// Nominal interval, overriding the file's metadata or the inferred one, e.g. 100ms.
@@ -46,6 +47,11 @@ pub struct Args {
 
 /// Runs `fdbench stats`.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    if args.trace.is_dir() {
+        let text = super::cluster::stats(&args.trace, args.interval, args.format == Format::Json)?;
+        return fdbench::output::write_atomic(&args.output, |w| w.write_all(text.as_bytes()))
+            .with_context(|| format!("cannot write {}", args.output.display()));
+    }
     let trace = csv::read_path(&args.trace, args.interval)?;
     let s = stats::compute(&trace);
     let text = match args.format {

@@ -17,9 +17,16 @@ use super::common::{self, EvalArgs};
     fdbench sweep trace.csv -o results.csv                      # the default grid of every detector
     fdbench sweep trace.csv -d 'fixed:timeout=50ms..2s:10ms' -d 'phi:threshold=0.5..16:0.1'
     fdbench sweep a.csv b.csv.gz --detector 'chen:alpha=0..1s:10ms' --format json -o results.json
-    fdbench sweep big.csv --shard 3/8 -o part-3.csv             # one slice of the grid; see `fdbench merge`")]
+    fdbench sweep big.csv --shard 3/8 -o part-3.csv             # one slice of the grid; see `fdbench merge`
+    fdbench sweep datasets/cluster-netns-4 --quorum 2 -d 'fixed:timeout=20ms..200ms:10ms' -o c.csv
+    sbatch --array=1-8 --wrap 'fdbench sweep big.csv -q -o part-$SLURM_ARRAY_TASK_ID.csv'   # slices from Slurm
+
+Without --shard, an array job's task is the shard: SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT
+(from SLURM_ARRAY_TASK_MIN), or JOB_COMPLETION_INDEX (0-based) of --shard-count N.")]
 pub struct Args {
-    /// Trace files (CSV, or .csv.gz); with several, rows carry a leading `trace` column
+    /// Trace files (CSV, or .csv.gz); with several, rows carry a leading `trace` column.
+    /// Or one cluster folder (with a cluster.json): one row per setting for the whole
+    /// cluster, in the cluster results layout
     #[arg(required = true, value_name = "TRACE")]
     pub traces: Vec<PathBuf>,
     /// A detector spec NAME[:key=value,...] whose values may be ranges START..END:STEP
@@ -29,6 +36,8 @@ pub struct Args {
     pub detectors: Vec<String>,
     #[command(flatten)]
     pub eval: EvalArgs,
+    #[command(flatten)]
+    pub cluster: super::cluster::ClusterArgs,
     /// Worker threads [default: all cores]
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,
@@ -41,6 +50,10 @@ pub struct Args {
     /// Run only slice I of N of the grid (1-based), for spreading a grid over machines
     #[arg(long, value_name = "I/N")]
     pub shard: Option<Shard>,
+    /// With JOB_COMPLETION_INDEX (a Kubernetes indexed job) and no --shard: the number
+    /// of shards, N
+    #[arg(long, value_name = "N")]
+    pub shard_count: Option<usize>,
     /// Run grids larger than the safety limit
     #[arg(long)]
     pub force: bool,
@@ -55,12 +68,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     } else {
         common::parse_specs(&args.detectors)?
     };
-    common::check_inputs(&args.traces)?;
     let threads = match args.threads {
         Some(0) => anyhow::bail!("-j 0: give at least one thread"),
         Some(n) => n,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
+    if let Some(dir) = super::cluster::folder(&args.traces)? {
+        return super::cluster::sweep(&args, dir, &specs, threads);
+    }
+    common::check_inputs(&args.traces)?;
     let warmup = sweep::warmup_for(&specs, args.eval.warmup)?;
     let mut traces = Vec::with_capacity(args.traces.len());
     for p in &args.traces {
@@ -78,7 +94,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         warmup,
         deadline: args.eval.deadline,
     };
-    let plan = sweep::Plan::new(&traces, &specs, opts, args.shard, args.force)?;
+    let shard = match args.shard {
+        Some(s) => Some(s),
+        None => shard_from_env(&|k| std::env::var(k).ok(), args.shard_count)?,
+    };
+    let plan = sweep::Plan::new(&traces, &specs, opts, shard, args.force)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -92,4 +112,89 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         eprintln!("wrote {} rows to {}", rows.len(), out.display());
     }
     Ok(())
+}
+
+/// The shard of an array job, when no --shard is given: Slurm's
+/// `SLURM_ARRAY_TASK_ID` among `SLURM_ARRAY_TASK_COUNT` tasks (counted from
+/// `SLURM_ARRAY_TASK_MIN`, so `--array=0-7` and `--array=1-8` both make shards 1..8), or
+/// Kubernetes' 0-based `JOB_COMPLETION_INDEX` among `--shard-count` shards.
+fn shard_from_env(var: &dyn Fn(&str) -> Option<String>, count: Option<usize>) -> anyhow::Result<Option<Shard>> {
+    let num = |k: &str| -> anyhow::Result<Option<usize>> {
+        var(k)
+            .map(|v| {
+                v.trim()
+                    .parse::<usize>()
+                    .map_err(|_| anyhow::anyhow!("{k}={v} is not a non-negative integer"))
+            })
+            .transpose()
+    };
+    let shard = |index: usize, count: usize, from: &str| -> anyhow::Result<Option<Shard>> {
+        if count == 0 || index == 0 || index > count {
+            anyhow::bail!("{from}: shard {index} of {count} is out of range; give --shard I/N to choose one");
+        }
+        Ok(Some(Shard { index, count }))
+    };
+    if let Some(id) = num("SLURM_ARRAY_TASK_ID")? {
+        let count = num("SLURM_ARRAY_TASK_COUNT")?.ok_or_else(|| {
+            anyhow::anyhow!("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not; give --shard I/N")
+        })?;
+        let min = num("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0).min(id);
+        return shard(id - min + 1, count, "SLURM_ARRAY_TASK_ID");
+    }
+    if let Some(i) = num("JOB_COMPLETION_INDEX")? {
+        let count = count.ok_or_else(|| {
+            anyhow::anyhow!(
+                "JOB_COMPLETION_INDEX is set: give the number of shards with --shard-count N (the job's completions)"
+            )
+        })?;
+        return shard(i + 1, count, "JOB_COMPLETION_INDEX");
+    }
+    if count.is_some() {
+        anyhow::bail!("--shard-count needs JOB_COMPLETION_INDEX in the environment; without it give --shard I/N");
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+    }
+
+    #[test]
+    fn array_jobs_name_their_shard() {
+        let s = |index, count| Some(Shard { index, count });
+        let slurm = [
+            ("SLURM_ARRAY_TASK_ID", "3"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+            ("SLURM_ARRAY_TASK_MIN", "0"),
+        ];
+        assert_eq!(shard_from_env(&env(&slurm), None).unwrap(), s(4, 4));
+        let one_based = [
+            ("SLURM_ARRAY_TASK_ID", "1"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+        ];
+        assert_eq!(shard_from_env(&env(&one_based), None).unwrap(), s(1, 4));
+        let k8s = [("JOB_COMPLETION_INDEX", "0")];
+        assert_eq!(shard_from_env(&env(&k8s), Some(8)).unwrap(), s(1, 8));
+        assert!(
+            shard_from_env(&env(&k8s), None)
+                .unwrap_err()
+                .to_string()
+                .contains("--shard-count")
+        );
+        assert_eq!(shard_from_env(&env(&[]), None).unwrap(), None);
+        let over = [("SLURM_ARRAY_TASK_ID", "9"), ("SLURM_ARRAY_TASK_COUNT", "4")];
+        assert!(
+            shard_from_env(&env(&over), None)
+                .unwrap_err()
+                .to_string()
+                .contains("out of range")
+        );
+        let bad = [("SLURM_ARRAY_TASK_ID", "x"), ("SLURM_ARRAY_TASK_COUNT", "4")];
+        assert!(shard_from_env(&env(&bad), None).is_err());
+    }
 }

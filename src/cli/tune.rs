@@ -23,13 +23,14 @@ use super::common::{self, EvalArgs};
     fdbench tune trace.csv --max-mistakes 10/h --holdout 0.3
     fdbench tune trace.csv --max-mistakes 1/h -d 'akka:pause=0s..5s:250ms'
     fdbench tune trace.csv --max-mistakes 10/h --validate-on other.csv --min-accuracy 0.9999
+    fdbench tune datasets/cluster-netns-4 --max-mistakes 1/day --objective worst-pair
 
 A setting is feasible when its mistake rate is within the target and its query accuracy
 is at least --min-accuracy. The knob is searched on a grid refined to 0.1 ms for
 durations and 0.001 for plain numbers. When the evaluated span allows fewer than 3
 mistakes at the target, the output says so, with the rate's 95 % upper bound.")]
 pub struct Args {
-    /// The trace (CSV, or .csv.gz)
+    /// The trace (CSV, or .csv.gz), or a cluster folder: one setting for all its pairs
     pub trace: PathBuf,
     /// Target mistake rate: COUNT/UNIT with UNIT s, min, h, day or week
     #[arg(long, value_name = "RATE", default_value = "1/h", value_parser = tune::parse_rate)]
@@ -53,6 +54,8 @@ pub struct Args {
     /// numbers
     #[arg(long, value_name = "TRACE")]
     pub validate_on: Option<PathBuf>,
+    #[command(flatten)]
+    pub cluster: super::cluster::TuneArgs,
     /// Output format: a table for people, or the tuned rows in the results schema
     /// (with a leading `trace` column, `in-sample` or `out-of-sample`, when validating)
     #[arg(long, value_enum, default_value = "table")]
@@ -175,6 +178,11 @@ pub fn table(lines: &[Line], goal: &Goal, markdown: bool) -> String {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let mut targets = targets(&args.detectors)?;
+    if let Some(dir) = super::cluster::folder(std::slice::from_ref(&args.trace))? {
+        let (text, rows) = super::cluster::tune(dir, &targets, args.max_mistakes, &args.eval, &args.cluster)?;
+        let out = args.output.clone().unwrap_or_else(|| PathBuf::from("-"));
+        return super::cluster::write_tuned(&text, &rows, args.format, &out);
+    }
     let trace = common::load_trace(&args.trace, args.eval.interval)?;
     let receipts = trace.accepted();
     if args.detectors.is_empty() {

@@ -579,6 +579,8 @@ mod tests {
             let want_ms = match c.name() {
                 "fixed" => 5000.0 + 1000.0,
                 "chen" | "2w" => 5100.0 + 100.0,
+                // Last send 4990 ms, + η 100 ms + δ 100 ms.
+                "nfd-s" => 4990.0 + 100.0 + 100.0,
                 "bertier" | "phi" | "satzger" => 5100.0,
                 // History {750, 1250, 100 × 49}: mean 6900/51 ms, std √(2615000/51 -
                 // mean²) ms; φ = 8 at y = the real root of 0.070566 y³ + 1.5976 y =

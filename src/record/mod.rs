@@ -327,6 +327,7 @@ pub fn loopback(
     listen_opts.interval.get_or_insert(opts.interval);
     let send_opts = SendOptions {
         to: rx.local_addr()?,
+        also: Vec::new(),
         interval: opts.interval,
         duration: opts.duration,
         count: opts.count,

@@ -18,6 +18,9 @@ use crate::time::Nanos;
 pub struct SendOptions {
     /// Destination.
     pub to: SocketAddr,
+    /// Further destinations: each heartbeat (same session, seq and send time) also goes
+    /// to each of these, right after `to`, so that several monitors watch one stream.
+    pub also: Vec<SocketAddr>,
     /// Nominal interval (positive).
     pub interval: Nanos,
     /// Stop after this long.
@@ -81,10 +84,16 @@ pub fn send(socket: &UdpSocket, opts: &SendOptions, stop: &dyn Fn() -> bool) -> 
             send_ns: realtime_ns(),
             interval_ns: opts.interval.0,
         };
-        match socket.send_to(&packet.encode(), opts.to) {
+        let bytes = packet.encode();
+        match socket.send_to(&bytes, opts.to) {
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(_) => report.send_errors += 1,
+        }
+        for to in &opts.also {
+            if socket.send_to(&bytes, to).is_err() {
+                report.send_errors += 1;
+            }
         }
         report.sent += 1;
         // The next slot is the first one still in the future.
@@ -95,4 +104,40 @@ pub fn send(socket: &UdpSocket, opts: &SendOptions, stop: &dyn Fn() -> bool) -> 
         slot = next;
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_destination_gets_the_same_heartbeats() {
+        let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let b = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let opts = SendOptions {
+            to: a.local_addr().unwrap(),
+            also: vec![b.local_addr().unwrap()],
+            interval: Nanos(1_000),
+            duration: None,
+            count: Some(3),
+            session: 9,
+            first_seq: 1,
+        };
+        let r = send(&tx, &opts, &|| false).unwrap();
+        assert_eq!((r.sent, r.send_errors), (3, 0));
+        let read = |s: &UdpSocket| -> Vec<Packet> {
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            (0..3)
+                .map(|_| {
+                    let mut buf = [0u8; 64];
+                    let n = s.recv(&mut buf).unwrap();
+                    Packet::decode(&buf[..n]).unwrap()
+                })
+                .collect()
+        };
+        let (pa, pb) = (read(&a), read(&b));
+        assert_eq!(pa, pb);
+        assert_eq!(pa.iter().map(|p| p.seq).collect::<Vec<_>>(), [1, 2, 3]);
+    }
 }
