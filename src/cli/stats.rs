@@ -46,6 +46,7 @@ pub struct Args {
 
 /// Runs `fdbench stats`.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    super::common::check_not_input(&args.output, std::slice::from_ref(&args.trace))?;
     let trace = csv::read_path(&args.trace, args.interval)?;
     let s = stats::compute(&trace);
     let text = match args.format {

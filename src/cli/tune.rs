@@ -98,6 +98,8 @@ pub fn table(lines: &[Line], target_per_h: f64) -> String {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let targets = targets(&args.detectors)?;
+    let out = args.output.clone().unwrap_or_else(|| PathBuf::from("-"));
+    common::check_not_input(&out, std::slice::from_ref(&args.trace))?;
     let trace = common::load_trace(&args.trace, args.eval.interval)?;
     let receipts = trace.accepted();
     let specs: Vec<DetectorSpec> = targets.iter().map(|t| t.spec.clone()).collect();
@@ -108,7 +110,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let lines = tune::tune_all(&receipts, &targets, args.max_mistakes, &opts)
         .with_context(|| format!("{}", args.trace.display()))?;
-    let out = args.output.clone().unwrap_or_else(|| PathBuf::from("-"));
     let rows: Vec<_> = lines
         .iter()
         .map(|l| sweep::row(None, &l.tuned.config, l.tuned.value.unwrap_or(0.0), &l.tuned.metrics))
