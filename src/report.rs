@@ -13,7 +13,8 @@
 //! | `manifest.json` | fdbench version, git commit, command line, seed, trace sha256, wall time |
 //!
 //! The folder is built next to its destination under a temporary name and swapped into
-//! place only when complete: an interrupted report leaves the previous report or none.
+//! place only when complete (`output::StagedDir`): an interrupted report leaves the
+//! previous report or none. An existing folder is replaced only when it is a report.
 //! Everything but the manifest's wall time is byte-identical for the same inputs.
 
 use std::fmt::Write as _;
@@ -25,11 +26,13 @@ use std::time::Instant;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::output::{FolderKind, OutputError, StagedDir};
 use crate::plot::{self, PlotOptions, TracePlotOptions};
 use crate::replay::Options;
 use crate::results::{self, Format, Row};
 use crate::sweep::{self, Plan, SweepTrace};
 use crate::trace::Trace;
+use crate::trace::csv::ReadError;
 use crate::trace::stats::{self, TraceStats};
 use crate::tune::{self, Line, Status};
 
@@ -79,6 +82,8 @@ pub struct ReportOptions {
     pub command_line: String,
     /// Worker threads (recorded in the manifest).
     pub threads: usize,
+    /// Also save the trace in the report, as `trace.csv.gz`.
+    pub save_trace: bool,
 }
 
 /// Why a report failed.
@@ -96,6 +101,9 @@ pub enum ReportError {
     /// A plot failed.
     #[error(transparent)]
     Plot(#[from] plot::PlotError),
+    /// The report folder cannot be written there.
+    #[error(transparent)]
+    Output(#[from] OutputError),
     /// A file could not be written.
     #[error("{path}")]
     Io {
@@ -146,33 +154,93 @@ struct Manifest<'a> {
 
 /// The SHA-256 of a byte slice, in hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().fold(String::new(), |mut s, b| {
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(digest: &[u8]) -> String {
+    digest.iter().fold(String::new(), |mut s, b| {
         let _ = write!(s, "{b:02x}");
         s
     })
 }
 
-/// Builds the report of `trace` into `dir` (replaced atomically when complete). Runs on
-/// the current rayon pool; `progress` is told each step's name as it starts.
+/// The SHA-256 of a trace's CSV serialization, computed while serializing it.
+pub fn trace_sha256(trace: &Trace) -> io::Result<String> {
+    let mut hasher = Sha256::new();
+    crate::trace::csv::write(trace, &mut hasher)?;
+    Ok(hex(&hasher.finalize()))
+}
+
+/// A reader that hashes the bytes it passes on.
+struct Hashing<R> {
+    inner: R,
+    hasher: std::rc::Rc<std::cell::RefCell<Sha256>>,
+}
+
+impl<R: io::Read> io::Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.borrow_mut().update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Reads a trace file (CSV, or `.csv.gz`) and the SHA-256 of its bytes as stored, in one
+/// streaming pass: the file is never held in memory whole.
+pub fn read_trace_hashed(path: &Path, interval: Option<crate::Nanos>) -> Result<(Trace, String), ReadError> {
+    let name = path.display().to_string();
+    let file = fs::File::open(path).map_err(|e| ReadError::whole(&name, e))?;
+    let hasher = std::rc::Rc::new(std::cell::RefCell::new(Sha256::new()));
+    let mut input = Hashing {
+        inner: file,
+        hasher: hasher.clone(),
+    };
+    let trace = if path.extension().is_some_and(|e| e == "gz") {
+        let mut gz = flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(1 << 16, &mut input));
+        let t = crate::trace::csv::read(&mut gz, &name, interval)?;
+        drop(gz);
+        t
+    } else {
+        crate::trace::csv::read(&mut input, &name, interval)?
+    };
+    io::copy(&mut input, &mut io::sink()).map_err(|e| ReadError::whole(&name, e))?;
+    let digest = hasher.borrow_mut().clone().finalize();
+    Ok((trace, hex(&digest)))
+}
+
+/// What fdbench recognises as a report folder it may replace: one holding the
+/// `manifest.json` of an fdbench report.
+pub const REPORT_FOLDER: FolderKind = FolderKind {
+    what: "report",
+    recognise: is_report,
+};
+
+fn is_report(dir: &Path) -> Result<(), String> {
+    let path = dir.join("manifest.json");
+    let text = match fs::metadata(&path) {
+        Ok(m) if m.is_file() && m.len() <= 1 << 20 => {
+            fs::read_to_string(&path).map_err(|e| format!("manifest.json: {e}"))?
+        }
+        Ok(_) => return Err("its manifest.json is not an fdbench manifest".into()),
+        Err(_) => return Err("no manifest.json in it".into()),
+    };
+    match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(v) if v.get("fdbench_version").is_some_and(|v| v.is_string()) => Ok(()),
+        _ => Err("its manifest.json is not an fdbench manifest".into()),
+    }
+}
+
+/// Builds the report of `trace` into `dir`. Everything is written into a staging folder
+/// next to `dir`, swapped into place only when complete; an existing `dir` is replaced
+/// only when it is a report ([`REPORT_FOLDER`]). Runs on the current rayon pool;
+/// `progress` is told each step's name as it starts.
 pub fn write(trace: &Trace, opts: &ReportOptions, dir: &Path, progress: &dyn Fn(&str)) -> Result<Report, ReportError> {
     let started = Instant::now();
-    let tmp = staging_dir(dir);
-    if tmp.exists() {
-        fs::remove_dir_all(&tmp).map_err(io_err(&tmp))?;
-    }
-    fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
-    let result = build(trace, opts, &tmp, started, progress);
-    match result {
-        Ok(mut report) => {
-            swap_into_place(&tmp, dir).map_err(io_err(dir))?;
-            report.dir = dir.to_path_buf();
-            Ok(report)
-        }
-        Err(e) => {
-            let _ = fs::remove_dir_all(&tmp);
-            Err(e)
-        }
-    }
+    let staged = StagedDir::new(dir, REPORT_FOLDER)?;
+    let mut report = build(trace, opts, staged.path(), started, progress)?;
+    staged.commit().map_err(io_err(dir))?;
+    report.dir = dir.to_path_buf();
+    Ok(report)
 }
 
 fn build(
@@ -263,6 +331,15 @@ fn build(
             ..Default::default()
         },
     )?;
+    if opts.save_trace {
+        let path = dir.join("trace.csv.gz");
+        crate::output::write_atomic(&path, |w| {
+            let mut enc = flate2::write::GzEncoder::new(w, flate2::Compression::default());
+            crate::trace::csv::write(trace, &mut enc)?;
+            enc.finish().map(|_| ())
+        })
+        .map_err(io_err(&path))?;
+    }
     let summary = summary(
         opts,
         trace.comments(),
@@ -316,64 +393,6 @@ fn build(
 /// The results row of a tuned line; presets are named by their preset.
 fn line_row(l: &Line) -> Row {
     sweep::row(None, &l.tuned.config, l.tuned.value.unwrap_or(0.0), &l.tuned.metrics)
-}
-
-/// The temporary folder a report is built in, next to its destination.
-fn staging_dir(dir: &Path) -> PathBuf {
-    let name = dir
-        .file_name()
-        .map_or_else(|| "report".into(), |n| n.to_string_lossy().into_owned());
-    let parent = dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    parent.join(format!(".{name}.tmp{}", std::process::id()))
-}
-
-/// Moves the finished folder `tmp` to `dir`. An existing report is exchanged with the
-/// new one in a single step where the system allows it (Linux `renameat2`), then removed.
-fn swap_into_place(tmp: &Path, dir: &Path) -> io::Result<()> {
-    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
-        fs::create_dir_all(parent)?;
-    }
-    if !dir.exists() {
-        return fs::rename(tmp, dir);
-    }
-    if exchange(tmp, dir).is_ok() {
-        return fs::remove_dir_all(tmp);
-    }
-    let old = staging_dir(dir).with_extension("old");
-    fs::rename(dir, &old)?;
-    fs::rename(tmp, dir)?;
-    fs::remove_dir_all(&old)
-}
-
-#[cfg(target_os = "linux")]
-fn exchange(a: &Path, b: &Path) -> io::Result<()> {
-    use std::ffi::CString;
-    use std::os::unix::ffi::OsStrExt;
-    let ca = CString::new(a.as_os_str().as_bytes())?;
-    let cb = CString::new(b.as_os_str().as_bytes())?;
-    // SAFETY: both paths are valid NUL-terminated strings that outlive the call.
-    let r = unsafe {
-        libc::renameat2(
-            libc::AT_FDCWD,
-            ca.as_ptr(),
-            libc::AT_FDCWD,
-            cb.as_ptr(),
-            libc::RENAME_EXCHANGE,
-        )
-    };
-    if r == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn exchange(_: &Path, _: &Path) -> io::Result<()> {
-    Err(io::Error::from(io::ErrorKind::Unsupported))
 }
 
 fn ms(x: f64) -> String {
@@ -586,6 +605,9 @@ fn summary(
         md,
         "## Files\n\n- `index.html`: this summary as one page to open in a browser, with interactive plots and sortable tables\n- `results.csv`: every swept setting, in fdbench's results schema\n- `tuned.csv`: the tables above, in the same schema (a leading `trace` column, `in-sample` or `out-of-sample`, when a part was held out)\n- `manifest.json`: version, command line, seed, trace sha256, wall time\n- SVG versions of every plot beside the PNGs"
     );
+    if opts.save_trace {
+        let _ = writeln!(md, "- `trace.csv.gz`: the trace itself");
+    }
     md
 }
 

@@ -217,24 +217,256 @@ pub const HEADER: [&str; 20] = [
     "mistake_rate_high_per_h",
 ];
 
-/// Reads results written by [`write()`] in CSV format.
-pub fn read_csv<R: Read>(input: R, name: &str) -> anyhow::Result<Vec<Row>> {
+/// Where a shard of a sweep comes from (`sweep --shard I/N`): written as a comment line
+/// before the header of a CSV, so that `merge` can prove its inputs belong together.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// Which slice of the grid, from 1.
+    pub shard_index: usize,
+    /// How many slices.
+    pub shard_count: usize,
+    /// SHA-256 of the grid: the detector specs, their knob values and the evaluation
+    /// options (warm-up, deadline).
+    pub grid_sha256: String,
+    /// SHA-256 of each trace's accepted receipts, in the order given.
+    pub traces_sha256: Vec<String>,
+    /// The fdbench version that wrote the shard.
+    pub fdbench_version: String,
+}
+
+/// The comment line that carries a [`Provenance`].
+const PROVENANCE_PREFIX: &str = "# fdbench-shard ";
+
+impl Provenance {
+    /// The comment line (without a line ending).
+    pub fn to_comment(&self) -> String {
+        format!(
+            "{PROVENANCE_PREFIX}index={} count={} grid={} traces={} version={}",
+            self.shard_index,
+            self.shard_count,
+            self.grid_sha256,
+            self.traces_sha256.join(":"),
+            self.fdbench_version
+        )
+    }
+
+    /// Parses the comment line written by [`Provenance::to_comment`]; `None` if `line`
+    /// is another comment, an error if it is a damaged provenance line.
+    pub fn from_comment(line: &str) -> Option<Result<Provenance, String>> {
+        let body = line.strip_prefix(PROVENANCE_PREFIX)?;
+        let mut p = Provenance {
+            shard_index: 0,
+            shard_count: 0,
+            grid_sha256: String::new(),
+            traces_sha256: Vec::new(),
+            fdbench_version: String::new(),
+        };
+        let mut seen = 0;
+        for field in body.split(' ') {
+            let Some((k, v)) = field.split_once('=') else {
+                return Some(Err(format!("'{field}' is not key=value")));
+            };
+            let num = |v: &str| v.parse::<usize>().map_err(|_| format!("{k}='{v}' is not a count"));
+            match k {
+                "index" => {
+                    p.shard_index = match num(v) {
+                        Ok(n) => n,
+                        Err(e) => return Some(Err(e)),
+                    }
+                }
+                "count" => {
+                    p.shard_count = match num(v) {
+                        Ok(n) => n,
+                        Err(e) => return Some(Err(e)),
+                    }
+                }
+                "grid" => p.grid_sha256 = v.to_string(),
+                "traces" => p.traces_sha256 = v.split(':').map(str::to_string).collect(),
+                "version" => p.fdbench_version = v.to_string(),
+                _ => return Some(Err(format!("unknown field '{k}'"))),
+            }
+            seen += 1;
+        }
+        if seen != 5 || p.shard_index == 0 || p.shard_index > p.shard_count {
+            return Some(Err(
+                "it needs index, count, grid, traces and version with 1 <= index <= count".into(),
+            ));
+        }
+        Some(Ok(p))
+    }
+}
+
+/// Writes rows as CSV after the provenance comment line of a shard.
+pub fn write_shard_csv<W: Write>(rows: &[Row], provenance: &Provenance, mut out: W) -> io::Result<()> {
+    writeln!(out, "{}", provenance.to_comment())?;
+    write(rows, Format::Csv, out)
+}
+
+/// Writes a shard's rows: CSV after its provenance comment, or JSON as an object
+/// `{"provenance": ..., "rows": [...]}`.
+pub fn write_shard_path(rows: &[Row], provenance: &Provenance, format: Format, path: &Path) -> io::Result<()> {
+    crate::output::write_atomic(path, |w| match format {
+        Format::Csv => write_shard_csv(rows, provenance, w),
+        Format::Json => {
+            #[derive(Serialize)]
+            struct Shard<'a> {
+                provenance: &'a Provenance,
+                rows: &'a [Row],
+            }
+            serde_json::to_writer_pretty(&mut *w, &Shard { provenance, rows }).map_err(io::Error::other)?;
+            w.write_all(b"\n")
+        }
+    })
+}
+
+/// The longest line the results reader accepts, comments included.
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// A reader that fails on a line longer than [`MAX_LINE`] bytes.
+struct LineLimit<R> {
+    inner: R,
+    line: usize,
+    line_no: u64,
+}
+
+impl<R: Read> Read for LineLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            if b == b'\n' {
+                self.line = 0;
+                self.line_no += 1;
+            } else {
+                self.line += 1;
+                if self.line > MAX_LINE {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!(
+                            "line {} is longer than {MAX_LINE} bytes; this is not a results file (is it binary, or missing newlines?)",
+                            self.line_no + 1
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(n)
+    }
+}
+
+impl Row {
+    /// Checks that every value is in its range: probabilities in [0, 1], rates,
+    /// durations and lengths finite and non-negative (detection times may be `inf`).
+    pub fn check(&self) -> Result<(), String> {
+        let finite = [
+            ("evaluated_s", self.evaluated_s),
+            ("mistake_rate_per_h", self.mistake_rate_per_h),
+            ("deadline_ms", self.deadline_ms),
+        ];
+        for (name, v) in finite {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(format!("{name}={v} must be a finite number >= 0"));
+            }
+        }
+        for (name, v) in [
+            ("mistake_duration_mean_ms", self.mistake_duration_mean_ms),
+            ("mistake_recurrence_mean_s", self.mistake_recurrence_mean_s),
+        ] {
+            if let Some(v) = v
+                && !(v.is_finite() && v >= 0.0)
+            {
+                return Err(format!("{name}={v} must be a finite number >= 0 or empty"));
+            }
+        }
+        for (name, v) in [
+            ("detection_mean_ms", self.detection_mean_ms),
+            ("detection_p50_ms", self.detection_p50_ms),
+            ("detection_p99_ms", self.detection_p99_ms),
+            ("detection_max_ms", self.detection_max_ms),
+        ] {
+            if v.is_nan() || v < 0.0 {
+                return Err(format!("{name}={v} must be a number >= 0 or inf"));
+            }
+        }
+        for (name, v) in [
+            ("query_accuracy", self.query_accuracy),
+            ("completeness", self.completeness),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(format!("{name}={v} is outside [0, 1]"));
+            }
+        }
+        if self.value.is_some_and(|v| !v.is_finite()) {
+            return Err("value must be a finite number or empty".into());
+        }
+        if self.detection_origin != "send" && self.detection_origin != "receipt" {
+            return Err(format!(
+                "detection_origin='{}' must be send or receipt",
+                self.detection_origin
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Reads results written by [`write()`] or [`write_shard_csv`] in CSV format, with the
+/// shard's provenance if it has one. Lines are at most [`MAX_LINE`] bytes; every value
+/// is checked ([`Row::check`]).
+pub fn read_csv_shard<R: Read>(input: R, name: &str) -> anyhow::Result<(Option<Provenance>, Vec<Row>)> {
+    let mut input = io::BufReader::new(LineLimit {
+        inner: input,
+        line: 0,
+        line_no: 0,
+    });
+    // Comment lines come first: read them here, then hand the rest to the CSV reader.
+    let mut provenance = None;
+    let mut comment_lines = 0u64;
+    loop {
+        let buf = io::BufRead::fill_buf(&mut input).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        if buf.first() != Some(&b'#') {
+            break;
+        }
+        let mut line = String::new();
+        io::BufRead::read_line(&mut input, &mut line).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        comment_lines += 1;
+        if let Some(p) = Provenance::from_comment(line.trim_end()) {
+            let p = p.map_err(|e| {
+                anyhow::anyhow!("{name} line {comment_lines}: a damaged shard line: {e}; run the shard's sweep again")
+            })?;
+            if provenance.replace(p).is_some() {
+                anyhow::bail!("{name} line {comment_lines}: a second shard line; a shard has one");
+            }
+        }
+    }
     let mut r = csv::Reader::from_reader(input);
     let mut rows = Vec::new();
     for (i, rec) in r.deserialize().enumerate() {
+        let line = comment_lines + i as u64 + 2;
         let row: Row = rec.map_err(|e| {
-            anyhow::anyhow!(
-                "{name} row {}: {e}; is this a results file from `fdbench sweep`?",
-                i + 1
-            )
+            let e = match e.kind() {
+                csv::ErrorKind::Io(io) => io.to_string(),
+                _ => e.to_string(),
+            };
+            anyhow::anyhow!("{name} line {line}: {e}; is this a results file from `fdbench sweep`?")
         })?;
+        row.check()
+            .map_err(|e| anyhow::anyhow!("{name} line {line}: {e}; the file is damaged or not from fdbench"))?;
         rows.push(row);
     }
-    Ok(rows)
+    Ok((provenance, rows))
+}
+
+/// Reads results written by [`write()`] in CSV format (a shard's provenance is skipped).
+pub fn read_csv<R: Read>(input: R, name: &str) -> anyhow::Result<Vec<Row>> {
+    read_csv_shard(input, name).map(|(_, rows)| rows)
 }
 
 /// Reads a results CSV file.
 pub fn read_csv_path(path: &Path) -> anyhow::Result<Vec<Row>> {
+    read_csv_shard_path(path).map(|(_, rows)| rows)
+}
+
+/// Reads a results CSV file and its shard provenance.
+pub fn read_csv_shard_path(path: &Path) -> anyhow::Result<(Option<Provenance>, Vec<Row>)> {
     let f = std::fs::File::open(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    read_csv(f, &path.display().to_string())
+    read_csv_shard(f, &path.display().to_string())
 }

@@ -448,7 +448,7 @@ fn the_cli_writes_a_valid_trace_or_nothing() {
     cli()
         .args(["import", "--format", "lip6", "x.log", "-o", "y.csv"])
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicates::str::contains("--format lip6 needs --site N"));
 }
 

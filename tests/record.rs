@@ -190,9 +190,23 @@ fn start_live() -> Live {
         .args(["record", "send", &addr, "--interval", "5ms", "--duration", "60s", "-q"])
         .spawn()
         .unwrap();
-    let tmp: PathBuf = dir.path().join(format!(".live.csv.tmp{}", listener.id()));
+    // The trace streams into the output's temporary `.live.csv.tmp-RANDOM`.
+    let find_tmp = || {
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(Result::ok)
+            .find(|e| e.file_name().to_string_lossy().starts_with(".live.csv.tmp-"))
+            .map(|e| e.path())
+    };
     let t = Instant::now();
-    while data_rows(&tmp) < 20 && t.elapsed() < Duration::from_secs(30) {
+    let mut tmp = PathBuf::new();
+    while t.elapsed() < Duration::from_secs(30) {
+        if let Some(p) = find_tmp() {
+            tmp = p;
+            if data_rows(&tmp) >= 20 {
+                break;
+            }
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
     let streamed = data_rows(&tmp);

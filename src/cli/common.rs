@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use clap::Args;
 
 use fdbench::Nanos;
@@ -24,6 +23,42 @@ pub struct EvalArgs {
     /// Nominal heartbeat interval, overriding the trace's metadata or inferred value
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub interval: Option<Nanos>,
+}
+
+/// An error in what the command line asks for (a flag, a spec string, a range, a
+/// limit): exit code 2.
+#[derive(Debug)]
+pub struct Usage(pub String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
+/// A usage error (exit code 2) with this message.
+pub fn usage(message: impl Into<String>) -> anyhow::Error {
+    Usage(message.into()).into()
+}
+
+/// Threads at most this many times the cores, unless `--force-threads`.
+pub const MAX_THREADS_PER_CORE: usize = 4;
+
+/// The worker threads for `-j`: all cores by default; 0 and more than
+/// [`MAX_THREADS_PER_CORE`] times the cores (without `force`) are usage errors.
+pub fn thread_count(requested: Option<usize>, force: bool) -> anyhow::Result<usize> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let limit = cores.saturating_mul(MAX_THREADS_PER_CORE);
+    match requested {
+        None => Ok(cores),
+        Some(0) => Err(usage("-j 0: give at least one thread")),
+        Some(n) if n > limit && !force => Err(usage(format!(
+            "-j {n}: more than {MAX_THREADS_PER_CORE} threads per core ({cores} cores, at most {limit}); give -j {cores}, or add --force-threads"
+        ))),
+        Some(n) => Ok(n),
+    }
 }
 
 /// clap value parser for durations with units.
@@ -47,10 +82,18 @@ pub fn trace_name(path: &Path) -> String {
 pub fn parse_specs(texts: &[String]) -> anyhow::Result<Vec<DetectorSpec>> {
     let mut out = Vec::new();
     for t in texts {
-        let specs = fdbench::detector::spec::parse(t).with_context(|| format!("--detector '{t}'"))?;
+        let specs = fdbench::detector::spec::parse(t).map_err(|e| usage(format!("--detector '{t}': {e}")))?;
         out.extend(specs);
     }
     Ok(out)
+}
+
+/// Refuses an output that is one of the inputs (or a folder holding one), before any
+/// work starts.
+pub fn check_not_input(output: &Path, inputs: &[PathBuf]) -> anyhow::Result<()> {
+    let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+    fdbench::output::check_not_input(output, &inputs)?;
+    Ok(())
 }
 
 /// Checks that every input path exists before any work starts.

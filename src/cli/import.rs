@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
+
+use super::common::usage;
 
 use fdbench::time::Nanos;
 use fdbench::trace::import::delay::DelayModel;
@@ -99,14 +101,17 @@ fn format_options(a: &Args) -> anyhow::Result<ImportFormat> {
     Ok(match a.format {
         Format::Ping => ImportFormat::Ping(ping::Options { send: !a.no_send }),
         Format::Lip6 => ImportFormat::Lip6(lip6::Options {
-            site: a
-                .site
-                .context("--format lip6 needs --site N: the log interleaves the heartbeats of several senders")?,
+            site: a.site.ok_or_else(|| {
+                usage("--format lip6 needs --site N: the log interleaves the heartbeats of several senders")
+            })?,
             assume_synced: a.assume_synced,
         }),
         Format::SendTimes => {
             if !(0.0..1.0).contains(&a.loss) {
-                bail!("--loss {} is not a probability below 1; give e.g. --loss 0.01", a.loss);
+                return Err(usage(format!(
+                    "--loss {} is not a probability below 1; give e.g. --loss 0.01",
+                    a.loss
+                )));
             }
             ImportFormat::SendTimes(send_times::Options {
                 delay: a.delay,
@@ -114,17 +119,17 @@ fn format_options(a: &Args) -> anyhow::Result<ImportFormat> {
                 seed: a.seed,
             })
         }
-        Format::Pcap => bail!("--format pcap is imported by its own path"),
+        Format::Pcap => anyhow::bail!("--format pcap is imported by its own path"),
         Format::Csv => {
             let delimiter = match a.delimiter.as_str() {
                 "tab" | "\\t" => '\t',
                 d if d.chars().count() == 1 => d.chars().next().unwrap_or(','),
-                d => bail!("--delimiter '{d}' must be one character (or 'tab')"),
+                d => return Err(usage(format!("--delimiter '{d}' must be one character (or 'tab')"))),
             };
             let recv = a
                 .recv_col
                 .clone()
-                .context("--format csv needs --recv-col COL (a 1-based position or a header name)")?;
+                .ok_or_else(|| usage("--format csv needs --recv-col COL (a 1-based position or a header name)"))?;
             ImportFormat::Csv(generic::Options {
                 seq: a.seq_col.clone(),
                 send: a.send_col.clone(),
@@ -143,6 +148,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         return super::pcap::run(&a.pcap, &a.input, &a.output, a.interval, a.assume_synced, a.quiet);
     }
     let format = format_options(&a)?;
+    super::common::check_not_input(&a.output, std::slice::from_ref(&a.input))?;
     let trace = import::import(&format, &a.input, a.interval)?;
     fdbench::trace::csv::write_path(&trace, &a.output).with_context(|| format!("writing {}", a.output.display()))?;
     if !a.quiet {

@@ -94,14 +94,49 @@ pub fn main() -> ExitCode {
         Command::Completions(a) => shell::completions(a),
         Command::Man(a) => shell::man(a),
     };
+    if std::env::var_os("FDBENCH_FAULT_COUNT").is_some() {
+        eprintln!("fault steps: {}", fdbench::output::fault_steps());
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(1)
+            eprintln!("error: {}", message(&e));
+            ExitCode::from(if is_usage(&e) { 2 } else { 1 })
         }
     }
+}
+
+/// Whether the error is in what the command line asks for: a flag, a spec string, a
+/// range, a limit, or an output refused before any work.
+fn is_usage(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.is::<common::Usage>()
+            || c.is::<fdbench::detector::spec::SpecError>()
+            || c.downcast_ref::<fdbench::output::OutputError>()
+                .is_some_and(|o| o.is_refusal())
+            || c.downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|inner| inner.downcast_ref::<fdbench::output::OutputError>())
+                .is_some_and(|o| o.is_refusal())
+    })
+}
+
+/// The error and its causes joined by `: `, each said once: a cause whose text the
+/// message before it already ends with is left out.
+fn message(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for c in e.chain() {
+        let text = c.to_string();
+        if text.is_empty() || out.ends_with(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 /// Whether the error is a closed standard output (e.g. piped into `head`): not a failure.

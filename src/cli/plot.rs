@@ -2,7 +2,10 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
+
+use super::common::usage;
+use fdbench::output::{self, StagedDir};
 
 use fdbench::detector::spec;
 use fdbench::plot::{self, PlotOptions, TracePlotOptions};
@@ -51,6 +54,14 @@ const MAX_TIMELINE: usize = 4;
 
 /// Runs `fdbench plot`.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    let inputs: Vec<PathBuf> = args.trace.iter().chain(&args.results).cloned().collect();
+    super::common::check_not_input(&args.output, &inputs)?;
+    output::check_folder(&args.output, plot::FIGURE_FOLDER)?;
+    if args.trace.is_none() && !args.detectors.is_empty() {
+        return Err(usage("--detector applies to --trace plots only"));
+    }
+    let staged = StagedDir::new(&args.output, plot::FIGURE_FOLDER)?;
+    let dir = staged.path().to_path_buf();
     let files = match (&args.trace, &args.results) {
         (Some(path), _) => {
             let interval = args
@@ -58,45 +69,47 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 .as_deref()
                 .map(parse_duration)
                 .transpose()
-                .context("--interval")?;
+                .map_err(|e| usage(format!("--interval: {e}")))?;
             let trace = fdbench::trace::csv::read_path(path, interval)?;
             let mut detectors = Vec::new();
             for text in &args.detectors {
-                for s in spec::parse(text).with_context(|| format!("--detector {text}"))? {
+                for s in spec::parse(text).map_err(|e| usage(format!("--detector '{text}': {e}")))? {
                     for &k in &s.knob_values {
                         detectors.push((s.config.clone(), k));
                     }
                 }
             }
             if detectors.len() > MAX_TIMELINE {
-                bail!(
+                return Err(usage(format!(
                     "--detector gives {} detectors; the timeline shows at most {MAX_TIMELINE}: give fewer or single knob values",
                     detectors.len()
-                );
+                )));
             }
             let opts = TracePlotOptions {
                 detectors,
                 source: path.file_name().map(|n| n.to_string_lossy().into_owned()),
             };
-            plot::trace_plots(&trace, &args.output, &opts).with_context(|| format!("plotting {}", path.display()))?
+            plot::trace_plots(&trace, &dir, &opts).with_context(|| format!("plotting {}", path.display()))?
         }
         (None, Some(path)) => {
-            if !args.detectors.is_empty() {
-                bail!("--detector applies to --trace plots only");
-            }
             let rows = fdbench::results::read_csv_path(path)?;
             let opts = PlotOptions {
                 family: args.family.clone(),
                 trace: args.trace_name.clone(),
                 source: path.file_name().map(|n| n.to_string_lossy().into_owned()),
             };
-            plot::results_plots(&rows, &args.output, &opts).with_context(|| format!("plotting {}", path.display()))?
+            plot::results_plots(&rows, &dir, &opts).with_context(|| format!("plotting {}", path.display()))?
         }
-        (None, None) => bail!("give a results file or --trace TRACE"),
+        (None, None) => return Err(usage("give a results file or --trace TRACE")),
     };
+    staged.keep_from_dest().context("keeping the other figures")?;
+    staged
+        .commit()
+        .with_context(|| format!("writing {}", args.output.display()))?;
     if !args.quiet {
         for f in files {
-            eprintln!("wrote {}", f.display());
+            let name = f.file_name().unwrap_or_default();
+            eprintln!("wrote {}", args.output.join(name).display());
         }
     }
     Ok(())

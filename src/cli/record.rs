@@ -19,9 +19,9 @@ EXAMPLES:
     fdbench record send 127.0.0.1:9999 --interval 100ms --duration 1h
     scripts/record-netns.sh --duration 60s -o netns.csv            # two network namespaces (root)
 
-The trace streams into .NAME.tmpPID next to the output and is renamed when the recording
+The trace streams into .NAME.tmp-RANDOM next to the output and is renamed when the recording
 ends (--duration, --count, or Ctrl-C: buffered receipts and the counters are written
-first). After SIGKILL the output is untouched and .NAME.tmpPID holds the rows written so
+first). After SIGKILL the output is untouched and .NAME.tmp-RANDOM holds the rows written so
 far (at least up to the last --flush-every), whole rows only. Receipt times are kernel timestamps (SO_TIMESTAMPNS) on Linux.
 `listen` writes send times only with --assume-synced: two hosts' clocks differ.
 
@@ -63,7 +63,7 @@ struct Receiving {
     /// Stamp receipts with CLOCK_REALTIME after recv instead of the kernel's SO_TIMESTAMPNS.
     #[arg(long)]
     user_timestamps: bool,
-    /// Output trace (.csv, or - for stdout); written to .NAME.tmpPID and renamed when done.
+    /// Output trace (.csv, or - for stdout); written to .NAME.tmp-RANDOM and renamed when done.
     #[arg(short, long, value_name = "PATH")]
     output: PathBuf,
     /// Print nothing on stderr.

@@ -62,9 +62,22 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         common::parse_specs(&args.detectors)?
     };
     if args.timeline.is_some() && (specs.len() != 1 || specs[0].knob_values.len() != 1) {
-        anyhow::bail!(
-            "--timeline needs exactly one detector with one knob value; give a single --detector without a range"
-        );
+        return Err(common::usage(
+            "--timeline needs exactly one detector with one knob value; give a single --detector without a range",
+        ));
+    }
+    let out = args.output.clone().unwrap_or_else(|| PathBuf::from("-"));
+    let inputs = std::slice::from_ref(&args.trace);
+    common::check_not_input(&out, inputs)?;
+    if let Some(t) = &args.timeline {
+        common::check_not_input(t, inputs)?;
+        if out.as_os_str() != "-" && fdbench::output::same_file(t, &out) {
+            return Err(common::usage(format!(
+                "--timeline {} and -o {} are the same file; give two paths",
+                t.display(),
+                out.display()
+            )));
+        }
     }
     let trace = common::load_trace(&args.trace, args.eval.interval)?;
     let receipts = trace.accepted();
@@ -91,7 +104,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         write_timeline(&traces[0].receipts, det.as_mut(), path)
             .with_context(|| format!("writing the timeline {}", path.display()))?;
     }
-    let out = args.output.clone().unwrap_or_else(|| PathBuf::from("-"));
     let written = match args.format {
         OutFormat::Table | OutFormat::Markdown => {
             let text = common::table(&rows, args.format == OutFormat::Markdown);

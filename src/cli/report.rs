@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use fdbench::Nanos;
+use fdbench::output;
 use fdbench::report::{self, ReportOptions, Source};
 use fdbench::trace::synth::{self, Length, Preset};
 use fdbench::tune;
@@ -72,72 +73,61 @@ pub struct Args {
     /// The report folder [default: reports/default, reports/PRESET or reports/TRACE-NAME]
     #[arg(short, long, value_name = "DIR")]
     pub output: Option<PathBuf>,
-    /// Worker threads [default: all cores]
+    /// Worker threads [default: all cores; at most 4 per core without --force-threads]
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Allow more than 4 threads per core
+    #[arg(long)]
+    pub force_threads: bool,
     /// Print nothing but errors
     #[arg(short, long)]
     pub quiet: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let threads = match args.threads {
-        Some(0) => anyhow::bail!("-j 0: give at least one thread"),
-        Some(n) => n,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
+    let threads = super::common::thread_count(args.threads, args.force_threads)?;
     let command_line = std::iter::once("fdbench".to_string())
         .chain(std::env::args().skip(1))
         .collect::<Vec<_>>()
         .join(" ");
-    let (trace, source, sha, title, generated_csv) = match &args.trace {
+    let title = match (&args.trace, args.preset) {
+        (Some(path), _) => super::common::trace_name(path)
+            .trim_end_matches(".gz")
+            .trim_end_matches(".csv")
+            .to_string(),
+        (None, None) => "default".to_string(),
+        (None, Some(preset)) => preset.name().to_string(),
+    };
+    let dir = args
+        .output
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports").join(&title));
+    if let Some(path) = &args.trace {
+        output::check_not_input(&dir, &[path.as_path()])?;
+    }
+    output::check_folder(&dir, report::REPORT_FOLDER)?;
+    let (trace, source, sha) = match &args.trace {
         Some(path) => {
-            let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read the trace", path.display()))?;
-            let trace = fdbench::trace::csv::read_path(path, args.interval)?;
-            let title = super::common::trace_name(path)
-                .trim_end_matches(".gz")
-                .trim_end_matches(".csv")
-                .to_string();
-            (
-                trace,
-                Source::File {
-                    path: path.display().to_string(),
-                },
-                report::sha256_hex(&bytes),
-                title,
-                None,
-            )
+            let (trace, sha) = report::read_trace_hashed(path, args.interval)?;
+            let source = Source::File {
+                path: path.display().to_string(),
+            };
+            (trace, source, sha)
         }
         None => {
             let preset = args.preset.unwrap_or(Preset::Wan);
             let mut cfg = preset.config();
             cfg.length = Length::Duration(args.duration);
             let trace = synth::generate(&cfg, args.seed).context("generating the trace")?;
-            let mut csv = Vec::new();
-            fdbench::trace::csv::write(&trace, &mut csv).context("serializing the trace")?;
-            let title = if args.preset.is_none() {
-                "default".to_string()
-            } else {
-                preset.name().to_string()
-            };
+            let sha = report::trace_sha256(&trace).context("serializing the trace")?;
             let source = Source::Generated {
                 preset: preset.name().to_string(),
                 seed: args.seed,
                 command: cfg.command_line(args.seed),
             };
-            (
-                trace,
-                source,
-                report::sha256_hex(&csv),
-                title,
-                args.save_trace.then_some(csv),
-            )
+            (trace, source, sha)
         }
     };
-    let dir = args
-        .output
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("reports").join(&title));
     let opts = ReportOptions {
         title,
         source,
@@ -148,6 +138,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         target_per_h: args.max_mistakes,
         command_line,
         threads,
+        save_trace: args.save_trace,
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -164,15 +155,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             })
         })
         .with_context(|| format!("report {}", dir.display()))?;
-    if let Some(csv) = generated_csv {
-        let path = dir.join("trace.csv.gz");
-        fdbench::output::write_atomic(&path, |w| {
-            let mut enc = flate2::write::GzEncoder::new(w, flate2::Compression::default());
-            std::io::Write::write_all(&mut enc, &csv)?;
-            enc.finish().map(|_| ())
-        })
-        .with_context(|| format!("writing {}", path.display()))?;
-    }
     if !quiet {
         eprintln!(
             "[{:6.1} s] wrote {} ({} rows; index.html, summary.md, plots, manifest.json)",

@@ -47,6 +47,7 @@ pub struct Args {
 
 /// Runs `fdbench stats`.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    super::common::check_not_input(&args.output, std::slice::from_ref(&args.trace))?;
     if args.trace.is_dir() {
         let text = super::cluster::stats(&args.trace, args.interval, args.format == Format::Json)?;
         return fdbench::output::write_atomic(&args.output, |w| w.write_all(text.as_bytes()))

@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use fdbench::replay::Options;
-use fdbench::results::{self, Format};
+use fdbench::results::{self, Format, Provenance};
 use fdbench::sweep::{self, Shard, SweepTrace};
+use sha2::{Digest, Sha256};
 
 use super::common::{self, EvalArgs};
 
@@ -38,9 +39,12 @@ pub struct Args {
     pub eval: EvalArgs,
     #[command(flatten)]
     pub cluster: super::cluster::ClusterArgs,
-    /// Worker threads [default: all cores]
+    /// Worker threads [default: all cores; at most 4 per core without --force-threads]
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Allow more than 4 threads per core
+    #[arg(long)]
+    pub force_threads: bool,
     /// Write results here (atomically) instead of standard output
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -68,15 +72,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     } else {
         common::parse_specs(&args.detectors)?
     };
-    let threads = match args.threads {
-        Some(0) => anyhow::bail!("-j 0: give at least one thread"),
-        Some(n) => n,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
+    let threads = common::thread_count(args.threads, args.force_threads)?;
     if let Some(dir) = super::cluster::folder(&args.traces)? {
         return super::cluster::sweep(&args, dir, &specs, threads);
     }
     common::check_inputs(&args.traces)?;
+    let out = args.output.clone().unwrap_or_else(|| PathBuf::from("-"));
+    common::check_not_input(&out, &args.traces)?;
     let warmup = sweep::warmup_for(&specs, args.eval.warmup)?;
     let mut traces = Vec::with_capacity(args.traces.len());
     for p in &args.traces {
@@ -106,12 +108,58 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let bar = super::progress::bar(plan.cells() as u64, "cells", args.quiet);
     let rows = pool.install(|| plan.run(&|| bar.inc(1)));
     bar.finish_and_clear();
-    let out = args.output.clone().unwrap_or_else(|| PathBuf::from("-"));
-    results::write_path(&rows, args.format, &out).with_context(|| format!("writing {}", out.display()))?;
+    let written = match shard {
+        Some(shard) => {
+            let provenance = provenance(shard, &specs, &opts, &traces);
+            results::write_shard_path(&rows, &provenance, args.format, &out)
+        }
+        None => results::write_path(&rows, args.format, &out),
+    };
+    written.with_context(|| format!("writing {}", out.display()))?;
     if !args.quiet && out.as_os_str() != "-" {
         eprintln!("wrote {} rows to {}", rows.len(), out.display());
     }
     Ok(())
+}
+
+/// What `merge` checks of a shard: its place, the grid's and the traces' fingerprints and
+/// the version.
+fn provenance(
+    shard: Shard,
+    specs: &[fdbench::detector::DetectorSpec],
+    opts: &Options,
+    traces: &[SweepTrace],
+) -> Provenance {
+    let mut grid = Sha256::new();
+    grid.update(format!("{specs:?}|warmup={}|deadline={}", opts.warmup, opts.deadline.0).as_bytes());
+    let traces_sha256 = traces
+        .iter()
+        .map(|t| {
+            let r = &t.receipts;
+            let mut h = Sha256::new();
+            h.update(t.name.as_bytes());
+            h.update(r.interval.0.to_le_bytes());
+            for (j, (seq, recv)) in r.seq.iter().zip(&r.recv).enumerate() {
+                h.update(seq.to_le_bytes());
+                h.update(recv.0.to_le_bytes());
+                if let Some(send) = &r.send {
+                    h.update(send[j].0.to_le_bytes());
+                }
+            }
+            hex(&h.finalize())
+        })
+        .collect();
+    Provenance {
+        shard_index: shard.index,
+        shard_count: shard.count,
+        grid_sha256: hex(&grid.finalize()),
+        traces_sha256,
+        fdbench_version: env!("CARGO_PKG_VERSION").to_string(),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The shard of an array job, when no --shard is given: Slurm's

@@ -178,9 +178,10 @@ pub fn table(lines: &[Line], goal: &Goal, markdown: bool) -> String {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let mut targets = targets(&args.detectors)?;
+    let out = args.output.clone().unwrap_or_else(|| PathBuf::from("-"));
+    common::check_not_input(&out, std::slice::from_ref(&args.trace))?;
     if let Some(dir) = super::cluster::folder(std::slice::from_ref(&args.trace))? {
         let (text, rows) = super::cluster::tune(dir, &targets, args.max_mistakes, &args.eval, &args.cluster)?;
-        let out = args.output.clone().unwrap_or_else(|| PathBuf::from("-"));
         return super::cluster::write_tuned(&text, &rows, args.format, &out);
     }
     let trace = common::load_trace(&args.trace, args.eval.interval)?;
@@ -220,7 +221,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Some(h) => Some(tune::replay_lines(h, &lines, &opts).with_context(|| held_name.clone())?),
         None => None,
     };
-    let out = args.output.clone().unwrap_or_else(|| PathBuf::from("-"));
     let to_rows = |lines: &[Line], name: Option<&str>| -> Vec<fdbench::results::Row> {
         lines
             .iter()

@@ -341,6 +341,31 @@ fn groups<'a>(rows: &[&'a Row]) -> Vec<Group<'a>> {
     out
 }
 
+/// The figures fdbench draws, by file stem.
+pub const FIGURES: [&str; 5] = ["fig13", "qos", "completeness-accuracy", "interarrival", "timeline"];
+
+/// A figure folder fdbench may replace: one holding nothing but its figures
+/// (`NAME.svg`, `NAME.png` for the names in [`FIGURES`]).
+pub const FIGURE_FOLDER: crate::output::FolderKind = crate::output::FolderKind {
+    what: "figure folder",
+    recognise: holds_only_figures,
+};
+
+fn holds_only_figures(dir: &Path) -> Result<(), String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| e.to_string())?;
+    for e in entries {
+        let e = e.map_err(|e| e.to_string())?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        let figure = name
+            .rsplit_once('.')
+            .is_some_and(|(stem, ext)| FIGURES.contains(&stem) && (ext == "svg" || ext == "png"));
+        if !figure || !e.file_type().is_ok_and(|t| t.is_file()) {
+            return Err(format!("it holds {name}, which is not one of fdbench's figures"));
+        }
+    }
+    Ok(())
+}
+
 /// The result of drawing on a backend.
 pub(crate) type DrawResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
