@@ -351,7 +351,12 @@ fn build(
     let summary_path = dir.join("summary.md");
     crate::output::write_bytes(&summary_path, summary.as_bytes()).map_err(io_err(&summary_path))?;
     progress("index.html");
-    let tuned_pairs: Vec<(Row, Option<&str>)> = tuned.iter().map(|l| (line_row(l), l.preset)).collect();
+    // Only settings that meet the target and the accuracy floor are drawn as tuned.
+    let tuned_pairs: Vec<(Row, Option<&str>)> = tuned
+        .iter()
+        .filter(|l| l.preset.is_some() || goal.feasible(&l.tuned.metrics))
+        .map(|l| (line_row(l), l.preset))
+        .collect();
     let page = html::render(&html::Page {
         title: &opts.title,
         summary_md: &summary,

@@ -647,6 +647,9 @@ fn markdown(md: &str, out: &mut String, figure: &dyn Fn(&str, &str) -> String) {
                 i += 1;
             }
             out.push_str("</code></pre>\n");
+        } else if let Some(h) = line.strip_prefix("### ") {
+            flush(&mut para, out);
+            let _ = writeln!(out, "<h3>{}</h3>", inline(h));
         } else if let Some(h) = line.strip_prefix("## ") {
             flush(&mut para, out);
             let _ = writeln!(out, "<h2>{}</h2>", inline(h));
@@ -726,12 +729,12 @@ mod tests {
 
     #[test]
     fn markdown_renders_the_summary_subset() {
-        let md = "# Title *x*\n\nSome `code` and **bold**\ntext.\n\n| a | b |\n|---|---|\n| 1 | x<y |\n\n- one\n- two\n\n```sh\nrm -rf \"&\"\n```\n\n![alt text](fig.png)\n";
+        let md = "# Title *x*\n\n### Sub\n\nSome `code` and **bold**\ntext.\n\n| a | b |\n|---|---|\n| 1 | x<y |\n\n- one\n- two\n\n```sh\nrm -rf \"&\"\n```\n\n![alt text](fig.png)\n";
         let mut out = String::new();
         markdown(md, &mut out, &|file, alt| format!("[{file}|{alt}]\n"));
         assert_eq!(
             out,
-            "<h1>Title <em>x</em></h1>\n<p>Some <code>code</code> and <strong>bold</strong> text.</p>\n\
+            "<h1>Title <em>x</em></h1>\n<h3>Sub</h3>\n<p>Some <code>code</code> and <strong>bold</strong> text.</p>\n\
              <table class=\"sortable\"><thead><tr><th>a</th><th>b</th></tr></thead>\n<tbody>\n<tr><td>1</td><td>x&lt;y</td></tr>\n</tbody></table>\n\
              <ul>\n<li>one</li>\n<li>two</li>\n</ul>\n<pre><code class=\"sh\">rm -rf &quot;&amp;&quot;\n</code></pre>\n[fig.png|alt text]\n"
         );
