@@ -26,6 +26,7 @@
 //!
 //! The cluster metrics are defined in [`metrics`]; [`Cluster::load`] reads a folder.
 
+#[cfg(feature = "record")]
 pub mod capture;
 pub mod metrics;
 pub mod rows;

@@ -20,7 +20,8 @@ use super::Cluster;
 use super::metrics::{ClusterMetrics, EvalError, evaluate};
 
 /// What the target rate bounds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum Objective {
     /// The false suspicions of all pairs together, per day.

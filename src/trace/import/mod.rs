@@ -21,6 +21,7 @@
 pub mod delay;
 pub mod generic;
 pub mod lip6;
+#[cfg(feature = "record")]
 pub mod pcap;
 pub mod ping;
 pub mod send_times;

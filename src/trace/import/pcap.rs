@@ -41,7 +41,8 @@ use crate::trace::csv::{Problem, ReadError};
 use crate::trace::{IntervalSource, Trace, TraceBuilder};
 
 /// The transport protocols a flow may have.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Protocol {
     /// UDP datagrams.
     Udp,
