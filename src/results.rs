@@ -15,7 +15,7 @@ use crate::metrics::Metrics;
 use crate::time::Nanos;
 
 /// One measured configuration.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Row {
     /// The trace's name, when results cover several traces (CSV: the first column).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -75,7 +75,9 @@ impl Row {
     /// `None` without a knob. Duration knobs are reported in milliseconds; `threshold`
     /// is the one plain knob.
     pub fn setting(&self) -> Option<String> {
-        let v = self.value?;
+        // Shown to 1e-9 of the knob's unit: the grid's float noise (4.8020000000000005)
+        // is not part of the setting.
+        let v = (self.value? * 1e9).round() / 1e9;
         let unit = if self.knob == "threshold" { "" } else { " ms" };
         Some(format!("{}={v}{unit}", self.knob))
     }
@@ -469,4 +471,25 @@ pub fn read_csv_path(path: &Path) -> anyhow::Result<Vec<Row>> {
 pub fn read_csv_shard_path(path: &Path) -> anyhow::Result<(Option<Provenance>, Vec<Row>)> {
     let f = std::fs::File::open(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     read_csv_shard(f, &path.display().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_setting_is_shown_with_its_unit_and_without_float_noise() {
+        let row = |knob: &str, value: f64| Row {
+            knob: knob.into(),
+            value: Some(value),
+            ..Row::default()
+        };
+        assert_eq!(
+            row("threshold", 4.8020000000000005).setting().unwrap(),
+            "threshold=4.802"
+        );
+        assert_eq!(row("timeout", 1105.1).setting().unwrap(), "timeout=1105.1 ms");
+        assert_eq!(row("alpha", 0.1 + 0.2).setting().unwrap(), "alpha=0.3 ms");
+        assert_eq!(row("threshold", 703.396).setting().unwrap(), "threshold=703.396");
+    }
 }
