@@ -270,7 +270,7 @@ fn table(rows: &[ClusterRow]) -> String {
             format!("{:.4}", r.completeness),
         ]);
     }
-    common::align(&cells)
+    common::align(&cells, false)
 }
 
 /// Writes tuned cluster rows as a table, CSV or JSON.

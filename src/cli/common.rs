@@ -173,23 +173,7 @@ pub fn table(rows: &[Row], markdown: bool) -> String {
             format!("{:.4}", r.completeness),
         ]);
     }
-    let widths: Vec<usize> = (0..header.len())
-        .map(|c| cells.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for (i, r) in cells.iter().enumerate() {
-        let line: Vec<String> = r.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
-        if markdown {
-            out.push_str(&format!("| {} |\n", line.join(" | ")));
-            if i == 0 {
-                let rule: Vec<String> = widths.iter().map(|&w| "-".repeat(w.max(3))).collect();
-                out.push_str(&format!("|-{}-|\n", rule.join("-|-")));
-            }
-        } else {
-            out.push_str(line.join("  ").trim_end());
-            out.push('\n');
-        }
-    }
+    let mut out = align(&cells, markdown);
     if let Some(r) = rows.first() {
         out.push_str(&format!(
             "\n{} heartbeats evaluated over {:.1} s; per_h_95% is the exact (Garwood) 95 % interval of the mistake rate; completeness within D = {} ms; detection time measured from the {}{}\n",
@@ -212,17 +196,26 @@ pub fn fmt_g(x: f64) -> String {
     format!("{x}")
 }
 
-/// Cells as left-aligned columns two spaces apart, one line per row.
-pub fn align(cells: &[Vec<String>]) -> String {
+/// Cells (the first row the header) as left-aligned columns two spaces apart, one line
+/// per row; or, with `markdown`, as a Markdown table.
+pub fn align(cells: &[Vec<String>], markdown: bool) -> String {
     let columns = cells.first().map_or(0, Vec::len);
     let widths: Vec<usize> = (0..columns)
         .map(|c| cells.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
         .collect();
     let mut out = String::new();
-    for r in cells {
+    for (i, r) in cells.iter().enumerate() {
         let line: Vec<String> = r.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
+        if markdown {
+            out.push_str(&format!("| {} |\n", line.join(" | ")));
+            if i == 0 {
+                let rule: Vec<String> = widths.iter().map(|&w| "-".repeat(w.max(3))).collect();
+                out.push_str(&format!("|-{}-|\n", rule.join("-|-")));
+            }
+        } else {
+            out.push_str(line.join("  ").trim_end());
+            out.push('\n');
+        }
     }
     out
 }
