@@ -4,12 +4,13 @@
 # Both share this host's clock, so --assume-synced is honest and the trace has send times.
 #
 # Usage: scripts/record-netns.sh -o OUT.csv [--interval 10ms] [--duration 60s]
-#            [--load N] [--delay MODEL] [--loss P] [--seed S] [--bin PATH]
+#            [--load N] [--delay MODEL] [--loss P] [--seed S] [--key FILE] [--bin PATH]
 #
 #   --load N       run N busy loops during the recording (CPU contention: real scheduling stalls)
 #   --delay MODEL  add one-way delay with a user-space relay in the receiver's namespace
 #                  (constant:10ms, uniform:5ms..15ms, lognormal:10ms,0.5); the kernel may have no netem
 #   --loss P       drop each heartbeat with probability P in that relay
+#   --key FILE     authenticate every datagram with this key (both ends read it)
 #   --bin PATH     the fdbench binary (default: target/release/fdbench, else target/debug/fdbench)
 #
 # Needs root and `ip` (iproute2: apt-get install -y iproute2). Exits with status 77 when
@@ -18,7 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-interval=10ms duration=60s out="" load=0 delay="" loss=0 seed=1 bin=""
+interval=10ms duration=60s out="" load=0 delay="" loss=0 seed=1 bin="" key=()
 while [ $# -gt 0 ]; do
     case "$1" in
         -o|--output) out=$2; shift 2 ;;
@@ -28,8 +29,9 @@ while [ $# -gt 0 ]; do
         --delay) delay=$2; shift 2 ;;
         --loss) loss=$2; shift 2 ;;
         --seed) seed=$2; shift 2 ;;
+        --key) key=(--key "$(realpath "$2")"); shift 2 ;;
         --bin) bin=$2; shift 2 ;;
-        -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "error: unknown argument '$1'; see --help" >&2; exit 2 ;;
     esac
 done
@@ -90,7 +92,7 @@ else
     listen_addr=$addr_r:9000 from=$addr_s:0
 fi
 ip netns exec "$ns_recv" "$bin" record listen "$listen_addr" --from "$from" --assume-synced \
-    --allow-nonloopback -o "$out" &
+    --allow-nonloopback "${key[@]}" -o "$out" &
 listener=$!
 pids+=("$listener")
 # Wait until the listener's socket is bound (bounded: 10 s).
@@ -99,7 +101,7 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 ip netns exec "$ns_send" "$bin" record send "$addr_r:9000" --bind "$addr_s:0" \
-    --interval "$interval" --duration "$duration" --allow-nonloopback
+    --interval "$interval" --duration "$duration" --allow-nonloopback "${key[@]}"
 sleep 1
 kill -INT "$listener"
 status=0

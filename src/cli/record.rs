@@ -4,11 +4,13 @@ use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 
+use super::common::usage;
+use fdbench::record::packet::{self, Key};
 use fdbench::record::relay::{self, RelayOptions};
 use fdbench::record::sender::{self, SendOptions};
-use fdbench::record::{self, ListenOptions, ListenReport, LoopbackOptions, RecordError, socket};
+use fdbench::record::{self, ListenOptions, ListenReport, LoopbackOptions, RecordError};
 use fdbench::time::Nanos;
 use fdbench::trace::import::delay::DelayModel;
 
@@ -17,7 +19,18 @@ EXAMPLES:
     fdbench record loopback --interval 10ms --duration 60s -o trace.csv
     fdbench record listen 127.0.0.1:9999 -o trace.csv            # in one terminal (Ctrl-C ends it)
     fdbench record send 127.0.0.1:9999 --interval 100ms --duration 1h
+    head -c 32 /dev/urandom > session.key                          # a key for both ends
+    fdbench record listen 127.0.0.1:9999 --key session.key -o trace.csv
+    fdbench record send 127.0.0.1:9999 --key session.key --interval 100ms --duration 1h
     scripts/record-netns.sh --duration 60s -o netns.csv            # two network namespaces (root)
+
+The sender says hello, the receiver answers with a cookie, and the receiver locks onto the
+first source whose heartbeats echo it (stderr names it): a forged or stray datagram cannot
+take the recording from the real sender. Without a key, a machine on the path that reads
+the cookie can still inject rows; with --key FILE (or the key itself in $FDBENCH_RECORD_KEY)
+on both ends, every datagram carries an HMAC-SHA256 tag and nothing without the key is
+recorded. Bad datagrams never end a recording; they are counted by reason in the trace's
+last comment line and on stderr.
 
 The trace streams into .NAME.tmp-RANDOM next to the output and is renamed when the recording
 ends (--duration, --count, or Ctrl-C: buffered receipts and the counters are written
@@ -66,6 +79,10 @@ struct Receiving {
     /// Output trace (.csv, or - for stdout); written to .NAME.tmp-RANDOM and renamed when done.
     #[arg(short, long, value_name = "PATH")]
     output: PathBuf,
+    /// Authenticate every datagram with this key file, the same on both ends (at least 16
+    /// bytes; a trailing newline is ignored). Default: $FDBENCH_RECORD_KEY, else no key.
+    #[arg(long, value_name = "FILE")]
+    key: Option<PathBuf>,
     /// Print nothing on stderr.
     #[arg(short, long)]
     quiet: bool,
@@ -121,6 +138,14 @@ struct SendArgs {
     /// Allow non-loopback addresses (only for addresses inside network namespaces you made).
     #[arg(long)]
     allow_nonloopback: bool,
+    /// Authenticate every datagram with this key file, the same on both ends (at least 16
+    /// bytes; a trailing newline is ignored). Default: $FDBENCH_RECORD_KEY, else no key.
+    #[arg(long, value_name = "FILE")]
+    key: Option<PathBuf>,
+    /// How long to wait for every receiver's answer to the hello before sending
+    /// heartbeats (a receiver that answers later joins then).
+    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    handshake_timeout: Nanos,
     /// Print nothing on stderr.
     #[arg(short, long)]
     quiet: bool,
@@ -173,10 +198,37 @@ fn on_ctrl_c() -> anyhow::Result<()> {
 fn check_local(addrs: &[SocketAddr], allow: bool) -> anyhow::Result<()> {
     for a in addrs {
         if !allow && !record::is_loopback(a) {
-            bail!(
+            return Err(usage(format!(
                 "{a} is not a loopback address; fdbench records on this host only: use 127.0.0.1, or pass --allow-nonloopback for an address inside a network namespace you created"
-            );
+            )));
         }
+    }
+    Ok(())
+}
+
+/// The environment variable that holds the key when `--key` is not given.
+const KEY_ENV: &str = "FDBENCH_RECORD_KEY";
+
+/// The session key from `--key FILE`, else from `$FDBENCH_RECORD_KEY`, else none.
+fn load_key(file: Option<&Path>) -> anyhow::Result<Option<Key>> {
+    let (bytes, what) = match file {
+        Some(p) => (
+            std::fs::read(p).with_context(|| format!("reading the key file {}", p.display()))?,
+            format!("--key {}", p.display()),
+        ),
+        None => match std::env::var_os(KEY_ENV) {
+            Some(v) => (v.into_encoded_bytes(), format!("${KEY_ENV}")),
+            None => return Ok(None),
+        },
+    };
+    let b = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+    let b = b.strip_suffix(b"\r").unwrap_or(b);
+    Key::new(b).map(Some).map_err(|e| usage(format!("{what}: {e}")))
+}
+
+fn positive(interval: Nanos, example: &str) -> anyhow::Result<()> {
+    if interval.0 <= 0 {
+        return Err(usage(format!("--interval must be positive, e.g. --interval {example}")));
     }
     Ok(())
 }
@@ -191,14 +243,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
 }
 
-fn listen_options(r: &Receiving) -> ListenOptions {
-    ListenOptions {
+fn listen_options(r: &Receiving) -> anyhow::Result<ListenOptions> {
+    Ok(ListenOptions {
         reorder_window: r.reorder_window,
         reorder_capacity: r.reorder_capacity,
         flush_every: r.flush_every,
         kernel_timestamps: !r.user_timestamps,
+        key: load_key(r.key.as_deref())?,
         ..ListenOptions::default()
-    }
+    })
 }
 
 /// Streams a recording into `path` atomically; on failure nothing is left behind.
@@ -218,21 +271,34 @@ fn record_to(
 fn print_report(r: &ListenReport, path: &Path) {
     let c = &r.counters;
     eprintln!(
-        "recorded {} heartbeat(s) to {} ({} lost in gaps); {}",
+        "recorded {} heartbeat(s) to {} ({} lost in gaps) from {} datagram(s)",
         c.written,
         path.display(),
         c.lost,
-        c.summary()
+        c.datagrams
     );
+    if c.dropped() > 0 {
+        eprintln!("dropped {}: {}", c.dropped(), c.dropped_by_reason());
+    }
+}
+
+/// Says on stderr which sender the receiver locked onto, and what that guarantees.
+fn print_lock(source: SocketAddr, session: u64, keyed: bool) {
+    eprintln!("locked onto {source} (session {session:#018x}); datagrams from any other source are dropped");
+    if !keyed {
+        eprintln!(
+            "note: without --key, a machine on the path between {source} and this host that reads the session's cookie could still inject rows"
+        );
+    }
 }
 
 fn listen(a: ListenArgs) -> anyhow::Result<()> {
     let mut check = vec![a.addr];
     check.extend(a.from);
     check_local(&check, a.allow_nonloopback)?;
+    let mut opts = listen_options(&a.receiving)?;
     on_ctrl_c()?;
     let socket = UdpSocket::bind(a.addr).with_context(|| format!("binding {}", a.addr))?;
-    let mut opts = listen_options(&a.receiving);
     opts.from = a.from;
     opts.with_send = a.assume_synced;
     opts.duration = a.duration;
@@ -251,8 +317,14 @@ fn listen(a: ListenArgs) -> anyhow::Result<()> {
         eprintln!("listening on {}; Ctrl-C ends the recording", socket.local_addr()?);
     }
     let path = &a.receiving.output;
-    let report = record_to(path, |w| record::listen(&socket, &opts, &STOP, w))?;
-    if !a.receiving.quiet {
+    let (quiet, keyed) = (a.receiving.quiet, opts.key.is_some());
+    let mut on_lock = |source, session| {
+        if !quiet {
+            print_lock(source, session, keyed);
+        }
+    };
+    let report = record_to(path, |w| record::listen(&socket, &opts, &STOP, w, &mut on_lock))?;
+    if !quiet {
         print_report(&report, path);
     }
     Ok(())
@@ -270,9 +342,8 @@ fn send(a: SendArgs) -> anyhow::Result<()> {
     if a.bind.is_some() {
         check_local(&[bind], a.allow_nonloopback)?;
     }
-    if a.interval.0 <= 0 {
-        bail!("--interval must be positive, e.g. --interval 100ms");
-    }
+    positive(a.interval, "100ms")?;
+    let key = load_key(a.key.as_deref())?;
     on_ctrl_c()?;
     let socket = UdpSocket::bind(bind).with_context(|| format!("binding {bind}"))?;
     let opts = SendOptions {
@@ -281,8 +352,10 @@ fn send(a: SendArgs) -> anyhow::Result<()> {
         interval: a.interval,
         duration: a.duration,
         count: a.count,
-        session: socket::realtime_ns() as u64 ^ u64::from(std::process::id()) << 48,
+        session: packet::random_u64()?,
         first_seq: 1,
+        key,
+        handshake_timeout: a.handshake_timeout,
     };
     if !a.quiet {
         eprintln!(
@@ -294,20 +367,25 @@ fn send(a: SendArgs) -> anyhow::Result<()> {
     }
     let r = sender::send(&socket, &opts, &|| STOP.load(Ordering::Relaxed)).context("sending heartbeats")?;
     if !a.quiet {
+        let dests = 1 + a.also.len();
+        if r.unconfirmed_at_start > 0 {
+            eprintln!(
+                "{} of {dests} receiver(s) had not answered the hello within --handshake-timeout {} when the heartbeats started; {} answered by the end",
+                r.unconfirmed_at_start, a.handshake_timeout, r.confirmed
+            );
+        }
         eprintln!(
-            "sent {} heartbeat(s); {} schedule slot(s) skipped while late; {} send error(s)",
-            r.sent, r.skipped_slots, r.send_errors
+            "sent {} heartbeat(s); {} schedule slot(s) skipped while late; {} send error(s); {} of {dests} receiver(s) answered the handshake",
+            r.sent, r.skipped_slots, r.send_errors, r.confirmed
         );
     }
     Ok(())
 }
 
 fn loopback(a: LoopbackArgs) -> anyhow::Result<()> {
-    if a.interval.0 <= 0 {
-        bail!("--interval must be positive, e.g. --interval 10ms");
-    }
+    positive(a.interval, "10ms")?;
+    let mut listen = listen_options(&a.receiving)?;
     on_ctrl_c()?;
-    let mut listen = listen_options(&a.receiving);
     listen.comments.push(format!(
         "recorded by fdbench record loopback --interval {} --duration {} (sender and receiver on 127.0.0.1, one clock)",
         a.interval, a.duration
@@ -346,7 +424,10 @@ fn loopback(a: LoopbackArgs) -> anyhow::Result<()> {
 fn run_relay(a: RelayArgs) -> anyhow::Result<()> {
     check_local(&[a.listen, a.to], a.allow_nonloopback)?;
     if !(0.0..=1.0).contains(&a.loss) {
-        bail!("--loss {} is not a probability; give a value between 0 and 1", a.loss);
+        return Err(usage(format!(
+            "--loss {} is not a probability; give a value between 0 and 1",
+            a.loss
+        )));
     }
     on_ctrl_c()?;
     let socket = UdpSocket::bind(a.listen).with_context(|| format!("binding {}", a.listen))?;
@@ -366,8 +447,8 @@ fn run_relay(a: RelayArgs) -> anyhow::Result<()> {
     let r = relay::relay(&socket, &opts, &|| STOP.load(Ordering::Relaxed)).context("relaying")?;
     if !a.quiet {
         eprintln!(
-            "relay: {} forwarded, {} dropped by the loss model, {} dropped on overflow",
-            r.forwarded, r.dropped, r.overflow
+            "relay: {} forwarded, {} dropped by the loss model, {} dropped on overflow, {} returned to the sender",
+            r.forwarded, r.dropped, r.overflow, r.returned
         );
     }
     Ok(())

@@ -1,12 +1,26 @@
 //! Recording real heartbeat traces over UDP.
 //!
-//! A sender ([`sender::send`]) stamps each packet ([`packet::Packet`]) with its
-//! `CLOCK_REALTIME` and sends one every `interval` on an absolute schedule. A receiver
-//! ([`listen`]) timestamps each datagram as it arrives (the kernel's `SO_TIMESTAMPNS`
-//! where available, see [`socket`]), drops and counts what it cannot use, puts the
-//! receipts back in `seq` order through a bounded buffer ([`reorder`]) and streams rows
-//! to a trace file (`crate::trace::csv` format) as it goes, so memory stays bounded
-//! over runs of any length. [`loopback`] runs both ends in one process.
+//! A sender ([`sender::send`]) does a handshake with each receiver, then stamps each
+//! heartbeat ([`packet`]) with its `CLOCK_REALTIME` and sends one every `interval` on an
+//! absolute schedule. A receiver ([`listen`]) timestamps each datagram as it arrives (the
+//! kernel's `SO_TIMESTAMPNS` where available, see [`socket`]), locks onto the first
+//! sender that completes the handshake, drops and counts what it cannot use
+//! ([`receiver`]: forged, unauthenticated, replayed or malformed datagrams never end a
+//! recording), puts the receipts back in `seq` order through a bounded buffer
+//! ([`reorder`]) and streams rows to a trace file (`crate::trace::csv` format) as it
+//! goes, so memory stays bounded over runs of any length. [`loopback`] runs both ends in
+//! one process. The protocol logic of both ends is free of I/O and clocks
+//! ([`receiver::Receiver`], [`sender::Sender`]); the functions here run it on sockets.
+//!
+//! # Binding a session to its sender
+//!
+//! Without a key, the receiver locks onto the first source whose heartbeats echo the
+//! cookie it sent to that source's address, which a sender spoofing that address from
+//! elsewhere never sees; a machine on the path could still read the cookie and inject
+//! rows. With a key ([`packet::Key`], the same on both ends) every datagram carries an
+//! HMAC-SHA256 tag and nothing else is accepted. Sequence numbers above 2^63 - 1 are
+//! refused (counted under `seq_range`), so every trace written is one
+//! `crate::trace::csv` reads.
 //!
 //! # Clocks
 //!
@@ -25,13 +39,14 @@
 //! [`listen`] returns when its duration or count is reached or when the `stop` flag is
 //! set (the CLI sets it on Ctrl-C); it then writes the receipts still buffered and the
 //! counters as a final comment line. The CLI streams into a temporary file
-//! `.NAME.tmpPID` next to the destination and renames it when `listen` returns; if the
-//! process is killed (SIGKILL), the destination is untouched and the temporary file
+//! `.NAME.tmp-RANDOM` next to the destination and renames it when `listen` returns; if
+//! the process is killed (SIGKILL), the destination is untouched and the temporary file
 //! holds the rows written so far: all of them up to the last flush (every
 //! `flush_every`), each row whole (rows reach the file in single writes), without the
 //! final counters line.
 
 pub mod packet;
+pub mod receiver;
 pub mod relay;
 pub mod reorder;
 pub mod sender;
@@ -43,8 +58,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::time::Nanos;
-use packet::Packet;
-use reorder::{Counters, Offer, Reorder, Row};
+use packet::{CookieSecret, Key};
+pub use receiver::Counters;
+use receiver::{Action, Receiver};
+use reorder::Row;
 use sender::{SendOptions, SendReport};
 use socket::Stamp;
 
@@ -55,10 +72,8 @@ pub enum RecordError {
     #[error("{0}")]
     Io(#[from] io::Error),
     /// Too few heartbeats for a trace.
-    #[error(
-        "received {0} usable heartbeat(s); a trace needs at least two (is the sender running and sending to this address? see the counters)"
-    )]
-    TooFew(u64),
+    #[error("received {} usable heartbeat(s); a trace needs at least two ({})", .0.written, .0.why_too_few())]
+    TooFew(Box<Counters>),
 }
 
 /// How to receive.
@@ -86,6 +101,8 @@ pub struct ListenOptions {
     pub epoch_ns: i64,
     /// Extra comment lines for the file header (without `# `).
     pub comments: Vec<String>,
+    /// The session key shared with the sender; without one, datagrams carry no tag.
+    pub key: Option<Key>,
 }
 
 impl Default for ListenOptions {
@@ -102,6 +119,7 @@ impl Default for ListenOptions {
             kernel_timestamps: true,
             epoch_ns: socket::realtime_ns(),
             comments: Vec::new(),
+            key: None,
         }
     }
 }
@@ -115,6 +133,8 @@ pub struct ListenReport {
     pub stamp: Option<Stamp>,
     /// The nominal interval written in the file, if any row was.
     pub interval: Option<Nanos>,
+    /// The sender the receiver locked onto, and its session.
+    pub locked: Option<(SocketAddr, u64)>,
 }
 
 /// Writes the trace as rows are released: the header before the first row.
@@ -122,7 +142,6 @@ struct Writer<'a> {
     out: &'a mut dyn Write,
     with_send: bool,
     header: bool,
-    last_seq: Option<u64>,
     itoa: itoa::Buffer,
     line: Vec<u8>,
 }
@@ -154,11 +173,7 @@ impl Writer<'_> {
         Ok(())
     }
 
-    fn row(&mut self, (seq, send, recv): Row, counters: &mut Counters) -> io::Result<()> {
-        if let Some(p) = self.last_seq {
-            counters.lost += seq - p - 1;
-        }
-        self.last_seq = Some(seq);
+    fn row(&mut self, (seq, send, recv): Row) -> io::Result<()> {
         // One write per row: the output never ends inside a row, even if the process is killed.
         let line = &mut self.line;
         line.clear();
@@ -170,77 +185,67 @@ impl Writer<'_> {
         }
         line.extend_from_slice(self.itoa.format(recv).as_bytes());
         line.push(b'\n');
-        self.out.write_all(line)?;
-        counters.written += 1;
-        Ok(())
+        self.out.write_all(line)
     }
 }
 
+/// The receive buffer a listener asks for, so that a burst or a flood is absorbed.
+pub const RECEIVE_BUFFER: usize = 4 << 20;
+
 /// Receives heartbeats on `socket` and streams them to `out` as a trace (see the module
-/// docs) until the duration or count is reached or `stop` is set.
+/// docs) until the duration or count is reached or `stop` is set. `on_lock` is called
+/// once, when the receiver locks onto a sender, with its address and session.
 pub fn listen(
     socket: &UdpSocket,
     opts: &ListenOptions,
     stop: &AtomicBool,
     out: &mut dyn Write,
+    on_lock: &mut dyn FnMut(SocketAddr, u64),
 ) -> Result<ListenReport, RecordError> {
     let tick = Duration::from_millis(20);
     socket.set_read_timeout(Some(tick))?;
     let kernel = opts.kernel_timestamps && socket::enable_kernel_timestamps(socket);
+    socket::enable_drop_count(socket, RECEIVE_BUFFER);
     let start = Instant::now();
     let end = opts.duration.map(|d| start + Duration::from_nanos(d.0.max(0) as u64));
-    let mut counters = Counters::default();
-    let mut reorder = Reorder::new(opts.reorder_window.0, opts.reorder_capacity);
+    let mut rx = Receiver::new(
+        receiver::Config {
+            from: opts.from,
+            with_send: opts.with_send,
+            interval: opts.interval,
+            reorder_window: opts.reorder_window,
+            reorder_capacity: opts.reorder_capacity,
+            epoch_ns: opts.epoch_ns,
+            key: opts.key.clone(),
+        },
+        CookieSecret::random()?,
+    );
     let mut w = Writer {
         out,
         with_send: opts.with_send,
         header: false,
-        last_seq: None,
         itoa: itoa::Buffer::new(),
         line: Vec::with_capacity(64),
     };
-    let mut session: Option<u64> = None;
     let mut stamp: Option<Stamp> = None;
-    let mut interval = opts.interval;
-    let mut ready: Vec<Row> = Vec::new();
+    let mut actions: Vec<Action> = Vec::new();
     let mut last_flush: i64 = 0;
-    let mut buf = [0u8; packet::SIZE + 1];
+    // One byte more than the largest datagram, so that a longer one is seen as such.
+    let mut buf = [0u8; packet::MAX_DATAGRAM + 1];
     loop {
         if stop.load(Ordering::Relaxed)
             || end.is_some_and(|e| Instant::now() >= e)
-            || opts.count.is_some_and(|c| counters.accepted >= c)
+            || opts.count.is_some_and(|c| rx.counters().accepted >= c)
         {
             break;
         }
         match socket::recv_stamped(socket, &mut buf, kernel) {
-            Ok((n, from, at, how)) => {
-                counters.datagrams += 1;
-                if let Some(want) = opts.from
-                    && (want.ip() != from.ip() || (want.port() != 0 && want.port() != from.port()))
-                {
-                    counters.foreign += 1;
-                } else {
-                    match Packet::decode(&buf[..n]) {
-                        Err(_) => counters.malformed += 1,
-                        Ok(p) if *session.get_or_insert(p.session) != p.session => counters.other_session += 1,
-                        Ok(p) => {
-                            stamp.get_or_insert(how);
-                            interval.get_or_insert(Nanos(p.interval_ns));
-                            let recv = at - opts.epoch_ns;
-                            let send = p.send_ns - opts.epoch_ns;
-                            if recv < 0 || (opts.with_send && (send < 0 || recv < send)) {
-                                counters.clock += 1;
-                            } else {
-                                match reorder.offer(p.seq, opts.with_send.then_some(send), recv) {
-                                    Offer::Accepted => counters.accepted += 1,
-                                    Offer::Duplicate => counters.duplicate += 1,
-                                    Offer::Stale => counters.stale += 1,
-                                    Offer::OutOfWindow => counters.out_of_window += 1,
-                                }
-                            }
-                        }
-                    }
+            Ok(r) => {
+                stamp.get_or_insert(r.stamp);
+                if let Some(d) = r.kernel_dropped {
+                    rx.kernel_dropped(u64::from(d));
                 }
+                rx.datagram(r.at, r.from, &buf[..r.len], &mut actions);
             }
             Err(e)
                 if matches!(
@@ -251,47 +256,55 @@ pub fn listen(
             Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {}
             Err(e) => return Err(e.into()),
         }
-        let now = socket::realtime_ns() - opts.epoch_ns;
-        reorder.release(now, &mut |r| ready.push(r));
-        write_ready(&mut w, &mut ready, opts, interval, stamp, &mut counters)?;
-        if now - last_flush >= opts.flush_every.0 {
+        let now = socket::realtime_ns();
+        rx.tick(now, &mut actions);
+        perform(&mut w, socket, &mut actions, opts, &rx, stamp, on_lock)?;
+        if now - opts.epoch_ns - last_flush >= opts.flush_every.0 {
             w.out.flush()?;
-            last_flush = now;
+            last_flush = now - opts.epoch_ns;
         }
     }
-    reorder.drain(&mut |r| ready.push(r));
-    write_ready(&mut w, &mut ready, opts, interval, stamp, &mut counters)?;
+    rx.finish(&mut actions);
+    perform(&mut w, socket, &mut actions, opts, &rx, stamp, on_lock)?;
+    let counters = *rx.counters();
     if w.header {
         writeln!(w.out, "# counters: {}", counters.summary())?;
     }
     w.out.flush()?;
     if counters.written < 2 {
-        return Err(RecordError::TooFew(counters.written));
+        return Err(RecordError::TooFew(Box::new(counters)));
     }
     Ok(ListenReport {
         counters,
         stamp,
-        interval,
+        interval: rx.interval(),
+        locked: rx.locked(),
     })
 }
 
-fn write_ready(
+/// Carries out the receiver's actions: challenges to the socket, rows to the output.
+fn perform(
     w: &mut Writer<'_>,
-    ready: &mut Vec<Row>,
+    socket: &UdpSocket,
+    actions: &mut Vec<Action>,
     opts: &ListenOptions,
-    interval: Option<Nanos>,
+    rx: &Receiver,
     stamp: Option<Stamp>,
-    counters: &mut Counters,
+    on_lock: &mut dyn FnMut(SocketAddr, u64),
 ) -> io::Result<()> {
-    if ready.is_empty() {
-        return Ok(());
-    }
-    if !w.header {
-        // A row exists only after a valid packet, which set both.
-        w.header(opts, interval.unwrap_or(Nanos(1)), stamp.unwrap_or(Stamp::User))?;
-    }
-    for r in ready.drain(..) {
-        w.row(r, counters)?;
+    for a in actions.drain(..) {
+        match a {
+            // A challenge that cannot be sent is as if lost; the sender says hello again.
+            Action::Reply { to, bytes } => drop(socket.send_to(&bytes, to)),
+            Action::Locked { source, session } => on_lock(source, session),
+            Action::Row(r) => {
+                if !w.header {
+                    // A row exists only after a locked heartbeat, which set both.
+                    w.header(opts, rx.interval().unwrap_or(Nanos(1)), stamp.unwrap_or(Stamp::User))?;
+                }
+                w.row(r)?;
+            }
+        }
     }
     Ok(())
 }
@@ -309,8 +322,11 @@ pub struct LoopbackOptions {
     pub listen: ListenOptions,
 }
 
+/// How long the sender of [`loopback`] waits for the receiver's challenge.
+pub const LOOPBACK_HANDSHAKE: Nanos = Nanos::from_secs(10);
+
 /// Runs a sender and a receiver on 127.0.0.1 in one process, sharing one clock, so the
-/// trace has exact send times. Returns when the sender is done (plus a short grace for
+/// trace has exact send times (with `opts.listen.key`, both ends use the key). Returns when the sender is done (plus a short grace for
 /// packets in flight) or `stop` is set.
 pub fn loopback(
     opts: &LoopbackOptions,
@@ -331,8 +347,10 @@ pub fn loopback(
         interval: opts.interval,
         duration: opts.duration,
         count: opts.count,
-        session: listen_opts.epoch_ns as u64,
+        session: packet::random_u64()?,
         first_seq: 1,
+        key: listen_opts.key.clone(),
+        handshake_timeout: LOOPBACK_HANDSHAKE,
     };
     let done = AtomicBool::new(false);
     let grace = Duration::from_nanos(opts.interval.0.max(0) as u64 * 2).max(Duration::from_millis(100));
@@ -348,7 +366,7 @@ pub fn loopback(
             done.store(true, Ordering::Relaxed);
             r
         });
-        let listened = listen(&rx, &listen_opts, &done, out);
+        let listened = listen(&rx, &listen_opts, &done, out, &mut |_, _| {});
         done.store(true, Ordering::Relaxed);
         let sent = sender
             .join()

@@ -2,7 +2,9 @@
 //! [`DelayModel`], dropping some with a given probability, seeded. It adds delay, jitter,
 //! reordering and loss in user space where the kernel offers no `netem`. The relay
 //! forwards from its own socket, so a receiver behind it must expect the relay's
-//! address as the source (`--from`).
+//! address as the source (`--from`). Datagrams from the destination (the receiver's
+//! handshake challenges) go back at once, unimpaired, to the last source that sent
+//! through the relay.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -40,6 +42,8 @@ pub struct RelayReport {
     pub dropped: u64,
     /// Datagrams dropped because too many were waiting ([`MAX_QUEUE`]).
     pub overflow: u64,
+    /// Datagrams from the destination passed back to the source.
+    pub returned: u64,
 }
 
 /// The most datagrams held at once.
@@ -54,6 +58,7 @@ pub fn relay(socket: &UdpSocket, opts: &RelayOptions, stop: &dyn Fn() -> bool) -
     let mut queue: BinaryHeap<Reverse<(Instant, u64, Vec<u8>)>> = BinaryHeap::new();
     let mut report = RelayReport::default();
     let mut order: u64 = 0;
+    let mut client: Option<SocketAddr> = None;
     let mut buf = [0u8; 2048];
     socket.set_nonblocking(true)?;
     while !stop() && end.is_none_or(|e| Instant::now() < e) {
@@ -66,7 +71,15 @@ pub fn relay(socket: &UdpSocket, opts: &RelayOptions, stop: &dyn Fn() -> bool) -
         super::socket::wait_readable(socket, wait)?;
         loop {
             match socket.recv_from(&mut buf) {
-                Ok((n, _)) => {
+                Ok((n, from)) if from == opts.to => {
+                    if let Some(c) = client
+                        && socket.send_to(&buf[..n], c).is_ok()
+                    {
+                        report.returned += 1;
+                    }
+                }
+                Ok((n, from)) => {
+                    client = Some(from);
                     if lost(&mut rng, opts.loss) {
                         report.dropped += 1;
                     } else if queue.len() >= MAX_QUEUE {

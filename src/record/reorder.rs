@@ -1,65 +1,16 @@
-//! The receiver's protocol logic, without I/O or clock: dedupe, a bounded reorder
-//! buffer, and the counters. The socket loop feeds it receipts and the current time and
-//! writes out what it releases, so the same logic runs under tests and real sockets.
+//! The receiver's reorder buffer, without I/O or clock: dedupe and bounded reordering.
+//! [`super::receiver`] feeds it the receipts of the session it follows and the current
+//! time, and passes on what it releases.
 //!
 //! A trace file lists heartbeats in strictly increasing `seq`, while datagrams may arrive
 //! out of order. Each accepted receipt waits in the buffer until it is `hold` old (or
 //! the buffer holds `capacity` receipts); it is then released in `seq` order, and every
 //! `seq` below it that has not arrived is from then on lost. A receipt whose `seq` was
 //! already released or declared lost is *stale*, one already in the buffer a
-//! *duplicate*: both are counted and dropped. State is bounded by `capacity`.
+//! *duplicate*: both are counted and dropped ([`super::receiver`] calls a packet
+//! replayed when it is either). State is bounded by `capacity`.
 
 use std::collections::BTreeMap;
-
-/// What the receiver saw, by kind. Every datagram is counted exactly once among
-/// `accepted`, `malformed`, `foreign`, `other_session`, `duplicate`, `stale`,
-/// `out_of_window` and `clock`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Counters {
-    /// Datagrams read from the socket.
-    pub datagrams: u64,
-    /// Heartbeats accepted into the reorder buffer (each becomes one row).
-    pub accepted: u64,
-    /// Datagrams that are not valid packets.
-    pub malformed: u64,
-    /// Datagrams from a source other than the expected one (`--from`).
-    pub foreign: u64,
-    /// Packets from another sender session than the first one seen.
-    pub other_session: u64,
-    /// Packets whose `seq` is already in the buffer.
-    pub duplicate: u64,
-    /// Packets whose `seq` was already written or declared lost.
-    pub stale: u64,
-    /// Packets whose `seq` jumps implausibly far ahead ([`MAX_JUMP`]).
-    pub out_of_window: u64,
-    /// Packets with an impossible time: received before the recording started, or
-    /// (with send times) sent before it or received before sent.
-    pub clock: u64,
-    /// Rows written.
-    pub written: u64,
-    /// Sequence numbers skipped between written rows (lost heartbeats).
-    pub lost: u64,
-}
-
-impl Counters {
-    /// The counters as one `key=value` line, for a trace comment and for logs.
-    pub fn summary(&self) -> String {
-        format!(
-            "datagrams={} accepted={} written={} lost={} malformed={} foreign={} other_session={} duplicate={} stale={} out_of_window={} clock={}",
-            self.datagrams,
-            self.accepted,
-            self.written,
-            self.lost,
-            self.malformed,
-            self.foreign,
-            self.other_session,
-            self.duplicate,
-            self.stale,
-            self.out_of_window,
-            self.clock
-        )
-    }
-}
 
 /// The largest forward jump of `seq` accepted over the next expected one: about 12 days
 /// of heartbeats at 1 ms. A larger jump is a corrupt or hostile packet, not a loss.

@@ -5,7 +5,10 @@
 //! from the control messages. This leaves out the receiver's own scheduling delay
 //! between the kernel and the application (which a heartbeat monitor would see in
 //! production, but which is not network behaviour). Where that is not available the
-//! receipt time is `CLOCK_REALTIME` read right after `recv` returns.
+//! receipt time is `CLOCK_REALTIME` read right after `recv` returns. On Linux the
+//! kernel also reports, with `SO_RXQ_OVFL`, how many datagrams it dropped because the
+//! socket's receive buffer was full, so a recording can tell its own losses from the
+//! network's.
 
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
@@ -86,21 +89,85 @@ pub fn enable_kernel_timestamps(socket: &UdpSocket) -> bool {
     }
 }
 
-/// Receives one datagram into `buf`: its length (truncated to `buf.len()`), its source
-/// and its receipt time in ns since the Unix epoch, with where that time came from.
-/// Honours the socket's read timeout (`WouldBlock`/`TimedOut`).
-pub fn recv_stamped(socket: &UdpSocket, buf: &mut [u8], kernel: bool) -> io::Result<(usize, SocketAddr, i64, Stamp)> {
+/// Asks the kernel to count the datagrams it drops on `socket` for a full receive
+/// buffer (`SO_RXQ_OVFL`) and to make that buffer `bytes` large (as far as the system
+/// allows); returns whether the count is available.
+pub fn enable_drop_count(socket: &UdpSocket, bytes: usize) -> bool {
     #[cfg(target_os = "linux")]
-    if kernel {
-        let (n, from, ts) = linux::recvmsg_stamped(socket, buf)?;
-        return Ok(match ts {
-            Some(t) => (n, from, t, Stamp::Kernel),
-            None => (n, from, realtime_ns(), Stamp::User),
-        });
+    {
+        use std::os::fd::AsRawFd;
+        let set = |opt: libc::c_int, v: libc::c_int| {
+            // SAFETY: a valid socket descriptor and a pointer to an int of the stated size.
+            unsafe {
+                libc::setsockopt(
+                    socket.as_raw_fd(),
+                    libc::SOL_SOCKET,
+                    opt,
+                    (&v as *const libc::c_int).cast(),
+                    std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+                )
+            }
+        };
+        let size = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
+        // Beyond net.core.rmem_max only with CAP_NET_ADMIN; either may fail harmlessly.
+        if set(libc::SO_RCVBUFFORCE, size) != 0 {
+            set(libc::SO_RCVBUF, size);
+        }
+        set(libc::SO_RXQ_OVFL, 1) == 0
     }
-    let _ = kernel;
-    let (n, from) = socket.recv_from(buf)?;
-    Ok((n, from, realtime_ns(), Stamp::User))
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (socket, bytes);
+        false
+    }
+}
+
+/// One datagram as [`recv_stamped`] received it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Received {
+    /// Its length (at most the buffer's).
+    pub len: usize,
+    /// Its source.
+    pub from: SocketAddr,
+    /// Its receipt time, ns since the Unix epoch.
+    pub at: i64,
+    /// Where that time came from.
+    pub stamp: Stamp,
+    /// The datagrams the kernel had dropped on this socket for a full buffer when this one
+    /// was queued (with [`enable_drop_count`]; `None` while there were none).
+    pub kernel_dropped: Option<u32>,
+}
+
+/// Receives one datagram into `buf`, with its receipt time: the kernel's when `kernel`
+/// is set and available. Honours the socket's read timeout (`WouldBlock`/`TimedOut`).
+pub fn recv_stamped(socket: &UdpSocket, buf: &mut [u8], kernel: bool) -> io::Result<Received> {
+    #[cfg(target_os = "linux")]
+    {
+        let (len, from, ts, kernel_dropped) = linux::recvmsg_stamped(socket, buf)?;
+        let (at, stamp) = match ts {
+            Some(t) if kernel => (t, Stamp::Kernel),
+            _ => (realtime_ns(), Stamp::User),
+        };
+        Ok(Received {
+            len,
+            from,
+            at,
+            stamp,
+            kernel_dropped,
+        })
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = kernel;
+        let (len, from) = socket.recv_from(buf)?;
+        Ok(Received {
+            len,
+            from,
+            at: realtime_ns(),
+            stamp: Stamp::User,
+            kernel_dropped: None,
+        })
+    }
 }
 
 #[cfg(target_os = "linux")]
@@ -110,7 +177,10 @@ mod linux {
     use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6, UdpSocket};
     use std::os::fd::AsRawFd;
 
-    pub fn recvmsg_stamped(socket: &UdpSocket, buf: &mut [u8]) -> io::Result<(usize, SocketAddr, Option<i64>)> {
+    pub fn recvmsg_stamped(
+        socket: &UdpSocket,
+        buf: &mut [u8],
+    ) -> io::Result<(usize, SocketAddr, Option<i64>, Option<u32>)> {
         // SAFETY: all-zero is a valid value of these plain C structs.
         let mut addr: libc::sockaddr_storage = unsafe { zeroed() };
         let mut iov = libc::iovec {
@@ -131,7 +201,7 @@ mod linux {
         if n < 0 {
             return Err(io::Error::last_os_error());
         }
-        let mut stamp = None;
+        let (mut stamp, mut dropped) = (None, None);
         // SAFETY: the CMSG_* macros walk the control buffer the kernel filled in, within
         // `msg_controllen`; the data is read unaligned.
         unsafe {
@@ -142,13 +212,15 @@ mod linux {
                     stamp = (ts.tv_sec as i64)
                         .checked_mul(1_000_000_000)
                         .and_then(|s| s.checked_add(ts.tv_nsec as i64));
+                } else if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SO_RXQ_OVFL {
+                    dropped = Some(std::ptr::read_unaligned(libc::CMSG_DATA(c).cast::<u32>()));
                 }
                 c = libc::CMSG_NXTHDR(&msg, c);
             }
         }
         let from = sockaddr_to_std(&addr)
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "datagram from a non-IP address"))?;
-        Ok((n as usize, from, stamp))
+        Ok((n as usize, from, stamp, dropped))
     }
 
     fn sockaddr_to_std(a: &libc::sockaddr_storage) -> Option<SocketAddr> {
@@ -188,10 +260,11 @@ mod tests {
         let before = realtime_ns();
         tx.send_to(b"hello", rx.local_addr().unwrap()).unwrap();
         let mut buf = [0u8; 8];
-        let (n, from, at, stamp) = recv_stamped(&rx, &mut buf, kernel).unwrap();
-        assert_eq!(&buf[..n], b"hello");
-        assert_eq!(from, tx.local_addr().unwrap());
-        assert!(at >= before, "{at} < {before}");
-        assert_eq!(stamp == Stamp::Kernel, kernel && cfg!(target_os = "linux"));
+        let r = recv_stamped(&rx, &mut buf, kernel).unwrap();
+        assert_eq!(&buf[..r.len], b"hello");
+        assert_eq!(r.from, tx.local_addr().unwrap());
+        assert!(r.at >= before, "{} < {before}", r.at);
+        assert_eq!(r.stamp == Stamp::Kernel, kernel && cfg!(target_os = "linux"));
+        assert_eq!(r.kernel_dropped, None);
     }
 }

@@ -10,7 +10,8 @@
 //!   (`crate::record::packet`: magic `FDHB`, version 1, then session, seq, send_ns and
 //!   interval_ns, big-endian, at fixed offsets) is decoded exactly: each packet's `seq`
 //!   and send time come from the packet, so losses and reordering are known. Bytes after
-//!   the 40-byte header (e.g. an authentication tag) are ignored. The flow follows the
+//!   the 40-byte header (the handshake's cookie, an authentication tag) are ignored;
+//!   the recorder's handshake messages (magic `FDHS`) are counted as filtered. The flow follows the
 //!   session of its first heartbeat; packets of another session or not heartbeats are
 //!   counted and skipped. Send times are the sender's `CLOCK_REALTIME` and are written
 //!   only with `assume_synced` (the capture host and the sender share a clock: one
@@ -103,7 +104,7 @@ pub struct Capture {
     pub packets: u64,
     /// Packets that are not IPv4/IPv6 UDP or TCP with a payload, or are truncated.
     pub other: u64,
-    /// Packets left out by the filters.
+    /// Packets left out by the filters, and the recorder's handshake messages.
     pub filtered: u64,
     /// Flows left out because they have fewer than two receipts (no trace).
     pub short: u64,
@@ -254,7 +255,7 @@ fn add(flows: &mut Vec<FlowRows>, cap: &mut Capture, link: u32, frame: &[u8], ns
     let keep = opts.protocol.is_none_or(|p| p == flow.protocol)
         && opts.host.is_none_or(|h| flow.src.ip() == h || flow.dst.ip() == h)
         && opts.port.is_none_or(|p| flow.src.port() == p || flow.dst.port() == p);
-    if !keep || payload.is_empty() {
+    if !keep || payload.is_empty() || packet::is_handshake(payload) {
         cap.filtered += 1;
         return;
     }
