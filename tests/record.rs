@@ -639,6 +639,17 @@ fn check_recorded_all(text: &str, err: &str, from: &str, keyed: bool) {
     assert!(50 - rows.len() as u64 <= counter(text, "kernel_dropped"), "{text}");
     assert_eq!(counter(text, "hello"), 1);
     assert_eq!(counter(text, "unauthenticated") + counter(text, "foreign"), 0);
+    let how = if keyed {
+        "every datagram authenticated with the session key"
+    } else {
+        "bound by the handshake's cookie, without a key"
+    };
+    let sender = text
+        .lines()
+        .find(|l| l.starts_with("# sender: "))
+        .expect("a sender comment");
+    assert!(sender.starts_with(&format!("# sender: {from}, session 0x")), "{sender}");
+    assert!(sender.ends_with(how), "{sender}");
 }
 
 #[test]

@@ -147,11 +147,19 @@ struct Writer<'a> {
 }
 
 impl Writer<'_> {
-    fn header(&mut self, opts: &ListenOptions, interval: Nanos, stamp: Stamp) -> io::Result<()> {
+    fn header(&mut self, opts: &ListenOptions, rx: &Receiver, stamp: Stamp) -> io::Result<()> {
         for c in &opts.comments {
             writeln!(self.out, "# {c}")?;
         }
         writeln!(self.out, "# epoch_unix_ns={}", opts.epoch_ns)?;
+        if let Some((source, session)) = rx.locked() {
+            let how = if opts.key.is_some() {
+                "every datagram authenticated with the session key"
+            } else {
+                "bound by the handshake's cookie, without a key"
+            };
+            writeln!(self.out, "# sender: {source}, session {session:#018x}, {how}")?;
+        }
         let how = match stamp {
             Stamp::Kernel => "kernel receive timestamps (SO_TIMESTAMPNS, CLOCK_REALTIME)",
             Stamp::User => "CLOCK_REALTIME read after recv returned",
@@ -163,7 +171,7 @@ impl Writer<'_> {
                 "# send_ns: the sender's CLOCK_REALTIME stamped in the packet, minus the epoch"
             )?;
         }
-        writeln!(self.out, "# interval_ns={}", interval.0)?;
+        writeln!(self.out, "# interval_ns={}", rx.interval().unwrap_or(Nanos(1)).0)?;
         self.out.write_all(if self.with_send {
             b"seq,send_ns,recv_ns\n"
         } else {
@@ -300,7 +308,7 @@ fn perform(
             Action::Row(r) => {
                 if !w.header {
                     // A row exists only after a locked heartbeat, which set both.
-                    w.header(opts, rx.interval().unwrap_or(Nanos(1)), stamp.unwrap_or(Stamp::User))?;
+                    w.header(opts, rx, stamp.unwrap_or(Stamp::User))?;
                 }
                 w.row(r)?;
             }
