@@ -22,12 +22,20 @@ if ! git diff --quiet HEAD -- tests; then
     exit 1
 fi
 mkdir tests/it
+# tests/common/mod.rs (`mod common;` in the files that use it) becomes the module
+# `crate::common` of the one binary.
+if [ -d tests/common ]; then
+    git mv tests/common tests/it/common
+fi
 names=()
 for f in tests/*.rs; do
     n=$(basename "$f" .rs)
     git mv "$f" "tests/it/$n.rs"
     names+=("$n")
 done
+
+# `mod common;` in a module → `crate::common::` for what it used.
+perl -i -0777 -pe 's/^mod common;\n\n?//m and s/(?<![\w:])common::/crate::common::/g' tests/it/*.rs
 
 # The shared helpers, each with the exact text files define it with (`fn NAME` at the
 # start of a line through the first line that is only `}`).
@@ -39,19 +47,6 @@ use assert_cmd::Command;
 /// The `fdbench` binary under test.
 pub fn fdbench() -> Command {
     Command::cargo_bin("fdbench").unwrap()
-}
-
-/// Reports a test that cannot run here as skipped, on stderr, naming what is missing and
-/// how to get it; under `FDBENCH_REQUIRE_ALL=1` (set by `.ci/run`) it fails instead,
-/// unless `.ci/run` could not install the component and lists it in `FDBENCH_MISSING`
-/// (comma-separated).
-pub fn skip(component: &str, why: &str) {
-    let required = std::env::var("FDBENCH_REQUIRE_ALL").is_ok_and(|v| v == "1");
-    let missing = std::env::var("FDBENCH_MISSING").unwrap_or_default();
-    if required && !missing.split(',').any(|m| m.trim() == component) {
-        panic!("FDBENCH_REQUIRE_ALL=1 and {component} is not listed in FDBENCH_MISSING, yet {why}");
-    }
-    eprintln!("SKIPPED: {why}");
 }
 EOF
 
@@ -92,6 +87,7 @@ perl -0777 -i -pe '
     echo "//! \`cargo test --test it -- NAME::\` runs one module)."
     echo
     echo "mod util;"
+    [ -d tests/it/common ] && echo "mod common;"
     echo
     for n in "${names[@]}"; do
         echo "mod $n;"

@@ -8,6 +8,8 @@
 //! the browser part is skipped with a message; `.ci/run` installs it, and under
 //! `FDBENCH_REQUIRE_ALL=1` its absence is a failure.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -58,19 +60,6 @@ fn chromium() -> Option<PathBuf> {
     std::env::split_paths(&path)
         .flat_map(|d| ["chromium", "chromium-browser", "google-chrome"].map(|n| d.join(n)))
         .find(|p| p.is_file())
-}
-
-/// Reports a test that cannot run here as skipped, on stderr, naming what is missing and
-/// how to get it; under `FDBENCH_REQUIRE_ALL=1` (set by `.ci/run`) it fails instead,
-/// unless `.ci/run` could not install the component and lists it in `FDBENCH_MISSING`
-/// (comma-separated).
-fn skip(component: &str, why: &str) {
-    let required = std::env::var("FDBENCH_REQUIRE_ALL").is_ok_and(|v| v == "1");
-    let missing = std::env::var("FDBENCH_MISSING").unwrap_or_default();
-    if required && !missing.split(',').any(|m| m.trim() == component) {
-        panic!("FDBENCH_REQUIRE_ALL=1 and {component} is not listed in FDBENCH_MISSING, yet {why}");
-    }
-    eprintln!("SKIPPED: {why}");
 }
 
 fn headless(chromium: &Path, profile: &Path) -> Command {
@@ -137,7 +126,7 @@ fn index_html_renders_hovers_and_sorts_in_a_real_browser() {
     assert!(page.contains("Content-Security-Policy\" content=\"default-src 'none'"));
 
     let Some(chromium) = chromium() else {
-        skip(
+        common::skip(
             "chromium",
             "the browser check of index.html needs chromium on PATH (apt-get install chromium, or set FDBENCH_CHROMIUM)",
         );

@@ -2,6 +2,8 @@
 //! loopback heartbeats, and the imported trace must be the recorder's own. Without
 //! tcpdump the test says it is skipped; under `FDBENCH_REQUIRE_ALL=1` that is a failure.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command as Process, Stdio};
@@ -10,19 +12,6 @@ use assert_cmd::Command;
 
 fn fdbench() -> Command {
     Command::cargo_bin("fdbench").unwrap()
-}
-
-/// Reports a test that cannot run here as skipped, on stderr, naming what is missing and
-/// how to get it; under `FDBENCH_REQUIRE_ALL=1` (set by `.ci/run`) it fails instead,
-/// unless `.ci/run` could not install the component and lists it in `FDBENCH_MISSING`
-/// (comma-separated).
-fn skip(component: &str, why: &str) {
-    let required = std::env::var("FDBENCH_REQUIRE_ALL").is_ok_and(|v| v == "1");
-    let missing = std::env::var("FDBENCH_MISSING").unwrap_or_default();
-    if required && !missing.split(',').any(|m| m.trim() == component) {
-        panic!("FDBENCH_REQUIRE_ALL=1 and {component} is not listed in FDBENCH_MISSING, yet {why}");
-    }
-    eprintln!("SKIPPED: {why}");
 }
 
 /// `(seq, send, recv)` of every received row, in ns since the Unix epoch.
@@ -49,7 +38,7 @@ fn absolute_rows(path: &Path) -> Vec<(u64, Option<i64>, Option<i64>)> {
 fn a_tcpdump_capture_of_the_recorder_imports_to_the_recorders_trace() {
     let tcpdump = Process::new("tcpdump").arg("--version").output();
     if !tcpdump.is_ok_and(|o| o.status.success()) {
-        skip(
+        common::skip(
             "tcpdump",
             "tcpdump is not installed (apt-get install tcpdump; .ci/run installs it)",
         );
@@ -75,7 +64,7 @@ fn a_tcpdump_capture_of_the_recorder_imports_to_the_recorders_trace() {
     {
         Ok(c) => c,
         Err(e) => {
-            skip("tcpdump", &format!("tcpdump cannot start ({e})"));
+            common::skip("tcpdump", &format!("tcpdump cannot start ({e})"));
             return;
         }
     };
@@ -85,7 +74,7 @@ fn a_tcpdump_capture_of_the_recorder_imports_to_the_recorders_trace() {
     err.read_line(&mut line).unwrap();
     if !line.contains("listening on") {
         let _ = capture.wait();
-        skip(
+        common::skip(
             "tcpdump",
             &format!("tcpdump cannot capture on lo here: {}", line.trim()),
         );
