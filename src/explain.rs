@@ -211,7 +211,9 @@ mod tests {
         assert_eq!(m.state, vec![("mean_ns", 100.0), ("std_ns", 10.0), ("window", 4.0)]);
         // z(8) = 5.612: the deadline is 400 + 100 + 10 * 5.612 rounded up.
         assert_eq!(m.deadline, Nanos(557));
-        assert!(m.level_at_next.is_infinite() || m.level_at_next > 100.0);
+        // At 800, y = (400 - 100) / 10 = 30 deviations: -log10 of the normal tail
+        // φ(30)/30 · (1 - 1/30² + 3/30⁴ - 15/30⁶) = 195.832 + 1.477 + 0.000481 = 197.30921.
+        assert!((m.level_at_next - 197.30921).abs() < 1e-5, "{}", m.level_at_next);
     }
 
     #[test]

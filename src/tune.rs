@@ -511,6 +511,53 @@ mod tests {
         assert!(t.metrics.query_accuracy() >= 0.999);
     }
 
+    /// 2 mistakes and 2 s of suspicion in 8 s: 2 / 8 s × 3600 = 900 per hour exactly,
+    /// `P_A = 1 - 2/8 = 0.75` exactly.
+    fn two_mistakes_in_8_s() -> Metrics {
+        Metrics {
+            heartbeats: 80,
+            evaluated: crate::Nanos::from_secs(8),
+            mistakes: 2,
+            suspect_time: crate::Nanos::from_secs(2),
+            detection: crate::metrics::Detection {
+                mean_ns: 1e8,
+                p50: crate::Nanos::from_millis(100),
+                p99: crate::Nanos::from_millis(100),
+                max: crate::Nanos::from_millis(100),
+                completeness: 1.0,
+                deadline: crate::Nanos::SECOND,
+                origin: crate::metrics::Origin::Send,
+            },
+        }
+    }
+
+    #[test]
+    fn feasible_is_at_most_the_target_and_at_least_the_floor() {
+        let m = two_mistakes_in_8_s();
+        let goal = |rate, floor| Goal {
+            max_mistakes_per_h: rate,
+            min_accuracy: floor,
+        };
+        assert!(goal(900.0, 0.75).feasible(&m), "both bounds are inclusive");
+        assert!(!goal(899.99, 0.75).feasible(&m));
+        assert!(!goal(900.0, 0.7501).feasible(&m));
+        assert!(goal(1e9, 0.0).feasible(&m));
+        // 900/h × 8 s = 2 mistakes allowed: fewer than 3, the warning; 1350/h allows
+        // exactly 3, no warning.
+        assert_eq!(goal(900.0, 0.75).allowed_mistakes(&m), 2.0);
+        assert_eq!(goal(1350.0, 0.75).allowed_mistakes(&m), 3.0);
+        let w = goal(900.0, 0.75).resolution_warning(&m).unwrap();
+        assert!(
+            w.starts_with("the evaluated span (8.0 s) allows 2.000 mistakes at the target, fewer than 3"),
+            "{w}"
+        );
+        assert!(
+            w.contains("with 2 mistakes the rate is only known to be at most"),
+            "{w}"
+        );
+        assert_eq!(goal(1350.0, 0.75).resolution_warning(&m), None);
+    }
+
     #[test]
     fn a_short_span_is_flagged_with_the_upper_bound() {
         let r = receipts(3000);

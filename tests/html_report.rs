@@ -5,7 +5,10 @@
 //! `target/tmp/html_report/index.png`.
 //!
 //! Without Chromium (Debian's `chromium`, or the binary named by `FDBENCH_CHROMIUM`)
-//! the browser part is skipped with a message; `.ci/run` installs it.
+//! the browser part is skipped with a message; `.ci/run` installs it, and under
+//! `FDBENCH_REQUIRE_ALL=1` its absence is a failure.
+
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -123,8 +126,9 @@ fn index_html_renders_hovers_and_sorts_in_a_real_browser() {
     assert!(page.contains("Content-Security-Policy\" content=\"default-src 'none'"));
 
     let Some(chromium) = chromium() else {
-        eprintln!(
-            "SKIPPED the browser check of index.html: no chromium on PATH (apt-get install chromium, or set FDBENCH_CHROMIUM)"
+        common::skip(
+            "chromium",
+            "the browser check of index.html needs chromium on PATH (apt-get install chromium, or set FDBENCH_CHROMIUM)",
         );
         return;
     };

@@ -1,5 +1,8 @@
 //! `fdbench import --format pcap` on a real capture: tcpdump records the recorder's
-//! loopback heartbeats, and the imported trace must be the recorder's own.
+//! loopback heartbeats, and the imported trace must be the recorder's own. Without
+//! tcpdump the test says it is skipped; under `FDBENCH_REQUIRE_ALL=1` that is a failure.
+
+mod common;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -35,7 +38,10 @@ fn absolute_rows(path: &Path) -> Vec<(u64, Option<i64>, Option<i64>)> {
 fn a_tcpdump_capture_of_the_recorder_imports_to_the_recorders_trace() {
     let tcpdump = Process::new("tcpdump").arg("--version").output();
     if !tcpdump.is_ok_and(|o| o.status.success()) {
-        eprintln!("skipped: tcpdump is not installed (apt-get install tcpdump; .ci/run installs it)");
+        common::skip(
+            "tcpdump",
+            "tcpdump is not installed (apt-get install tcpdump; .ci/run installs it)",
+        );
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -58,7 +64,7 @@ fn a_tcpdump_capture_of_the_recorder_imports_to_the_recorders_trace() {
     {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("skipped: tcpdump cannot start ({e})");
+            common::skip("tcpdump", &format!("tcpdump cannot start ({e})"));
             return;
         }
     };
@@ -68,7 +74,10 @@ fn a_tcpdump_capture_of_the_recorder_imports_to_the_recorders_trace() {
     err.read_line(&mut line).unwrap();
     if !line.contains("listening on") {
         let _ = capture.wait();
-        eprintln!("skipped: tcpdump cannot capture on lo here: {}", line.trim());
+        common::skip(
+            "tcpdump",
+            &format!("tcpdump cannot capture on lo here: {}", line.trim()),
+        );
         return;
     }
     let recorded = dir.path().join("recorded.csv");

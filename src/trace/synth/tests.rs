@@ -88,7 +88,27 @@ fn every_preset_generates_a_valid_trace() {
         assert_eq!(t.interval(), cfg.interval);
         assert_eq!(t.interval_source(), IntervalSource::Metadata);
         assert!(t.comments()[0].contains(&format!("--preset {p} ")), "{p}");
-        assert!(t.receipts() > 45_000, "{p}: {} received", t.receipts());
+        // Lost: n·r on average at the preset's stationary loss rate r, worked out from its
+        // settings (Gilbert-Elliott: r = p_gb / (p_gb + p_bg)), with standard deviation
+        // √(n r (1 - r) (1 + λ) / (1 - λ)), λ = 1 - p_gb - p_bg the correlation of the
+        // loss chain (0 for Bernoulli loss); within five of them, and one for a rate so
+        // small that n·r is about zero.
+        let (r, lambda): (f64, f64) = match p.name() {
+            "lan" => (1e-5, 0.0),
+            "wan" => (0.0012 / 0.3012, 1.0 - 0.3012),
+            "cloud" => (1e-4, 0.0),
+            "gc" => (0.0, 0.0),
+            "flaky" => (0.002 / 0.102, 1.0 - 0.102),
+            other => panic!("no expected loss for {other}"),
+        };
+        let n = 50_000.0;
+        let lost = (t.len() - t.receipts()) as f64;
+        let tol = 5.0 * (n * r * (1.0 - r) * (1.0 + lambda) / (1.0 - lambda)).sqrt() + 1.0;
+        assert!(
+            (lost - n * r).abs() < tol,
+            "{p}: {lost} lost, expected {} ± {tol}",
+            n * r
+        );
     }
     assert_eq!(preset("nope"), None);
     assert_eq!(SynthConfig::default(), Preset::Wan.config());
@@ -152,7 +172,15 @@ fn gilbert_elliott_rate_and_burst_length() {
     // Bernoulli loss at the same rate has far shorter runs.
     cfg.loss = Loss::Bernoulli { rate };
     let runs = loss_runs(&generate(&cfg, 4).unwrap());
-    assert!((runs.iter().sum::<usize>() as f64 / runs.len() as f64) < 1.1);
+    // There runs are geometric with p = 1 - rate: mean 1 / (1 - rate) = 1.0204, variance
+    // rate / (1 - rate)²; within five standard deviations of the mean of the runs.
+    let mean = runs.iter().sum::<usize>() as f64 / runs.len() as f64;
+    let want = 1.0 / (1.0 - rate);
+    let tol = 5.0 * (rate / (1.0 - rate).powi(2) / runs.len() as f64).sqrt();
+    assert!(
+        (mean - want).abs() < tol,
+        "mean Bernoulli run {mean}, expected {want} ± {tol}"
+    );
 }
 
 #[test]
@@ -364,7 +392,10 @@ fn turning_loss_on_keeps_the_other_draws() {
     let a = generate(&cfg, 11).unwrap();
     cfg.loss = Loss::Bernoulli { rate: 0.1 };
     let b = generate(&cfg, 11).unwrap();
-    assert!(b.receipts() < a.receipts());
+    assert_eq!(a.receipts(), 20_000);
+    // Binomial loss: 2000 ± 5 √(20000 · 0.1 · 0.9) = 2000 ± 212.
+    let lost = (b.len() - b.receipts()) as f64;
+    assert!((lost - 2000.0).abs() < 5.0 * 1800f64.sqrt(), "{lost} lost");
     for (ra, rb) in a.rows().zip(b.rows()) {
         assert_eq!(ra.1, rb.1);
         if rb.2.is_some() {
