@@ -11,8 +11,26 @@ fn main() {
         println!("cargo:rerun-if-changed=../shared/datasets");
         println!("cargo:rustc-cfg=fdbench_datasets");
     }
-    println!("cargo:rerun-if-changed=.git/HEAD");
-    println!("cargo:rerun-if-changed=.git/refs/heads");
+    // In a worktree `.git` is a file: ask git where HEAD and the branch refs live, and
+    // watch only paths that exist (a missing path would rebuild on every cargo call).
+    for (flag, path) in [
+        ("--git-dir", "HEAD"),
+        ("--git-common-dir", "refs/heads"),
+        ("--git-common-dir", "packed-refs"),
+    ] {
+        let dir = Command::new("git")
+            .args(["rev-parse", flag])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .and_then(|o| String::from_utf8(o.stdout).ok());
+        if let Some(dir) = dir {
+            let watched = std::path::Path::new(dir.trim()).join(path);
+            if watched.exists() {
+                println!("cargo:rerun-if-changed={}", watched.display());
+            }
+        }
+    }
     let commit = Command::new("git")
         .args(["rev-parse", "HEAD"])
         .output()
