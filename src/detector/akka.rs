@@ -25,6 +25,7 @@
 //! the deadline, which is the first nanosecond at which φ reaches the threshold.
 
 pub mod family;
+pub mod tuning;
 
 pub use family::AkkaFamily;
 

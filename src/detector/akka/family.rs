@@ -127,6 +127,49 @@ impl AkkaFamily {
         self.histories.len()
     }
 
+    /// Shows the family the next accepted heartbeat, as [`Family::observe`] does, and
+    /// first calls `late(k, τ)` for each knob index `k` whose deadline `τ` this heartbeat
+    /// did not beat (`τ <= hb.recv`: the threshold no longer trusted at it).
+    pub fn step(&mut self, hb: &Heartbeat, mut late: impl FnMut(usize, Nanos)) {
+        match self.last {
+            None => {
+                for h in &mut self.histories {
+                    seed(&mut h.stats, &self.params);
+                    (h.m, h.s) = moments(&h.stats, &self.params);
+                }
+            }
+            Some(last) => {
+                let interval = hb.recv.0.wrapping_sub(last.0);
+                for i in 0..self.histories.len() {
+                    let h = &mut self.histories[i];
+                    let p = h.suspecting(last, hb.recv);
+                    for (&k, &r) in h.members[..p].iter().zip(&h.roots) {
+                        late(k, deadline_at(h.m, h.s, r, last).unwrap_or(Nanos::MAX));
+                    }
+                    if p == h.roots.len() {
+                        h.streak = 0;
+                        continue;
+                    }
+                    if p > 0 {
+                        // The members below the critical root do not record.
+                        let members: Vec<usize> = h.members.drain(..p).collect();
+                        let roots: Vec<f64> = h.roots.drain(..p).collect();
+                        h.run = run_start(&h.members);
+                        let low = History::new(members, roots, h.stats.clone(), h.m, h.s);
+                        h.record(interval, &self.params);
+                        self.histories.push(low);
+                    } else {
+                        h.record(interval, &self.params);
+                    }
+                }
+            }
+        }
+        self.last = Some(hb.recv);
+        if self.histories.len() > 1 {
+            self.merge();
+        }
+    }
+
     /// Merges the histories that are in the same state.
     fn merge(&mut self) {
         let window = self.params.window.max(1);
@@ -174,40 +217,7 @@ impl Family for AkkaFamily {
     }
 
     fn observe(&mut self, hb: &Heartbeat) {
-        match self.last {
-            None => {
-                for h in &mut self.histories {
-                    seed(&mut h.stats, &self.params);
-                    (h.m, h.s) = moments(&h.stats, &self.params);
-                }
-            }
-            Some(last) => {
-                let interval = hb.recv.0.wrapping_sub(last.0);
-                for i in 0..self.histories.len() {
-                    let h = &mut self.histories[i];
-                    let p = h.suspecting(last, hb.recv);
-                    if p == h.roots.len() {
-                        h.streak = 0;
-                        continue;
-                    }
-                    if p > 0 {
-                        // The members below the critical root do not record.
-                        let members: Vec<usize> = h.members.drain(..p).collect();
-                        let roots: Vec<f64> = h.roots.drain(..p).collect();
-                        h.run = run_start(&h.members);
-                        let low = History::new(members, roots, h.stats.clone(), h.m, h.s);
-                        h.record(interval, &self.params);
-                        self.histories.push(low);
-                    } else {
-                        h.record(interval, &self.params);
-                    }
-                }
-            }
-        }
-        self.last = Some(hb.recv);
-        if self.histories.len() > 1 {
-            self.merge();
-        }
+        self.step(hb, |_, _| {});
     }
 
     fn deadlines(&self, out: &mut [Nanos]) {
