@@ -275,6 +275,11 @@ mod tests {
         b.finish(None).unwrap().accepted()
     }
 
+    const OPTS: Options = Options {
+        warmup: 50,
+        deadline: Nanos::SECOND,
+    };
+
     fn config(spec: &str) -> Config {
         crate::detector::spec::parse(spec).unwrap().remove(0).config
     }
@@ -288,10 +293,7 @@ mod tests {
     #[test]
     fn accuracy_counts_as_the_engine() {
         let r = receipts(3000);
-        let opts = Options {
-            warmup: 50,
-            deadline: Nanos::SECOND,
-        };
+        let opts = OPTS;
         let c = config("akka:window=50,pause=0s,min_std=5ms,first_estimate=100ms");
         let ts = [0.2, 0.5, 1.0, 2.0, 3.0, 3.0, 5.0, 8.0, 30.0, 1e-6];
         let got = accuracy(&r, params(&c), &ts, &opts).unwrap();
@@ -307,10 +309,7 @@ mod tests {
     #[test]
     fn the_tuned_threshold_is_the_least_feasible_float() {
         let r = receipts(4000);
-        let opts = Options {
-            warmup: 50,
-            deadline: Nanos::SECOND,
-        };
+        let opts = OPTS;
         for spec in [
             "akka:window=50,pause=0s,min_std=5ms,first_estimate=100ms",
             "akka:window=200,pause=20ms,min_std=2ms,first_estimate=100ms",
