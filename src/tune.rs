@@ -178,6 +178,9 @@ pub fn tune(
             status: Status::NoKnob,
         });
     };
+    if config.name() == "akka" {
+        return crate::detector::akka::tuning::tune(receipts, config, range, goal, opts);
+    }
     let res = resolution(knob.unit);
     let ok = |m: &Metrics| goal.feasible(m);
     let (mut lo, mut hi) = (snap(range.0, res), snap(range.1, res).max(snap(range.0, res)));

@@ -14,7 +14,8 @@
 //! 3. A later heartbeat's interval is recorded only if the detector still trusted at
 //!    its arrival (φ with the old history `< threshold`); the last-heartbeat time moves
 //!    either way. So the history depends on the threshold: `akka` is a [`Detector`], not
-//!    an [`Estimator`](super::Estimator), and a sweep runs one per threshold.
+//!    an [`Estimator`](super::Estimator). A sweep runs an [`AkkaFamily`], in which the
+//!    thresholds share one history for as long as they record the same intervals.
 //! 4. The deadline is the exact root of `φ(Δ) = threshold`: `φ = log10(1 + 1/e)`, so
 //!    `0.070566·y³ + 1.5976·y = ln(10^threshold - 1)`, a cubic with positive
 //!    coefficients and a single real root, solved in closed form (Cardano). The root
@@ -23,8 +24,12 @@
 //! Whether the detector trusted at an arrival is decided by comparing the arrival with
 //! the deadline, which is the first nanosecond at which φ reaches the threshold.
 
+pub mod family;
+pub mod tuning;
+
+pub use family::AkkaFamily;
+
 use crate::detector::Detector;
-use crate::detector::IndependentFamily;
 use crate::detector::registry::{Config, Definition, Param, Range, THRESHOLD};
 use crate::detector::window::Stats;
 use crate::time::Nanos;
@@ -135,38 +140,60 @@ impl Akka {
     }
 
     fn update(&mut self, last: Nanos) {
-        let (mean, std) = self.stats.mean_std();
-        self.m = mean + self.params.pause.0 as f64;
-        self.s = std.max(self.params.min_std.0 as f64);
-        self.deadline = if self.root == f64::NEG_INFINITY {
-            Some(last)
-        } else if self.root == f64::INFINITY {
-            None
-        } else if self.s > 0.0 {
-            let x = self.m + self.s * self.root;
-            if x.is_nan() || x >= (i64::MAX - last.0.max(0)) as f64 {
-                None
-            } else {
-                Some(last.saturating_add(Nanos::ceil_f64(x)))
-            }
-        } else {
-            // φ jumps from 0 to +∞ just after m.
-            last.checked_add(Nanos(self.m.floor() as i64 + 1))
-        };
+        (self.m, self.s) = moments(&self.stats, &self.params);
+        self.deadline = deadline_at(self.m, self.s, self.root, last);
     }
+}
+
+/// `m = mean + pause` and `s = max(std, min_std)` of a history, in nanoseconds.
+#[inline]
+pub(crate) fn moments(stats: &Stats, params: &AkkaParams) -> (f64, f64) {
+    let (mean, std) = stats.mean_std();
+    (mean + params.pause.0 as f64, std.max(params.min_std.0 as f64))
+}
+
+/// The first-heartbeat seeds of the history (rule 2).
+pub(crate) fn seed(stats: &mut Stats, params: &AkkaParams) {
+    let fe = params.first_estimate.0;
+    stats.push(fe - fe / 4);
+    stats.push(fe + fe / 4);
+}
+
+/// The deadline after the last heartbeat at `last` with moments `m`, `s` for the
+/// threshold whose [`akka_root`] is `root`: `last + ceil(m + s·root)`, `None` for never.
+/// Non-decreasing in `root`, which is what lets thresholds share a history
+/// ([`AkkaFamily`]).
+#[inline]
+pub(crate) fn deadline_at(m: f64, s: f64, root: f64, last: Nanos) -> Option<Nanos> {
+    if root == f64::NEG_INFINITY {
+        Some(last)
+    } else if root == f64::INFINITY {
+        None
+    } else if s > 0.0 {
+        let x = m + s * root;
+        if x.is_nan() || x >= (i64::MAX - last.0.max(0)) as f64 {
+            None
+        } else {
+            Some(last.saturating_add(Nanos::ceil_f64(x)))
+        }
+    } else {
+        // φ jumps from 0 to +∞ just after m.
+        last.checked_add(Nanos(m.floor() as i64 + 1))
+    }
+}
+
+/// Whether a detector with deadline `deadline` still trusts at `recv` (rule 3).
+#[inline]
+pub(crate) fn trusts(deadline: Option<Nanos>, recv: Nanos) -> bool {
+    deadline.is_none_or(|d| recv < d)
 }
 
 impl Detector for Akka {
     fn observe(&mut self, hb: &Heartbeat) {
         match self.last {
-            None => {
-                let fe = self.params.first_estimate.0;
-                self.stats.push(fe - fe / 4);
-                self.stats.push(fe + fe / 4);
-            }
+            None => seed(&mut self.stats, &self.params),
             Some(last) => {
-                let trusted = self.deadline.is_none_or(|d| hb.recv < d);
-                if trusted {
+                if trusts(self.deadline, hb.recv) {
                     self.stats.push(hb.recv.0.wrapping_sub(last.0));
                 }
             }
@@ -224,10 +251,7 @@ pub const DEFINITION: Definition = Definition {
     weight: 4,
     window: Definition::window_param,
     detector: |c, _, knob| Box::new(Akka::new(params(c), knob)),
-    family: |c, _, knobs| {
-        let p = params(c);
-        Box::new(IndependentFamily::new(knobs.iter().map(|&k| Akka::new(p, k)).collect()))
-    },
+    family: |c, _, knobs| Box::new(AkkaFamily::new(params(c), knobs)),
 };
 
 fn params(c: &Config) -> AkkaParams {

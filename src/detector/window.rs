@@ -199,6 +199,18 @@ impl Stats {
     pub fn iter(&self) -> impl Iterator<Item = i64> + '_ {
         self.ring.iter()
     }
+
+    /// Whether `other` is in the same state: the same samples in the same order, the
+    /// same window and the same sums to the same reference, so that the same pushes give
+    /// the same means and variances bit for bit.
+    pub fn same_as(&self, other: &Stats) -> bool {
+        self.reference == other.reference
+            && self.s1 == other.s1
+            && self.s2 == other.s2
+            && self.ring.cap == other.ring.cap
+            && self.ring.len() == other.ring.len()
+            && self.ring.iter().eq(other.ring.iter())
+    }
 }
 
 /// The first integer instant `base + k` at which a monotone level reaches its threshold,

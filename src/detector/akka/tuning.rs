@@ -1,0 +1,373 @@
+//! Exact tuning of `akka` (evaluation.md §7, "Exact"): the least threshold, as an
+//! `f64`, from which every threshold searched is feasible.
+//!
+//! akka's metrics change with its threshold only where some trust decision or some
+//! comparison of a deadline with a receipt flips, so they are constant between critical
+//! thresholds, and feasibility too. The search brackets the last change from infeasible
+//! to feasible and narrows the bracket by bisection until its ends are neighbouring
+//! `f64`s: each round evaluates [`PROBES`] thresholds spread evenly over the `f64`s
+//! inside it, in one replay of an [`AkkaFamily`], where thresholds so close share one
+//! history almost everywhere, and counts only what feasibility needs (mistakes and
+//! suspect time, evaluation.md §3) where a threshold suspects. So each round costs about
+//! one detector's replay, and a bracket of `2^48` floats takes five.
+
+use super::{AkkaFamily, AkkaParams, params};
+use crate::detector::Config;
+use crate::metrics::Metrics;
+use crate::replay::{Options, ReplayError, evaluated_length};
+use crate::sweep;
+use crate::time::Nanos;
+use crate::trace::Receipts;
+use crate::tune::{Goal, MAX_DOUBLINGS, Status, Tuned};
+
+/// Thresholds evaluated per bisection round.
+pub const PROBES: usize = 1024;
+
+/// Thresholds of the first round, over the searched range.
+const GRID: usize = 64;
+
+/// Mistakes and suspect time (evaluation.md §3) of `akka` with `params` at each
+/// threshold, from one replay in which the thresholds share their histories.
+pub fn accuracy(
+    receipts: &Receipts,
+    params: AkkaParams,
+    thresholds: &[f64],
+    opts: &Options,
+) -> Result<Vec<(u64, Nanos)>, ReplayError> {
+    evaluated_length(receipts, opts.warmup)?;
+    let k = thresholds.len();
+    let w = opts.warmup;
+    let mut mistakes = vec![0u64; k];
+    let mut suspect = vec![0i64; k];
+    // The last evaluated gap each threshold suspected in (`usize::MAX`: none).
+    let mut suspected = vec![usize::MAX; k];
+    let mut family = AkkaFamily::new(params, thresholds);
+    let a = &receipts.recv;
+    for j in 0..receipts.len() {
+        let hb = receipts.heartbeat(j);
+        if j <= w {
+            family.step(&hb, |_, _| {});
+            continue;
+        }
+        // Arrival j ends gap g = j - 1 of every threshold whose deadline τ_g it did not
+        // beat; the gap is suspected when τ_g < a_j.
+        let g = j - 1;
+        let (start, end) = (a[g], a[j]);
+        family.step(&hb, |i, tau| {
+            if tau < end {
+                suspect[i] += (end - start.max(tau)).0;
+                if tau > start || g == w || suspected[i] != g - 1 {
+                    mistakes[i] += 1;
+                }
+                suspected[i] = g;
+            }
+        });
+    }
+    Ok(mistakes.into_iter().zip(suspect.into_iter().map(Nanos)).collect())
+}
+
+/// Whether `mistakes` and suspect time `suspect` over `l` meet `goal`, as
+/// [`Goal::feasible`] judges the metrics.
+fn feasible(goal: &Goal, (mistakes, suspect): (u64, Nanos), l: Nanos) -> bool {
+    let rate = mistakes as f64 / l.as_secs_f64() * 3600.0;
+    let accuracy = 1.0 - suspect.0 as f64 / l.0 as f64;
+    rate <= goal.max_mistakes_per_h && accuracy >= goal.min_accuracy
+}
+
+/// `n` positive `f64`s strictly between `lo` and `hi` (`0 < lo < hi`), spread evenly over
+/// the floats between them, ascending, without repeats.
+fn between(lo: f64, hi: f64, n: usize) -> Vec<f64> {
+    let (a, b) = (lo.to_bits(), hi.to_bits());
+    let gap = b - a;
+    let mut out: Vec<f64> = (1..=n as u64)
+        .map(|i| a + (u128::from(gap) * u128::from(i) / (n as u128 + 1)) as u64)
+        .filter(|&x| x > a && x < b)
+        .map(f64::from_bits)
+        .collect();
+    out.dedup();
+    out
+}
+
+/// The smallest index from which every value of `ok` is true (`ok.len()` when the last
+/// is false).
+fn feasible_from(ok: &[bool]) -> usize {
+    ok.iter().rposition(|&x| !x).map_or(0, |i| i + 1)
+}
+
+/// How `akka`'s tuning ended: the critical threshold and the status of the search.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Critical {
+    /// The least threshold, as an `f64`, from which every threshold searched is
+    /// feasible (for [`Status::Found`]); the end of the searched range for
+    /// [`Status::NotReached`], its start for [`Status::RangeStart`].
+    pub value: f64,
+    /// How the search ended.
+    pub status: Status,
+}
+
+/// The critical threshold of `akka` with `params` over `range` for `goal`: the least
+/// threshold, as an `f64`, from which every threshold searched is feasible. The searched
+/// range is extended by doubling its end while that end is infeasible and halving its
+/// start while that start is feasible, as for every detector.
+pub fn critical(
+    receipts: &Receipts,
+    params: AkkaParams,
+    range: (f64, f64),
+    goal: &Goal,
+    opts: &Options,
+) -> Result<Critical, ReplayError> {
+    let l = evaluated_length(receipts, opts.warmup)?;
+    let judge = |values: &[f64]| -> Result<Vec<bool>, ReplayError> {
+        Ok(accuracy(receipts, params, values, opts)?
+            .into_iter()
+            .map(|c| feasible(goal, c, l))
+            .collect())
+    };
+    // The range's ends extended as every detector's are: doubled and halved on
+    // multiples of the resolution, halved no further than to the resolution itself.
+    let res = crate::tune::resolution(crate::detector::Unit::Number);
+    let snap = |x: f64| (x / res).round() * res;
+    let (lo, hi) = (snap(range.0).max(res), snap(range.1).max(snap(range.0)).max(res));
+    let mut ends = vec![hi, lo];
+    for _ in 0..MAX_DOUBLINGS {
+        let (up, down) = (ends[ends.len() - 2], ends[ends.len() - 1]);
+        ends.extend([snap(2.0 * up), snap(down / 2.0).max(res)]);
+    }
+    // First round: a grid over the range and its extensions, at once.
+    let mut values: Vec<f64> = (0..GRID)
+        .map(|i| lo + (hi - lo) * i as f64 / (GRID - 1) as f64)
+        .collect();
+    values.extend(ends.into_iter().filter(|x| x.is_finite()));
+    values.sort_by(f64::total_cmp);
+    values.dedup();
+    let ok = judge(&values)?;
+    // The range is extended only where its ends ask for it.
+    let top = values.partition_point(|&v| v <= hi);
+    let first = values.partition_point(|&v| v < lo);
+    let end = if ok[top - 1] {
+        top
+    } else {
+        // Up to the first doubling that is feasible.
+        (top..values.len()).find(|&i| ok[i]).map_or(values.len(), |i| i + 1)
+    };
+    let start = if ok[first] && (first..end).all(|i| ok[i]) {
+        // Down to the last halving that is still feasible, with all above it.
+        (0..first).rev().take_while(|&i| ok[i]).last().unwrap_or(first)
+    } else {
+        first
+    };
+    let (values, ok) = (&values[start..end], &ok[start..end]);
+    let from = feasible_from(ok);
+    if from == values.len() {
+        return Ok(Critical {
+            value: values[values.len() - 1],
+            status: Status::NotReached,
+        });
+    }
+    if from == 0 {
+        return Ok(Critical {
+            value: values[0],
+            status: Status::RangeStart,
+        });
+    }
+    let (mut bad, mut good) = (values[from - 1], values[from]);
+    loop {
+        let probes = between(bad, good, PROBES);
+        if probes.is_empty() {
+            return Ok(Critical {
+                value: good,
+                status: Status::Found,
+            });
+        }
+        let ok = judge(&probes)?;
+        let from = feasible_from(&ok);
+        if from < probes.len() {
+            good = probes[from];
+        }
+        if from > 0 {
+            bad = probes[from - 1];
+        }
+    }
+}
+
+/// Decimal values of four significant digits at or above `x > 0`, ascending: the first
+/// is `x` rounded up to four significant digits, each next one a unit of the fourth
+/// digit above.
+fn four_digits_up(x: f64, count: usize) -> Vec<f64> {
+    let text = format!("{x:.3e}");
+    let (mantissa, exp) = text.split_once('e').unwrap_or((&text, "0"));
+    let mut digits: i64 = mantissa.replace('.', "").parse().unwrap_or(1000);
+    let mut exp: i32 = exp.parse().unwrap_or(0);
+    let value = |d: i64, e: i32| format!("{d}e{}", e - 3).parse::<f64>().unwrap_or(f64::INFINITY);
+    if value(digits, exp) < x {
+        digits += 1;
+    }
+    let mut out = Vec::with_capacity(count);
+    for _ in 0..count {
+        if digits >= 10_000 {
+            digits /= 10;
+            exp += 1;
+        }
+        out.push(value(digits, exp));
+        digits += 1;
+    }
+    out
+}
+
+/// How many four-digit values above the critical threshold are tried for the printed
+/// setting.
+const SHOWN_TRIES: usize = 16;
+
+/// Tunes `akka` (`config`) over `range` for `goal` ([`critical`]). The setting reported
+/// is the critical threshold rounded up to four significant digits, the precision shown
+/// (evaluation.md §7), so that the printed value itself is feasible and re-running it
+/// reproduces the row: the first feasible one of that value and the next few four-digit
+/// values above it, or the critical threshold itself when none of them is. The metrics
+/// are those of a replay at the value reported.
+pub fn tune(
+    receipts: &Receipts,
+    config: &Config,
+    range: (f64, f64),
+    goal: &Goal,
+    opts: &Options,
+) -> Result<Tuned, ReplayError> {
+    let p = params(config);
+    let c = critical(receipts, p, range, goal, opts)?;
+    let mut value = c.value;
+    if c.status == Status::Found {
+        let l = evaluated_length(receipts, opts.warmup)?;
+        let shown = four_digits_up(c.value, SHOWN_TRIES);
+        let counts = accuracy(receipts, p, &shown, opts)?;
+        if let Some(i) = counts.iter().position(|&x| feasible(goal, x, l)) {
+            value = shown[i];
+        }
+    }
+    let metrics: Metrics = sweep::evaluate(receipts, config, &[value], opts)?.remove(0);
+    Ok(Tuned {
+        config: config.clone(),
+        value: Some(value),
+        metrics,
+        status: c.status,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detector::Detector;
+    use crate::detector::akka::Akka;
+    use crate::replay::replay_detector;
+    use crate::trace::TraceBuilder;
+
+    /// 100 ms heartbeats with a late one every 37, and a longer stall every 211.
+    fn receipts(n: u64) -> Receipts {
+        let mut b = TraceBuilder::new(false);
+        let mut t = 0i64;
+        for i in 1..=n {
+            t += 100_000_000;
+            let late = match (i % 37, i % 211) {
+                (_, 0) => 900_000_000,
+                (0, _) => 60_000_000 + (i as i64 % 5) * 7_000_000,
+                _ => (i as i64 * 7919) % 9_000_000,
+            };
+            b.push(i, None, Some(Nanos(t + late))).unwrap();
+        }
+        b.finish(None).unwrap().accepted()
+    }
+
+    const OPTS: Options = Options {
+        warmup: 50,
+        deadline: Nanos::SECOND,
+    };
+
+    fn config(spec: &str) -> Config {
+        crate::detector::spec::parse(spec).unwrap().remove(0).config
+    }
+
+    /// Brute force: one Akka per threshold.
+    fn separate(r: &Receipts, c: &Config, t: f64, opts: &Options) -> Metrics {
+        let mut d: Box<dyn Detector> = Box::new(Akka::new(params(c), t));
+        replay_detector(r, &mut d, opts).unwrap()
+    }
+
+    #[test]
+    fn accuracy_counts_as_the_engine() {
+        let r = receipts(3000);
+        let opts = OPTS;
+        let c = config("akka:window=50,pause=0s,min_std=5ms,first_estimate=100ms");
+        let ts = [0.2, 0.5, 1.0, 2.0, 3.0, 3.0, 5.0, 8.0, 30.0, 1e-6];
+        let got = accuracy(&r, params(&c), &ts, &opts).unwrap();
+        let mut splits = 0;
+        for (&t, &(mistakes, suspect)) in ts.iter().zip(&got) {
+            let m = separate(&r, &c, t, &opts);
+            assert_eq!((mistakes, suspect), (m.mistakes, m.suspect_time), "threshold {t}");
+            splits += usize::from(m.mistakes > 0);
+        }
+        assert!(splits >= 3, "the trace should make some thresholds err");
+    }
+
+    #[test]
+    fn the_tuned_threshold_is_the_least_feasible_float() {
+        let r = receipts(4000);
+        let opts = OPTS;
+        for spec in [
+            "akka:window=50,pause=0s,min_std=5ms,first_estimate=100ms",
+            "akka:window=200,pause=20ms,min_std=2ms,first_estimate=100ms",
+        ] {
+            let c = config(spec);
+            let l = r.recv[r.len() - 1] - r.recv[opts.warmup];
+            // Mistakes allowed: 40 per hour on a 400 s span is 4.4.
+            let goal = Goal::rate(40.0);
+            let crit = critical(&r, params(&c), (0.5, 16.0), &goal, &opts).unwrap();
+            assert_eq!(crit.status, Status::Found, "{spec}");
+            let v = crit.value;
+            // The critical value is feasible; the float just below is not.
+            let m = separate(&r, &c, v, &opts);
+            assert!(goal.feasible(&m), "{spec}: {v}");
+            let below = f64::from_bits(v.to_bits() - 1);
+            assert!(!goal.feasible(&separate(&r, &c, below, &opts)), "{spec}: {below}");
+            // Brute force on a grid of 0.01 over the range: every grid value at or
+            // above the tuned one is feasible, and the grid value just below it is not.
+            let grid: Vec<f64> = (50..=1600).map(|i| f64::from(i) / 100.0).collect();
+            let above = grid.partition_point(|&g| g < v);
+            assert!(above > 0, "{spec}: {v} at the start of the range");
+            for &g in &grid[above..] {
+                assert!(goal.feasible(&separate(&r, &c, g, &opts)), "{spec}: {g} above {v}");
+            }
+            assert!(!goal.feasible(&separate(&r, &c, grid[above - 1], &opts)), "{spec}");
+            assert!(goal.allowed_mistakes(&m) > 3.0 && l.0 > 0);
+            // The setting reported: the critical value rounded up to four significant
+            // digits, feasible, and its row is the one a replay of it gives.
+            let t = tune(&r, &c, (0.5, 16.0), &goal, &opts).unwrap();
+            let shown = t.value.unwrap();
+            assert_eq!(shown, four_digits_up(v, 1)[0], "{spec}");
+            assert!(shown >= v && shown < v * 1.001, "{spec}: {shown} for {v}");
+            assert_eq!(format!("{shown}").trim_start_matches('0').replace('.', "").len(), 4);
+            assert_eq!(separate(&r, &c, shown, &opts), t.metrics, "{spec}");
+            assert!(goal.feasible(&t.metrics));
+        }
+    }
+
+    #[test]
+    fn four_digits_round_up() {
+        assert_eq!(four_digits_up(50.569579025, 3), [50.57, 50.58, 50.59]);
+        assert_eq!(four_digits_up(8.008, 2), [8.008, 8.009]);
+        assert_eq!(four_digits_up(8.0080000001, 1), [8.009]);
+        assert_eq!(four_digits_up(9.9991, 3), [10.0, 10.01, 10.02]);
+        assert_eq!(four_digits_up(0.012344, 1), [0.01235]);
+        assert_eq!(four_digits_up(1234.5, 1), [1235.0]);
+    }
+
+    #[test]
+    fn floats_between_are_spread_and_strictly_inside() {
+        let v = between(1.0, 2.0, 3);
+        assert_eq!(v, [1.25, 1.5, 1.75]);
+        let next = f64::from_bits(1.0f64.to_bits() + 1);
+        assert!(between(1.0, next, 8).is_empty());
+        let two = f64::from_bits(1.0f64.to_bits() + 3);
+        assert_eq!(between(1.0, two, 8).len(), 2);
+        assert_eq!(feasible_from(&[false, true, false, true, true]), 3);
+        assert_eq!(feasible_from(&[true, true]), 0);
+        assert_eq!(feasible_from(&[true, false]), 2);
+    }
+}
