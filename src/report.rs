@@ -5,7 +5,7 @@
 //!
 //! | file | what it holds |
 //! |---|---|
-//! | `results.csv` | the sweep, in the results schema (evaluation.md §6) |
+//! | `results.csv` | the sweep, in the results schema ([evaluation.md](crate::docs::evaluation) §6) |
 //! | `tuned.csv` | every detector at its most aggressive setting within the target, and the presets |
 //! | `fig13`, `qos`, `completeness-accuracy`, `interarrival`, `timeline` (`.svg`, `.png`) | the plots |
 //! | `summary.md` | trace statistics, the table at equal mistake rate, where the presets stand, the plots |
