@@ -1,7 +1,7 @@
 //! Why a detector suspected: each mistake of one detector setting on a trace, with what
 //! the detector knew at the receipt before it.
 //!
-//! A mistake is an S-transition of the evaluated span exactly as evaluation.md §3 counts
+//! A mistake is an S-transition of the evaluated span exactly as [evaluation.md](crate::docs::evaluation) §3 counts
 //! them: gap `j` (between accepted receipts `a_j` and `a_{j+1}`) is suspected when
 //! `τ_j < a_{j+1}`, from `max(a_j, τ_j)`; it starts a new mistake when `τ_j > a_j`, when
 //! it is the first evaluated gap (the evaluated span starts in trust), or when the gap

@@ -1,4 +1,4 @@
-//! QoS metrics from deadlines (evaluation.md §3–§4).
+//! QoS metrics from deadlines ([evaluation.md](crate::docs::evaluation) §3–§4).
 //!
 //! Given the accepted receipts `a_j` and the detector's deadline `τ_j` after each of
 //! them, the output of the detector is known exactly: trust on `[a_j, max(a_j, τ_j))`,
@@ -31,7 +31,7 @@ impl Origin {
     }
 }
 
-/// Detection-time statistics over all crash points (evaluation.md §4). Times in
+/// Detection-time statistics over all crash points ([evaluation.md](crate::docs::evaluation) §4). Times in
 /// nanoseconds; [`Nanos::MAX`] stands for `+∞` (some crash is never detected).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Detection {
@@ -93,7 +93,7 @@ impl Metrics {
     }
 
     /// The exact (Garwood) two-sided 95 % confidence interval of the mistake rate, per
-    /// hour, from `mistakes` in `L` (evaluation.md §6).
+    /// hour, from `mistakes` in `L` ([evaluation.md](crate::docs::evaluation) §6).
     pub fn mistake_rate_interval_per_h(&self) -> (f64, f64) {
         let (lo, hi) = poisson_interval(self.mistakes, 0.95);
         let hours = self.evaluated.as_secs_f64() / 3600.0;
@@ -133,7 +133,7 @@ pub fn detection_time(tau: Nanos, start: Nanos, origin: Nanos) -> i64 {
     }
 }
 
-/// The start `P_j` of the suspicion that never ends after each receipt (evaluation.md
+/// The start `P_j` of the suspicion that never ends after each receipt ([evaluation.md](crate::docs::evaluation)
 /// §4), for many knob values at once: `τ_j` when it is after `a_j`; when it is not and
 /// gap `j-1` ended in suspicion, `P_{j-1}`; otherwise `a_j`. Fed every accepted receipt
 /// from the first, warm-up included, since a chain of late receipts may begin there.

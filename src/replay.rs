@@ -1,4 +1,4 @@
-//! The exact replay engine (evaluation.md §2–§4).
+//! The exact replay engine ([evaluation.md](crate::docs::evaluation) §2–§4).
 //!
 //! Replays the accepted receipts of a trace through a detector [`Family`] — one detector
 //! evaluated at many knob values — and computes, for every knob value, the exact QoS
@@ -136,7 +136,7 @@ pub fn replay_detector(
     Ok(metrics_from_deadlines(receipts, &tau, opts, l))
 }
 
-/// The metrics of a deadline sequence, straight from the definitions of evaluation.md
+/// The metrics of a deadline sequence, straight from the definitions of [evaluation.md](crate::docs::evaluation)
 /// §3–§4 (sorting for the percentiles).
 fn metrics_from_deadlines(receipts: &Receipts, tau: &[Nanos], opts: &Options, l: Nanos) -> Metrics {
     let a = &receipts.recv;
@@ -189,7 +189,7 @@ fn metrics_from_deadlines(receipts: &Receipts, tau: &[Nanos], opts: &Options, l:
 }
 
 /// For every crash point `j`, the start `P_j` of the suspicion that never ends
-/// (evaluation.md §4): `τ_j` when it is after `a_j`; otherwise the start of the
+/// ([evaluation.md](crate::docs::evaluation) §4): `τ_j` when it is after `a_j`; otherwise the start of the
 /// suspicion in progress just before `a_j` (back along the chain of late receipts), or
 /// `a_j` when the gap before it ended in trust.
 pub fn permanent_starts(a: &[Nanos], tau: &[Nanos]) -> Vec<Nanos> {
@@ -218,7 +218,7 @@ pub struct Suspicion {
 
 /// The suspicion periods of a deadline sequence over the whole trace, merging a
 /// suspicion that a late receipt did not interrupt (deadline at or before the receipt)
-/// with the one before it, as evaluation.md §3 does.
+/// with the one before it, as [evaluation.md](crate::docs::evaluation) §3 does.
 pub fn suspicions(receipts: &Receipts, tau: &[Nanos]) -> Vec<Suspicion> {
     let a = &receipts.recv;
     let mut out: Vec<Suspicion> = Vec::new();

@@ -5,9 +5,10 @@
 //!
 //! | file | what it holds |
 //! |---|---|
-//! | `results.csv` | the sweep, in the results schema (evaluation.md §6) |
+//! | `results.csv` | the sweep, in the results schema ([evaluation.md](crate::docs::evaluation) §6) |
 //! | `tuned.csv` | every detector at its most aggressive setting within the target, and the presets |
 //! | `fig13`, `qos`, `completeness-accuracy`, `interarrival`, `timeline` (`.svg`, `.png`) | the plots |
+//! | `frontier-akka-pause` (`.svg`, `.png`) | akka tuned as the pair (threshold, pause): the tuned threshold's detection time at each pause |
 //! | `summary.md` | trace statistics, the table at equal mistake rate, where the presets stand, the plots |
 //! | `index.html` | the summary as one self-contained page: plots whose points show their setting and metrics on hover, tables that sort by column |
 //! | `manifest.json` | fdbench version, git commit, command line, seed, trace sha256, wall time |
@@ -283,7 +284,12 @@ fn build(
         .iter()
         .zip(&fitted.preset_names)
         .filter(|(t, _)| sweep::runs_on(&t.spec.config, &traces[0].receipts))
-        .map(|(t, n)| (t.clone(), *n))
+        // akka as the pair (threshold, pause): one target per pause value.
+        .flat_map(|(t, n)| {
+            tune::with_default_pairs(vec![t.clone()])
+                .into_iter()
+                .map(move |t| (t, *n))
+        })
         .unzip();
     // Long enough (the held-out part evaluates at least a warm-up's worth of receipts):
     // tune on the first 70 % of the evaluated span, and replay on the rest.
@@ -323,6 +329,10 @@ fn build(
             ..Default::default()
         },
     )?;
+    let frontiers = tune::frontiers(&tuned, &goal);
+    for f in &frontiers {
+        plot::frontier_plot(&tuned, f, &goal, dir, source.as_deref())?;
+    }
     plot::trace_plots(
         trace,
         dir,
@@ -345,6 +355,7 @@ fn build(
         trace.comments(),
         &stats,
         (&tuned, held.as_deref()),
+        &frontiers,
         eval,
         &fitted.notes,
     );
@@ -352,8 +363,12 @@ fn build(
     crate::output::write_bytes(&summary_path, summary.as_bytes()).map_err(io_err(&summary_path))?;
     progress("index.html");
     // Only settings that meet the target and the accuracy floor are drawn as tuned.
+    let hidden = frontier_members(&tuned, &frontiers);
     let tuned_pairs: Vec<(Row, Option<&str>)> = tuned
         .iter()
+        .enumerate()
+        .filter(|(i, _)| !hidden.contains(i))
+        .map(|(_, l)| l)
         .filter(|l| l.preset.is_some() || goal.feasible(&l.tuned.metrics))
         .map(|l| (line_row(l), l.preset))
         .collect();
@@ -362,6 +377,7 @@ fn build(
         summary_md: &summary,
         rows: &rows,
         tuned: &tuned_pairs,
+        min_accuracy: goal.min_accuracy,
         svg: &|file| fs::read_to_string(dir.join(file)).ok(),
     });
     let index_path = dir.join("index.html");
@@ -395,6 +411,32 @@ fn build(
     })
 }
 
+/// The line that stands for a frontier in the table at equal mistake rate: the fastest
+/// feasible pair, or, when none is, the line at the second parameter's default.
+fn frontier_choice(lines: &[Line], f: &tune::Frontier) -> usize {
+    f.best.unwrap_or_else(|| {
+        let at_default = |&&i: &&usize| {
+            let c = &lines[i].tuned.config;
+            c.definition()
+                .param(&f.param)
+                .is_some_and(|(_, p)| c.get(&f.param) == p.default)
+        };
+        f.lines.iter().find(at_default).copied().unwrap_or(f.lines[0])
+    })
+}
+
+/// The lines of the frontiers that the table at equal mistake rate leaves out (every one
+/// but each frontier's choice); they are shown in the frontier's own section.
+fn frontier_members(lines: &[Line], frontiers: &[tune::Frontier]) -> Vec<usize> {
+    frontiers
+        .iter()
+        .flat_map(|f| {
+            let keep = frontier_choice(lines, f);
+            f.lines.iter().copied().filter(move |&i| i != keep)
+        })
+        .collect()
+}
+
 /// The results row of a tuned line; presets are named by their preset.
 fn line_row(l: &Line) -> Row {
     sweep::row(None, &l.tuned.config, l.tuned.value.unwrap_or(0.0), &l.tuned.metrics)
@@ -416,6 +458,7 @@ fn summary(
     comments: &[String],
     s: &TraceStats,
     (tuned, held): (&[Line], Option<&[Line]>),
+    frontiers: &[tune::Frontier],
     eval: Options,
     fit_notes: &[String],
 ) -> String {
@@ -489,7 +532,7 @@ fn summary(
         eval.deadline.as_millis_f64(),
         eval.warmup,
         if held.is_some() {
-            "**In sample**: the settings were chosen on the first 70 % of the evaluated span; the last 30 % was kept out of the search, and the same settings replayed on it are shown **out of sample** below."
+            "Each detector has two rows side by side: **in sample**, the setting chosen on the first 70 % of the evaluated span and measured there; **out of sample**, the same setting replayed on the last 30 %, which the search never saw (its own warm-up is the receipts just before it)."
         } else {
             "The trace is too short to hold a part out: the settings were chosen and measured on the whole evaluated span (in sample only)."
         }
@@ -526,7 +569,12 @@ fn summary(
         );
     };
     let mut notes = Vec::new();
-    for l in tuned.iter().filter(|l| l.preset.is_none()) {
+    let goal = tune::Goal::rate(opts.target_per_h);
+    let hidden = frontier_members(tuned, frontiers);
+    for (i, l) in tuned.iter().enumerate() {
+        if l.preset.is_some() || hidden.contains(&i) {
+            continue;
+        }
         let note = match l.tuned.status {
             Status::NotReached => {
                 notes.push(format!(
@@ -545,7 +593,24 @@ fn summary(
             Status::NoKnob => " (no knob)",
             Status::Found => "",
         };
-        line(&mut md, l.tuned.config.name(), l, note);
+        match held {
+            Some(h) => {
+                line(&mut md, l.tuned.config.name(), l, &format!("{note} · in sample"));
+                let out = &h[i];
+                let mark = if goal.feasible(&out.tuned.metrics) { "" } else { " ³" };
+                line(&mut md, l.tuned.config.name(), out, &format!("{mark} · out of sample"));
+            }
+            None => line(&mut md, l.tuned.config.name(), l, note),
+        }
+    }
+    if let Some(h) = held {
+        let missed = h
+            .iter()
+            .enumerate()
+            .any(|(i, l)| l.preset.is_none() && !hidden.contains(&i) && !goal.feasible(&l.tuned.metrics));
+        if missed {
+            notes.push("³ not feasible out of sample: over the target or under the accuracy floor.".to_string());
+        }
     }
     let within: Vec<Row> = tuned
         .iter()
@@ -562,38 +627,57 @@ fn summary(
         ));
     }
     notes.sort_by_key(|n| !n.starts_with('¹'));
+    notes.dedup();
     for n in &notes {
         let _ = writeln!(md, "\n{n}");
     }
-    let goal = tune::Goal::rate(opts.target_per_h);
     if let Some(w) = tuned.iter().find_map(|l| goal.resolution_warning(&l.tuned.metrics)) {
         let _ = writeln!(
             md,
             "\n**Resolution.** In sample, {w}. Each row's 95 % interval gives its upper bound."
         );
     }
-    if let Some(held) = held {
+    if let Some(w) = held.and_then(|h| h.iter().find_map(|l| goal.resolution_warning(&l.tuned.metrics))) {
+        let _ = writeln!(md, "\n**Resolution.** Out of sample, {w}.");
+    }
+    for f in frontiers {
+        let first = &tuned[f.lines[0]].tuned.config;
+        let knob = first.knob().map_or("knob", |k| k.name);
         let _ = writeln!(
             md,
-            "\n### Out of sample\n\nThe same settings replayed on the last 30 % of the evaluated span (its own warm-up is the {} receipts before it):\n\n{header}",
-            eval.warmup
+            "\n### {d}: the pair ({knob}, {p})\n\n{d} was tuned at each of {n} values of `{p}`{why}: the most aggressive {knob} feasible at each{part}. {pick}\n\n{header}",
+            d = f.detector,
+            p = f.param,
+            n = f.lines.len(),
+            why = if f.detector == "akka" && f.param == "pause" {
+                " (Akka's documentation points operators at `acceptable-heartbeat-pause`)"
+            } else {
+                ""
+            },
+            part = if held.is_some() { ", in sample" } else { "" },
+            pick = match f.best {
+                Some(_) =>
+                    "The fastest feasible pair (mean T_D, then p99) is marked ⁴ and stands for the detector in the table above.",
+                None => "No pair is feasible; the table above shows the one at the default.",
+            }
         );
-        for l in held.iter().filter(|l| l.preset.is_none()) {
-            let mark = if goal.feasible(&l.tuned.metrics) { "" } else { " ³" };
-            line(&mut md, l.tuned.config.name(), l, mark);
+        for &i in &f.lines {
+            let mark = if Some(i) == f.best {
+                " ⁴"
+            } else if goal.feasible(&tuned[i].tuned.metrics) && tuned[i].tuned.status != Status::NotReached {
+                ""
+            } else {
+                " (not feasible)"
+            };
+            line(&mut md, f.detector, &tuned[i], mark);
         }
-        if held
-            .iter()
-            .any(|l| l.preset.is_none() && !goal.feasible(&l.tuned.metrics))
-        {
-            let _ = writeln!(
-                md,
-                "\n³ not feasible out of sample: over the target or under the accuracy floor."
-            );
-        }
-        if let Some(w) = held.iter().find_map(|l| goal.resolution_warning(&l.tuned.metrics)) {
-            let _ = writeln!(md, "\n**Resolution.** Out of sample, {w}.");
-        }
+        let _ = writeln!(
+            md,
+            "\n![{d}: the tuned {knob} at each {p}]({file}.png)\n",
+            d = f.detector,
+            p = f.param,
+            file = plot::frontier_name(f)
+        );
     }
     let _ = writeln!(
         md,

@@ -1,4 +1,4 @@
-//! The results schema (evaluation.md §6): one row per (detector, parameters, knob
+//! The results schema ([evaluation.md](crate::docs::evaluation) §6): one row per (detector, parameters, knob
 //! value). This file format is stable: other tools may read it.
 //!
 //! CSV and JSON use the same field names, in this order. When a sweep covers several

@@ -1,4 +1,4 @@
-//! The sampled reference (evaluation.md §5): deliberately naive, slow and approximate.
+//! The sampled reference ([evaluation.md](crate::docs::evaluation) §5): deliberately naive, slow and approximate.
 //!
 //! It replays the receipts through a [`Detector`] and asks its suspicion level every `q`
 //! nanoseconds, counting transitions from the samples. Its only job is to check the

@@ -20,10 +20,10 @@ use crate::sweep;
 use crate::trace::Receipts;
 
 /// The default accuracy floor: a setting that suspects a live process for more than
-/// 0.1 % of the time is never recommended (evaluation.md §7).
+/// 0.1 % of the time is never recommended ([evaluation.md](crate::docs::evaluation) §7).
 pub const DEFAULT_MIN_ACCURACY: f64 = 0.999;
 
-/// What a setting must meet to be recommended (evaluation.md §7, "feasible").
+/// What a setting must meet to be recommended ([evaluation.md](crate::docs::evaluation) §7, "feasible").
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Goal {
     /// The largest mistake rate allowed, per hour.
@@ -53,7 +53,7 @@ impl Goal {
 
     /// When the evaluated span allows fewer than three mistakes at the target, the
     /// trace cannot tell the target from zero: the warning, with the upper 95 % bound of
-    /// the chosen setting's rate (evaluation.md §7, "Resolution").
+    /// the chosen setting's rate ([evaluation.md](crate::docs::evaluation) §7, "Resolution").
     pub fn resolution_warning(&self, m: &Metrics) -> Option<String> {
         let allowed = self.allowed_mistakes(m);
         (allowed < 3.0).then(|| {
@@ -67,7 +67,7 @@ impl Goal {
     }
 }
 
-/// The receipts cut at a fraction of the evaluated span (evaluation.md §7, "Held out"):
+/// The receipts cut at a fraction of the evaluated span ([evaluation.md](crate::docs::evaluation) §7, "Held out"):
 /// the first part evaluates `[a_w, a_k]` and the second `[a_k, a_{m-1}]`, with `a_k` the
 /// first receipt at or after `a_w + (1 - holdout)·L`; the second part's warm-up is the
 /// `w` receipts before `a_k`, so both parts follow the same warm-up rules. `None` when a

@@ -409,3 +409,175 @@ fn cli_plots_results_and_rejects_other_files() {
         .stderr(predicates::str::is_empty());
     assert!(out.join("timeline.svg").exists());
 }
+
+/// The `<circle>` elements of an SVG filled white: hollow markers.
+fn hollow_circles(svg: &str) -> usize {
+    svg.lines()
+        .filter(|l| l.starts_with("<circle") && l.contains("fill=\"#FFFFFF\""))
+        .count()
+}
+
+#[test]
+fn intervals_and_the_accuracy_floor_are_drawn_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    plot::results_plots(&sweep_rows(), dir.path(), &PlotOptions::default()).unwrap();
+    let qos = std::fs::read_to_string(dir.path().join("qos.svg")).unwrap();
+    let fig13 = std::fs::read_to_string(dir.path().join("fig13.svg")).unwrap();
+    for (name, svg) in [("qos", &qos), ("fig13", &fig13)] {
+        assert!(svg.contains("95 % interval of the rate"), "{name} names the interval");
+        assert!(
+            svg.contains("P_A &lt; 0.999") || svg.contains("P_A < 0.999"),
+            "{name} names the floor"
+        );
+        assert!(svg.contains("never recommended"), "{name}");
+    }
+    // P_A = 1 - 0.04 s × mistakes / 3600 s is under 0.999 when more than 90 mistakes:
+    // fixed (drawn with circles) has 36000·exp(-(t-100)/35) of them, 119 at t = 300 ms
+    // and 89 at t = 310 ms: the 30 timeouts 10..=300 ms are hollow, and the legend's
+    // swatch is one more hollow circle.
+    assert_eq!(hollow_circles(&qos), 30 + 1);
+
+    let plain = tempfile::tempdir().unwrap();
+    let opts = PlotOptions {
+        min_accuracy: 0.0,
+        intervals: false,
+        ..Default::default()
+    };
+    plot::results_plots(&sweep_rows(), plain.path(), &opts).unwrap();
+    let qos = std::fs::read_to_string(plain.path().join("qos.svg")).unwrap();
+    let fig13 = std::fs::read_to_string(plain.path().join("fig13.svg")).unwrap();
+    for svg in [&qos, &fig13] {
+        assert!(!svg.contains("95 % interval") && !svg.contains("never recommended"));
+    }
+    assert_eq!(hollow_circles(&qos), 0);
+}
+
+#[test]
+fn the_cli_draws_without_intervals_and_with_another_floor() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results.csv");
+    results::write_path(&sweep_rows(), results::Format::Csv, &results).unwrap();
+    let out = dir.path().join("figs");
+    Command::cargo_bin("fdbench")
+        .unwrap()
+        .args(["plot", results.to_str().unwrap(), "-o", out.to_str().unwrap(), "-q"])
+        .args(["--no-intervals", "--min-accuracy", "0.99999"])
+        .assert()
+        .success();
+    let qos = std::fs::read_to_string(out.join("qos.svg")).unwrap();
+    assert!(!qos.contains("95 % interval"));
+    assert!(qos.contains("P_A &lt; 0.99999") || qos.contains("P_A < 0.99999"));
+    // Under 0.99999 when more than 0.9 mistakes, i.e. at least one: 36000·exp(-(t-100)/35)
+    // is 0.52 at t = 490 ms (rounded to 1) and 0.39 at 500 ms (rounded to 0), so the 49
+    // fixed timeouts 10..=490 ms are hollow, plus the swatch.
+    assert_eq!(hollow_circles(&qos), 49 + 1);
+    Command::cargo_bin("fdbench")
+        .unwrap()
+        .args(["plot", results.to_str().unwrap(), "-o", out.to_str().unwrap()])
+        .args(["--min-accuracy", "2"])
+        .assert()
+        .failure()
+        .code(2)
+        .stderr(predicates::str::contains("between 0 and 1"));
+}
+
+/// Receipts every 100 ms from 0, each 10 ms late when `i % 10 == 0`.
+fn late_every_tenth(n: u64) -> Trace {
+    let mut b = TraceBuilder::new(false);
+    for i in 0..n {
+        let late = if i % 10 == 0 { 10 } else { 0 };
+        b.push(i + 1, None, Some(Nanos::from_millis(i as i64 * 100 + late)))
+            .unwrap();
+    }
+    b.finish(None).unwrap()
+}
+
+#[test]
+fn the_frontier_of_a_two_parameter_tuning_is_drawn() {
+    use fdbench::tune::{self, Goal, Target};
+    let receipts = late_every_tenth(3000).accepted();
+    let opts = fdbench::replay::Options {
+        warmup: 10,
+        deadline: Nanos::SECOND,
+    };
+    let targets: Vec<Target> = fdbench::detector::spec::parse("chen:window=1..3:1")
+        .unwrap()
+        .into_iter()
+        .map(|spec| Target {
+            spec,
+            range: Some((0.0, 2e8)),
+        })
+        .collect();
+    let goal = Goal::rate(1e9);
+    let lines = tune::tune_all(&receipts, &targets, &goal, &opts).unwrap();
+    let f = tune::frontiers(&lines, &goal).remove(0);
+    let dir = tempfile::tempdir().unwrap();
+    let files = plot::frontier_plot(&lines, &f, &goal, dir.path(), Some("late.csv")).unwrap();
+    assert_eq!(names(&files), ["frontier-chen-window.svg", "frontier-chen-window.png"]);
+    let svg = std::fs::read_to_string(&files[0]).unwrap();
+    assert_well_formed(&svg);
+    assert!(svg.contains("Tuned chen: the fastest alpha at each window"));
+    assert!(svg.contains("late.csv"));
+    assert!(svg.contains("Fastest feasible: window="), "the best pair is named");
+    assert!(!svg.contains("not feasible"), "every window is feasible at this target");
+    assert_png(&files[1]);
+
+    // Judged by a stricter goal than they were tuned to (no mistake at all: the tuned
+    // alphas are the most aggressive under the accuracy floor, so they all make some),
+    // every point is hollow and no pair is chosen.
+    let strict = Goal {
+        max_mistakes_per_h: 0.0,
+        min_accuracy: 1.0,
+    };
+    assert!(lines.iter().all(|l| l.tuned.metrics.mistakes > 0));
+    let f = tune::frontiers(&lines, &strict).remove(0);
+    assert_eq!(f.best, None);
+    plot::frontier_plot(&lines, &f, &strict, dir.path(), None).unwrap();
+    let svg = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(svg.contains("hollow: not feasible") && svg.contains("No value of window"));
+    // Mean (circles) at each of the three windows, and the legend swatch.
+    assert_eq!(hollow_circles(&svg), 3 + 1);
+}
+
+#[test]
+fn tune_plots_its_frontier_into_a_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("late.csv");
+    fdbench::trace::csv::write_path(&late_every_tenth(3000), &trace).unwrap();
+    let figs = dir.path().join("figs");
+    Command::cargo_bin("fdbench")
+        .unwrap()
+        .args(["tune", trace.to_str().unwrap(), "--max-mistakes", "100/h"])
+        .args(["-d", "akka:pause=0s..1s:500ms", "--plot", figs.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("fastest feasible pair"))
+        .stderr(predicates::str::contains("frontier-akka-pause.png"));
+    for ext in ["svg", "png"] {
+        assert!(figs.join(format!("frontier-akka-pause.{ext}")).is_file());
+    }
+    // The folder now holds fdbench figures only, so it may be written again.
+    Command::cargo_bin("fdbench")
+        .unwrap()
+        .args(["tune", trace.to_str().unwrap(), "-d", "akka:pause=0s..1s:500ms"])
+        .args(["--plot", figs.to_str().unwrap()])
+        .assert()
+        .success();
+    // Without a second parameter there is no frontier to draw.
+    let none = dir.path().join("none");
+    Command::cargo_bin("fdbench")
+        .unwrap()
+        .args([
+            "tune",
+            trace.to_str().unwrap(),
+            "-d",
+            "fixed",
+            "--plot",
+            none.to_str().unwrap(),
+        ])
+        .assert()
+        .failure()
+        .code(2)
+        .stderr(predicates::str::contains("two-parameter"));
+    assert!(!none.exists(), "nothing written");
+}

@@ -25,11 +25,18 @@
 //! - `satzger`: every interval is 100 ms: `τ = a + 100 ms` for any threshold: 0.001.
 //! - `exp-phi`: `τ = a + threshold·ln 10·100 ms >= a + 100 ms` iff threshold >= 1/ln 10
 //!   = 0.4342945, so 0.435 at the resolution: `T_D = 43.5·ln 10 + 10` ms.
-//! - `akka` (min_std 100 ms, pause 3 s): mean 100, std 0, so `m = 3100 ms`,
-//!   `s = 100 ms`, `τ = a + m + s·y` with `y` the real root of
-//!   `0.070566 y³ + 1.5976 y = ln(10^-t / (1 - 10^-t))` for threshold `t`; the start of
-//!   the range, 0.001, already meets the target. The `akka-cluster` and `cassandra`
-//!   presets (threshold 8) follow with the same formulas.
+//! - `akka` is tuned as the pair (threshold, pause), at each pause `p` from 0 s to 5 s
+//!   by 500 ms (min_std 100 ms): mean 100, std 0, so `m = 100 ms + p`, `s = 100 ms`,
+//!   `τ = a + m + s·y` with `y` the real root of
+//!   `0.070566 y³ + 1.5976 y = ln(10^-t / (1 - 10^-t))` for threshold `t`.
+//!   From `p = 1 s` on, the start of the range, 0.001 (`y = -2.815`), already meets the
+//!   target: `T_D = 110 ms + p + 100 ms·y(0.001)`. At `p = 0` a mistake is made at every
+//!   heartbeat while `y < 0`, i.e. `10^-t > 1/2`: `t >= log10 2 = 0.30103`, so 0.302 at
+//!   the resolution, `T_D = 110 ms + 100 ms·y(0.302)`; this is the fastest pair, and
+//!   the other pauses follow it in `tuned.csv`. At `p = 500 ms` the threshold is the
+//!   search's, between the two: `T_D = 610 ms + 100 ms·y(t)` for the `t` found. The
+//!   `akka-cluster` and `cassandra` presets (threshold 8, pause 3 s) follow with the
+//!   same formulas.
 
 use std::path::Path;
 
@@ -43,7 +50,7 @@ const TRACE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/golden-peri
 const TEXT_FILES: [&str; 3] = ["summary.md", "tuned.csv", "manifest.json"];
 
 /// Files compared by sha256 with `SHA256SUMS` in the snapshot.
-const HASHED_FILES: [&str; 12] = [
+const HASHED_FILES: [&str; 14] = [
     "results.csv",
     "index.html",
     "fig13.svg",
@@ -56,6 +63,8 @@ const HASHED_FILES: [&str; 12] = [
     "interarrival.png",
     "timeline.svg",
     "timeline.png",
+    "frontier-akka-pause.svg",
+    "frontier-akka-pause.png",
 ];
 
 /// The report of `golden-periodic.csv`, made in `dir` with relative paths so that the
@@ -178,7 +187,14 @@ fn tuned_csv_has_the_hand_computed_settings() {
     let akka = "window=1000;min_std=100ms;pause=3s;first_estimate=1s";
     let exp_phi = "window=1000;initial=2s;max_interval=2s";
     let ln10 = std::f64::consts::LN_10;
-    let want: [Tuned; 11] = [
+    let pauses: Vec<String> = [
+        "0s", "500ms", "1s", "1.5s", "2s", "2.5s", "3s", "3.5s", "4s", "4.5s", "5s",
+    ]
+    .iter()
+    .map(|p| format!("window=1000;min_std=100ms;pause={p};first_estimate=1s"))
+    .collect();
+    let pauses: &'static [String] = Vec::leak(pauses);
+    let mut want: Vec<Tuned> = vec![
         ("fixed", "", "timeout", Some(100.0), 110.0, 1.0),
         ("nfd-s", "", "delta", Some(10.0), 110.0, 1.0),
         ("chen", "window=1000", "alpha", Some(0.0), 110.0, 1.0),
@@ -186,24 +202,46 @@ fn tuned_csv_has_the_hand_computed_settings() {
         ("phi", "window=1000;min_std=0s", "threshold", Some(0.001), 110.0, 1.0),
         (
             "akka",
-            akka,
+            &pauses[0],
+            "threshold",
+            Some(0.302),
+            110.0 + 100.0 * akka_y(0.302),
+            1.0,
+        ),
+        // The threshold the search found at 500 ms: NaN here, checked below.
+        ("akka", &pauses[1], "threshold", Some(f64::NAN), f64::NAN, 1.0),
+    ];
+    for (i, params) in pauses.iter().enumerate().skip(2) {
+        let td = 110.0 + 500.0 * i as f64 + 100.0 * akka_y(0.001);
+        want.push((
+            "akka",
+            params,
             "threshold",
             Some(0.001),
-            3110.0 + 100.0 * akka_y(0.001),
-            0.0,
-        ),
-        ("exp-phi", exp_phi, "threshold", Some(0.435), 43.5 * ln10 + 10.0, 1.0),
+            td,
+            if td <= 1000.0 { 1.0 } else { 0.0 },
+        ));
+    }
+    want.extend([("exp-phi", exp_phi, "threshold", Some(0.435), 43.5 * ln10 + 10.0, 1.0)]);
+    want.extend([
         ("satzger", "window=1000;scale=1", "threshold", Some(0.001), 110.0, 1.0),
         ("2w", "n1=1000;n2=1", "alpha", Some(0.0), 110.0, 1.0),
         ("akka", akka, "threshold", Some(8.0), 3110.0 + 100.0 * akka_y(8.0), 0.0),
         ("exp-phi", exp_phi, "threshold", Some(8.0), 800.0 * ln10 + 10.0, 0.0),
-    ];
+    ]);
     let mut r = csv::Reader::from_reader(text.as_bytes());
     let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
     let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), want.len(), "{text}");
-    for (row, (det, params, knob, value, td, completeness)) in rows.iter().zip(want) {
-        let ctx = format!("tuned.csv {det} {value:?}");
+    for (row, (det, params, knob, mut value, mut td, completeness)) in rows.iter().zip(want) {
+        if value.is_some_and(f64::is_nan) {
+            // Between the thresholds of the pauses either side, with its own T_D.
+            let v: f64 = row[header.iter().position(|h| h == "value").unwrap()].parse().unwrap();
+            assert!(v > 0.001 && v < 0.302, "akka at 500 ms: threshold {v}");
+            value = Some(v);
+            td = 610.0 + 100.0 * akka_y(v);
+        }
+        let ctx = format!("tuned.csv {det} {params} {value:?}");
         for (col, got) in header.iter().zip(row.iter()) {
             let num = |want: f64| {
                 let g: f64 = got.parse().unwrap_or_else(|_| panic!("{ctx}: {col} = {got:?}"));

@@ -15,6 +15,7 @@ const EXAMPLES: &str = "\
 EXAMPLES:
     fdbench plot results.csv -o figures                 # fig13, qos, completeness-accuracy
     fdbench plot results.csv --family chen -o figures   # Figure 1.3 for chen's alpha sweep
+    fdbench plot results.csv --min-accuracy 0.9999 --no-intervals -o figures
     fdbench plot --trace trace.csv -o figures           # interarrival, timeline
     fdbench plot --trace trace.csv --detector fixed:timeout=150ms --detector chen -o figures";
 
@@ -41,6 +42,13 @@ pub struct Args {
     /// value of a range is drawn [default: two fixed timeouts around the largest gap].
     #[arg(long = "detector", value_name = "SPEC")]
     pub detectors: Vec<String>,
+    /// Accuracy floor: settings with a query accuracy P_A below it are drawn hollow, as
+    /// never recommended.
+    #[arg(long, value_name = "P", default_value_t = fdbench::tune::DEFAULT_MIN_ACCURACY, value_parser = super::tune::parse_accuracy)]
+    pub min_accuracy: f64,
+    /// Draw mistake rates without their 95 % confidence interval (bands and error bars).
+    #[arg(long)]
+    pub no_intervals: bool,
     /// Nominal heartbeat interval of the trace, overriding its metadata (e.g. `100ms`).
     #[arg(long, value_name = "DURATION")]
     pub interval: Option<String>,
@@ -97,6 +105,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 family: args.family.clone(),
                 trace: args.trace_name.clone(),
                 source: path.file_name().map(|n| n.to_string_lossy().into_owned()),
+                min_accuracy: args.min_accuracy,
+                intervals: !args.no_intervals,
             };
             plot::results_plots(&rows, &dir, &opts).with_context(|| format!("plotting {}", path.display()))?
         }

@@ -21,7 +21,7 @@ use super::common::{self, EvalArgs};
     fdbench tune trace.csv --max-mistakes 10/h -d 'phi:window=100' -d 'chen:alpha=0..5s:1ms'
     fdbench tune trace.csv --max-mistakes 0.5/min --format csv -o tuned.csv
     fdbench tune trace.csv --max-mistakes 10/h --holdout 0.3
-    fdbench tune trace.csv --max-mistakes 1/h -d 'akka:pause=0s..5s:250ms'
+    fdbench tune trace.csv --max-mistakes 1/h -d 'akka:pause=0s..5s:250ms' --plot figures
     fdbench tune trace.csv --max-mistakes 10/h --validate-on other.csv --min-accuracy 0.9999
     fdbench tune datasets/cluster-netns-4 --max-mistakes 1/day --objective worst-pair
 
@@ -63,9 +63,14 @@ pub struct Args {
     /// Write the output here instead of standard output
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Draw the frontier of each two-parameter tuning into this folder (created if
+    /// missing), as frontier-DETECTOR-PARAM.svg and .png: the tuned knob's detection
+    /// time and value at each value of the second parameter, infeasible ones hollow
+    #[arg(long, value_name = "DIR")]
+    pub plot: Option<PathBuf>,
 }
 
-fn parse_accuracy(s: &str) -> Result<f64, String> {
+pub(super) fn parse_accuracy(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
         _ => Err(format!("'{s}': give a query accuracy between 0 and 1, e.g. 0.999")),
@@ -127,6 +132,7 @@ pub fn table(lines: &[Line], goal: &Goal, markdown: bool) -> String {
         }
         rows.push(r);
     }
+    notes.dedup();
     let mut out = format!(
         "Most aggressive setting with at most {:.4} mistakes per hour and query accuracy at least {} (knob searched to 0.1 ms for durations, 0.001 otherwise):\n\n",
         goal.max_mistakes_per_h, goal.min_accuracy
@@ -180,7 +186,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut targets = targets(&args.detectors)?;
     let out = args.output.clone().unwrap_or_else(|| PathBuf::from("-"));
     common::check_not_input(&out, std::slice::from_ref(&args.trace))?;
+    if let Some(dir) = &args.plot {
+        common::check_not_input(dir, std::slice::from_ref(&args.trace))?;
+        fdbench::output::check_folder(dir, fdbench::plot::FIGURE_FOLDER)?;
+    }
     if let Some(dir) = super::cluster::folder(std::slice::from_ref(&args.trace))? {
+        if args.plot.is_some() {
+            return Err(common::usage(
+                "--plot draws the frontier of one trace; it does not apply to a cluster folder",
+            ));
+        }
         let (text, rows) = super::cluster::tune(dir, &targets, args.max_mistakes, &args.eval, &args.cluster)?;
         return super::cluster::write_tuned(&text, &rows, args.format, &out);
     }
@@ -217,6 +232,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         (None, None) => (receipts, None, String::new()),
     };
     let lines = tune::tune_all(&search, &targets, &goal, &opts).with_context(|| format!("{}", args.trace.display()))?;
+    if let Some(dir) = &args.plot {
+        plot_frontiers(&lines, &goal, dir, &args.trace)?;
+    }
     let outside = match &held {
         Some(h) => Some(tune::replay_lines(h, &lines, &opts).with_context(|| held_name.clone())?),
         None => None,
@@ -266,4 +284,30 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         super::replay::OutFormat::Json => results::write_path(&rows, Format::Json, &out),
     };
     written.with_context(|| format!("writing {}", out.display()))
+}
+
+/// Draws the frontier of every two-parameter tuning among `lines` into `dir`, replacing
+/// the figures of those names and keeping the folder's others.
+fn plot_frontiers(lines: &[Line], goal: &Goal, dir: &std::path::Path, trace: &std::path::Path) -> anyhow::Result<()> {
+    let frontiers = tune::frontiers(lines, goal);
+    if frontiers.is_empty() {
+        return Err(common::usage(
+            "--plot draws the frontier of a two-parameter tuning: give a range on one fixed parameter, e.g. -d 'akka:pause=0s..5s:250ms'",
+        ));
+    }
+    let staged = fdbench::output::StagedDir::new(dir, fdbench::plot::FIGURE_FOLDER)?;
+    let source = trace.file_name().map(|n| n.to_string_lossy().into_owned());
+    let mut files = Vec::new();
+    for f in &frontiers {
+        files.extend(
+            fdbench::plot::frontier_plot(lines, f, goal, staged.path(), source.as_deref())
+                .with_context(|| format!("plotting the frontier of {} over {}", f.detector, f.param))?,
+        );
+    }
+    staged.keep_from_dest().context("keeping the other figures")?;
+    staged.commit().with_context(|| format!("writing {}", dir.display()))?;
+    for f in files {
+        eprintln!("wrote {}", dir.join(f.file_name().unwrap_or_default()).display());
+    }
+    Ok(())
 }

@@ -1,7 +1,7 @@
 //! Exact cluster metrics: per pair, over all pairs, and under a k-of-n quorum.
 //!
 //! Every pair `p` of a [`Cluster`] is replayed by the exact engine
-//! ([`crate::replay`], evaluation.md §2–§4) with the same detector setting; each pair
+//! ([`crate::replay`], [evaluation.md](crate::docs::evaluation) §2–§4) with the same detector setting; each pair
 //! has its warm-up `w`, its accepted receipts `a^p_j` (sequence numbers `s^p_j`), its
 //! deadlines `τ^p_j`, its evaluated length `L_p` and its `mistakes_p`.
 //!
@@ -22,7 +22,7 @@
 //! different monitors are compared directly: the monitors' clocks are taken to be the
 //! same clock (one host, or synchronized clocks).
 //!
-//! - **Suspicion intervals** of monitor `i`: from evaluation.md §2 rule 5, the half-open
+//! - **Suspicion intervals** of monitor `i`: from [evaluation.md](crate::docs::evaluation) §2 rule 5, the half-open
 //!   intervals `[max(a_j, τ_j), a_{j+1})` of its evaluated gaps `j = w .. m-2` with
 //!   `τ_j < a_{j+1}` (empty ones dropped).
 //! - **Window** `W_t = [max_i a^i_w, min_i a^i_{m_i-1})`: the instants at which every
@@ -32,7 +32,7 @@
 //!   monitors suspecting is `>= k`, found by a sweep line over the interval ends
 //!   (+1 at a start, −1 at an end, all events at one instant applied together). Two
 //!   suspicions that touch (`[x, y)` and `[y, z)`) make one declaration, exactly as a
-//!   late receipt does not end a suspicion in evaluation.md §3; as there, a declaration
+//!   late receipt does not end a suspicion in [evaluation.md](crate::docs::evaluation) §3; as there, a declaration
 //!   in progress at the start of `W_t` is one declaration, starting there.
 //! - **False declarations** `D_t` = number of declared intervals; **declared time**
 //!   `S_t` = their total length. The cluster reports `Σ_t D_t`, the rate
@@ -49,7 +49,7 @@
 //! monitor is past its warm-up and its trace still covers `s`). For monitor `i`, let
 //! `j_i` be its last accepted receipt with `s^i_{j_i} <= s`. Nothing is sent after `s`,
 //! so monitor `i`'s state is its state after receipt `j_i`, and from then on it suspects
-//! for good; its permanent suspicion starts at `P^i = P_{j_i}` of evaluation.md §4 (the
+//! for good; its permanent suspicion starts at `P^i = P_{j_i}` of [evaluation.md](crate::docs::evaluation) §4 (the
 //! chain rule for late receipts included). A monitor that **never received `s`** (lost,
 //! or overtaken by a later heartbeat and so stale) is simply in the state of its last
 //! accepted heartbeat before `s`: its permanent suspicion may have begun before the
@@ -155,7 +155,7 @@ pub fn suspicion_intervals(a: &[Nanos], tau: &[Nanos], w: usize) -> Vec<(Nanos, 
 }
 
 /// The start `P_j` of the suspicion that never ends after a crash right after accepted
-/// receipt `j`, for every `j` (evaluation.md §4; [`Nanos::MAX`] = never).
+/// receipt `j`, for every `j` ([evaluation.md](crate::docs::evaluation) §4; [`Nanos::MAX`] = never).
 pub fn permanent_starts(a: &[Nanos], tau: &[Nanos]) -> Vec<Nanos> {
     let mut p: Vec<Nanos> = Vec::with_capacity(a.len());
     for j in 0..a.len() {

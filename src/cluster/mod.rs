@@ -17,7 +17,7 @@
 //! other (the quorum), so they must share one time origin: when every trace has an
 //! `epoch_unix_ns=N` comment (as the recorder and the pcap importer write), each is
 //! shifted onto the earliest of them; otherwise their times are taken as given. Every pair's trace is a valid trace
-//! (evaluation.md §1) of the *same heartbeats*: heartbeat `seq` of a target is the same
+//! ([evaluation.md](crate::docs::evaluation) §1) of the *same heartbeats*: heartbeat `seq` of a target is the same
 //! heartbeat in every monitor's trace of it. Loading checks the manifest (known nodes,
 //! a monitor never its own target, no pair twice, every file present and valid) and,
 //! for each target, that its monitors' traces share a range of sequence numbers and
@@ -134,7 +134,7 @@ pub struct Pair {
     pub target: usize,
     /// The trace file.
     pub file: PathBuf,
-    /// The accepted receipts of the trace (evaluation.md §2).
+    /// The accepted receipts of the trace ([evaluation.md](crate::docs::evaluation) §2).
     pub receipts: Receipts,
     /// `(seq, send time)` of every heartbeat of the trace that has a send time, lost ones
     /// included, in `seq` order (empty when the trace has no send times).

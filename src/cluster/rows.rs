@@ -1,6 +1,6 @@
 //! The cluster results file: one row per detector setting, for the whole cluster.
 //!
-//! The per-pair rows keep the results schema of evaluation.md §6 (with the pair,
+//! The per-pair rows keep the results schema of [evaluation.md](crate::docs::evaluation) §6 (with the pair,
 //! `monitor->target`, in the `trace` column); this file adds the cluster-wide and quorum
 //! figures of [`super::metrics`], in this column order (CSV and JSON alike):
 //!

@@ -1,7 +1,7 @@
 //! One setting for the whole cluster: the most aggressive knob value of a detector that
 //! keeps the cluster within a target rate.
 //!
-//! Feasible (as in evaluation.md §7, with the cluster's figures) means: the
+//! Feasible (as in [evaluation.md](crate::docs::evaluation) §7, with the cluster's figures) means: the
 //! [`Objective`]'s rate `<= target` **and** the accuracy `>= min_accuracy`, where the
 //! accuracy is the least query accuracy of a pair (objectives `total` and `worst-pair`)
 //! or the quorum accuracy (objective `quorum`).

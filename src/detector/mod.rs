@@ -4,7 +4,7 @@
 //! # The model
 //!
 //! A detector is a state machine fed the accepted heartbeats of a trace, in order
-//! (evaluation.md §2). It does no I/O and reads no clock: every time is passed in, in
+//! ([evaluation.md](crate::docs::evaluation) §2). It does no I/O and reads no clock: every time is passed in, in
 //! integer nanoseconds ([`Nanos`]). After each heartbeat it has a **suspicion level**
 //! `L(t)`, defined for `t` at or after the last receipt and non-decreasing in `t` until
 //! the next heartbeat, and it suspects at `t` iff `L(t) >= threshold`. Its **deadline**

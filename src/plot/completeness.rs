@@ -44,6 +44,7 @@ impl Figure for CompletenessAccuracy<'_, '_> {
             y_desc,
             better: "Better: toward the upper left (crashes detected in time, few mistakes).",
             zero_note: "Mistake rate drawn at \"0\" (left of the log scale): no mistake in the whole trace.",
+            interval: false,
         }
         .draw(root)
     }

@@ -9,7 +9,7 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::axis::{Axis, fmt_num};
 use super::style::{self, Entry, LEGEND_WIDTH, Marker, Swatch};
-use super::{DrawResult, Figure, Group, Meta, PlotError, WIDTH};
+use super::{DrawResult, Figure, Group, Meta, PlotError, WIDTH, rate_interval};
 
 /// Picks the group of `family` (default: `fixed` if present, else the first swept
 /// detector): the one of its parameter sets with the most knob values.
@@ -64,6 +64,42 @@ pub(crate) fn runs<T>(points: impl IntoIterator<Item = Option<T>>) -> Vec<Vec<T>
         }
     }
     out.retain(|r| !r.is_empty());
+    out
+}
+
+/// The knob ranges of the settings under the accuracy floor: for each run of them,
+/// from halfway to the previous knob value to halfway to the next (the ends of the
+/// range at the ends), so that a single value still shows.
+pub(crate) fn floor_spans(xs: &[f64], below: &[bool]) -> Vec<(f64, f64)> {
+    let finite: Vec<(f64, bool)> = xs
+        .iter()
+        .zip(below)
+        .filter(|(x, _)| x.is_finite())
+        .map(|(&x, &b)| (x, b))
+        .collect();
+    let mut out: Vec<(f64, f64)> = Vec::new();
+    let mut i = 0;
+    while i < finite.len() {
+        if !finite[i].1 {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < finite.len() && finite[i].1 {
+            i += 1;
+        }
+        let a = if start == 0 {
+            finite[0].0
+        } else {
+            (finite[start - 1].0 + finite[start].0) / 2.0
+        };
+        let b = if i == finite.len() {
+            finite[i - 1].0
+        } else {
+            (finite[i - 1].0 + finite[i].0) / 2.0
+        };
+        out.push((a, b));
+    }
     out
 }
 
@@ -122,7 +158,18 @@ impl Figure for Fig13<'_, '_> {
             ymax = ymax.max(d);
         }
         let y_axis = Axis::linear(0.0, ymax * 1.02);
-        let m_axis = Axis::log(g.rows.iter().map(|r| r.mistake_rate_per_h)).unwrap_or(Axis::Log {
+        let intervals: Vec<Option<(f64, f64)>> = g
+            .rows
+            .iter()
+            .map(|r| rate_interval(r).filter(|_| self.meta.intervals))
+            .collect();
+        let m_axis = Axis::log(
+            g.rows
+                .iter()
+                .map(|r| r.mistake_rate_per_h)
+                .chain(intervals.iter().flatten().flat_map(|&(lo, hi)| [lo, hi])),
+        )
+        .unwrap_or(Axis::Log {
             lo: 0,
             hi: 1,
             zero: false,
@@ -198,18 +245,57 @@ impl Figure for Fig13<'_, '_> {
                     ),
             ))?;
         }
+        // Settings under the accuracy floor: a grey span behind both axes' curves.
+        let below: Vec<bool> = g.rows.iter().map(|r| self.meta.below_floor(r)).collect();
+        let spans = floor_spans(&xs, &below);
+        for &(a, b) in &spans {
+            let (y0, y1) = (y_axis.range().start, y_axis.range().end);
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(a, y0), (b, y1)],
+                style::GREY.mix(0.10).filled(),
+            )))?;
+        }
+        // The 95 % interval of the mistake rate, a band on the log axis.
+        // Where no mistake was seen, only its upper end, as a thin line.
+        let interval_at = |seen: bool| {
+            runs(g.rows.iter().zip(&xs).zip(&intervals).map(move |((r, &x), iv)| {
+                iv.filter(|_| x.is_finite() && (r.mistakes > 0) == seen)
+                    .map(|(lo, hi)| (x, lo, hi))
+            }))
+        };
+        for run in &interval_at(true) {
+            let mut poly: Vec<(f64, f64)> = run.iter().map(|&(x, _, hi)| (x, m_axis.pos(hi))).collect();
+            poly.extend(run.iter().rev().map(|&(x, lo, _)| (x, m_axis.pos(lo))));
+            chart.draw_secondary_series(std::iter::once(Polygon::new(poly, red.mix(0.16).filled())))?;
+        }
+        for run in &interval_at(false) {
+            let pts = run.iter().map(|&(x, _, hi)| (x, m_axis.pos(hi))).collect();
+            super::qos::upper_bound(chart.borrow_secondary(), pts, red)?;
+        }
         // Mistakes on the log axis.
-        let mistake_pts: Vec<(f64, f64)> = g
+        let mistake_pts: Vec<((f64, f64), bool)> = g
             .rows
             .iter()
             .zip(&xs)
-            .filter(|(r, x)| x.is_finite() && r.mistake_rate_per_h.is_finite())
-            .map(|(r, &x)| (x, m_axis.pos(r.mistake_rate_per_h)))
+            .zip(&below)
+            .filter(|((r, x), _)| x.is_finite() && r.mistake_rate_per_h.is_finite())
+            .map(|((r, &x), &b)| ((x, m_axis.pos(r.mistake_rate_per_h)), b))
             .collect();
-        chart.draw_secondary_series(LineSeries::new(mistake_pts.iter().copied(), red.stroke_width(3)))?;
+        chart.draw_secondary_series(LineSeries::new(
+            mistake_pts.iter().map(|&(p, _)| p),
+            red.stroke_width(3),
+        ))?;
         let show_markers = g.rows.len() <= 40;
-        for &p in mistake_pts.iter().filter(|_| show_markers) {
-            style::draw_marker(chart.borrow_secondary().plotting_area(), p, Marker::Square, red, red, 4)?;
+        for &(p, b) in mistake_pts.iter().filter(|_| show_markers) {
+            let fill = if b { &WHITE } else { red };
+            style::draw_marker(
+                chart.borrow_secondary().plotting_area(),
+                p,
+                Marker::Square,
+                fill,
+                red,
+                4,
+            )?;
         }
 
         if !any_detection {
@@ -273,6 +359,23 @@ impl Figure for Fig13<'_, '_> {
                 detail: Some("right axis, log scale".to_string()),
             },
         ];
+        if intervals.iter().any(Option::is_some) {
+            entries.push(Entry {
+                swatch: Swatch::Band(*red),
+                label: "95 % interval of the rate".to_string(),
+                detail: Some("thin line: its upper end, no mistake".to_string()),
+            });
+        }
+        if !spans.is_empty() {
+            entries.push(Entry {
+                swatch: Swatch::Band(style::GREY),
+                label: format!("P_A < {}", self.meta.min_accuracy),
+                detail: Some(format!(
+                    "under the accuracy floor: never recommended{}",
+                    if show_markers { " (hollow)" } else { "" }
+                )),
+            });
+        }
         if let Some(d) = deadline {
             entries.push(Entry::new(
                 Swatch::Line {
@@ -340,5 +443,23 @@ impl Fig13<'_, '_> {
         strip.draw_text(&format!("{long}: lenient with slow nodes, →"), &right, (rx, 4))?;
         strip.draw_text("slow to detect crashes", &grey_right, (rx - 20, 26))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floor_spans_reach_halfway_to_the_neighbours() {
+        let xs = [0.0, 10.0, 20.0, 30.0, 40.0];
+        assert_eq!(
+            floor_spans(&xs, &[true, true, false, true, false]),
+            [(0.0, 15.0), (25.0, 35.0)]
+        );
+        assert_eq!(floor_spans(&xs, &[false, false, false, false, true]), [(35.0, 40.0)]);
+        assert!(floor_spans(&xs, &[false; 5]).is_empty());
+        // Knob values that are not finite are left out.
+        assert_eq!(floor_spans(&[0.0, f64::NAN, 10.0], &[false, true, true]), [(5.0, 10.0)]);
     }
 }

@@ -9,11 +9,24 @@
 //!
 //! - `fig13`: Figure 1.3 of "Distributed Systems for Practitioners" for one detector
 //!   family: detection time (mean, and the p50–p99 band) and mistakes per hour (log
-//!   scale) against the knob, with completeness within `D` in a panel below and the
-//!   book's two regimes labelled.
+//!   scale, with its 95 % interval as a band) against the knob, with completeness
+//!   within `D` in a panel below and the book's two regimes labelled.
 //! - `qos`: mean detection time against mistake rate, one line per (detector, params)
-//!   group; single-point detectors as markers, production presets labelled.
+//!   group with the 95 % interval of each rate as a band; single-point detectors as
+//!   markers with error bars, production presets labelled.
 //! - `completeness-accuracy`: completeness within `D` against mistakes per hour.
+//!
+//! The interval is the exact Poisson one of the results' `mistake_rate_low_per_h` and
+//! `mistake_rate_high_per_h` columns ([evaluation.md](crate::docs::evaluation) §6); where
+//! no mistake was seen only its upper end is drawn, as a thin line. Settings whose query
+//! accuracy is under the accuracy floor (§7, [`PlotOptions::min_accuracy`]) are never
+//! recommended: their markers are hollow, and `fig13` shades their knob range grey.
+//!
+//! From a two-parameter tuning ([`frontier_plot`]):
+//!
+//! - `frontier-DETECTOR-PARAM`: for each value of the second parameter, the tuned knob's
+//!   mean and p99 detection time, and the tuned knob value below; settings that are not
+//!   feasible hollow and the fastest feasible pair marked.
 //!
 //! From a trace ([`trace_plots`]):
 //!
@@ -29,6 +42,7 @@
 mod axis;
 mod completeness;
 mod fig13;
+mod frontier;
 mod interarrival;
 mod qos;
 pub(crate) mod style;
@@ -109,7 +123,7 @@ pub enum PlotError {
 }
 
 /// Options of [`results_plots`].
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct PlotOptions {
     /// The detector family of `fig13`; `None` = `fixed` if the results have it, else the
     /// first detector with a swept knob. When the family has several parameter sets,
@@ -119,6 +133,26 @@ pub struct PlotOptions {
     pub trace: Option<String>,
     /// A name for the data shown in subtitles, e.g. the results file's name.
     pub source: Option<String>,
+    /// The accuracy floor ([evaluation.md](crate::docs::evaluation) §7): settings whose query accuracy is below it
+    /// are drawn hollow and named in the legend as never recommended. Default
+    /// [`crate::tune::DEFAULT_MIN_ACCURACY`].
+    pub min_accuracy: f64,
+    /// Draw the 95 % confidence interval of each mistake rate (the `mistake_rate_low_per_h`
+    /// and `mistake_rate_high_per_h` columns): a shaded band along swept lines, an error
+    /// bar at single points. Default on.
+    pub intervals: bool,
+}
+
+impl Default for PlotOptions {
+    fn default() -> PlotOptions {
+        PlotOptions {
+            family: None,
+            trace: None,
+            source: None,
+            min_accuracy: crate::tune::DEFAULT_MIN_ACCURACY,
+            intervals: true,
+        }
+    }
 }
 
 /// Options of [`trace_plots`].
@@ -140,7 +174,7 @@ pub struct TracePlotOptions {
 /// mistake rates are drawn or noted, never an error.
 pub fn results_plots(rows: &[Row], dir: &Path, opts: &PlotOptions) -> Result<Vec<PathBuf>, PlotError> {
     let rows = select_trace(rows, opts.trace.as_deref())?;
-    let meta = Meta::of(&rows, opts.source.as_deref());
+    let meta = Meta::of(&rows, opts);
     let groups = groups(&rows);
     let family = fig13::choose(&groups, opts.family.as_deref())?;
     create_dir(dir)?;
@@ -200,6 +234,71 @@ pub fn trace_plots(trace: &Trace, dir: &Path, opts: &TracePlotOptions) -> Result
     Ok(out)
 }
 
+/// The file stem of the frontier figure of `f`: `frontier-DETECTOR-PARAM`.
+pub fn frontier_name(f: &crate::tune::Frontier) -> String {
+    format!("frontier-{}-{}", f.detector, f.param)
+}
+
+/// Draws the frontier figure of a two-parameter tuning ([`crate::tune::frontiers`]) into
+/// `dir` (created if missing), as [`frontier_name`]`.svg` and `.png`; returns the files
+/// written. `lines` are the tuned lines the frontier indexes, `goal` the goal they were
+/// tuned to (feasibility is judged by it), `source` a name for the data in the subtitle.
+pub fn frontier_plot(
+    lines: &[crate::tune::Line],
+    f: &crate::tune::Frontier,
+    goal: &crate::tune::Goal,
+    dir: &Path,
+    source: Option<&str>,
+) -> Result<Vec<PathBuf>, PlotError> {
+    let first = &lines[f.lines[0]].tuned.config;
+    let unit = first
+        .definition()
+        .param(&f.param)
+        .map_or(crate::detector::Unit::Number, |(_, p)| p.unit);
+    let knob = first.knob();
+    let points = f
+        .lines
+        .iter()
+        .map(|&i| {
+            let t = &lines[i].tuned;
+            let m = &t.metrics;
+            let row = crate::sweep::row(None, &t.config, t.value.unwrap_or(0.0), m);
+            let param = t.config.get(&f.param);
+            frontier::Point {
+                param: if unit == crate::detector::Unit::Duration {
+                    param / 1e6
+                } else {
+                    param
+                },
+                knob: row.value.unwrap_or(f64::NAN),
+                mean_ms: row.detection_mean_ms,
+                p99_ms: row.detection_p99_ms,
+                rate_per_h: row.mistake_rate_per_h,
+                accuracy: row.query_accuracy,
+                feasible: t.status != crate::tune::Status::NotReached && goal.feasible(m),
+            }
+        })
+        .collect();
+    let mut subtitle = format!(
+        "target: mistakes per hour at most {}, P_A at least {}",
+        axis::fmt_num(goal.max_mistakes_per_h),
+        goal.min_accuracy
+    );
+    if let Some(s) = source {
+        subtitle = format!("{s} · {subtitle}");
+    }
+    let fig = frontier::Frontier {
+        detector: f.detector,
+        param: (&f.param, unit),
+        knob: knob.map_or("knob", |k| k.name),
+        points,
+        best: f.best.and_then(|b| f.lines.iter().position(|&i| i == b)),
+        subtitle,
+    };
+    create_dir(dir)?;
+    render_as(&fig, dir, &frontier_name(f))
+}
+
 /// The production preset a results row is at, if any: its detector and parameters are a
 /// preset's and its knob value the preset's setting (see [`crate::sweep::preset_of`]).
 pub fn preset_name(row: &Row) -> Option<&'static str> {
@@ -247,10 +346,15 @@ pub(crate) struct Meta {
     subtitle: String,
     /// The completeness deadline, when all rows agree.
     deadline_ms: Option<f64>,
+    /// The accuracy floor: rows below it are drawn as never recommended.
+    min_accuracy: f64,
+    /// Whether mistake rates are drawn with their confidence interval.
+    intervals: bool,
 }
 
 impl Meta {
-    fn of(rows: &[&Row], source: Option<&str>) -> Meta {
+    fn of(rows: &[&Row], opts: &PlotOptions) -> Meta {
+        let source = opts.source.as_deref();
         let d0 = rows[0].deadline_ms;
         let deadline_ms = rows.iter().all(|r| r.deadline_ms == d0).then_some(d0);
         let mut parts: Vec<String> = Vec::new();
@@ -275,8 +379,43 @@ impl Meta {
         Meta {
             subtitle: parts.join(" · "),
             deadline_ms,
+            min_accuracy: opts.min_accuracy,
+            intervals: opts.intervals,
         }
     }
+
+    /// Whether `r` is under the accuracy floor, so never recommended.
+    fn below_floor(&self, r: &Row) -> bool {
+        r.query_accuracy < self.min_accuracy
+    }
+
+    /// The legend entry of the settings under the accuracy floor.
+    fn floor_entry(&self) -> style::Entry {
+        style::Entry {
+            swatch: style::Swatch::Marker {
+                color: WHITE,
+                marker: style::Marker::Circle,
+                outline: style::GREY,
+            },
+            label: format!("hollow: P_A < {}", self.min_accuracy),
+            detail: Some("never recommended".to_string()),
+        }
+    }
+}
+
+/// The exact 95 % interval of a row's mistake rate, per hour: its two columns, or, for a
+/// file written before they existed, computed from `mistakes` and `evaluated_s`.
+pub(crate) fn rate_interval(r: &Row) -> Option<(f64, f64)> {
+    match (r.mistake_rate_low_per_h, r.mistake_rate_high_per_h) {
+        (Some(lo), Some(hi)) => Some((lo, hi)),
+        _ if r.evaluated_s > 0.0 => {
+            let (lo, hi) = crate::metrics::poisson_interval(r.mistakes, 0.95);
+            let hours = r.evaluated_s / 3600.0;
+            Some((lo / hours, hi / hours))
+        }
+        _ => None,
+    }
+    .filter(|(lo, hi)| lo.is_finite() && hi.is_finite())
 }
 
 /// The rows of one (detector, params) configuration, sorted by knob value.
@@ -345,7 +484,8 @@ fn groups<'a>(rows: &[&'a Row]) -> Vec<Group<'a>> {
 pub const FIGURES: [&str; 5] = ["fig13", "qos", "completeness-accuracy", "interarrival", "timeline"];
 
 /// A figure folder fdbench may replace: one holding nothing but its figures
-/// (`NAME.svg`, `NAME.png` for the names in [`FIGURES`]).
+/// (`NAME.svg`, `NAME.png` for the names in [`FIGURES`], and frontier figures
+/// `frontier-DETECTOR-PARAM`).
 pub const FIGURE_FOLDER: crate::output::FolderKind = crate::output::FolderKind {
     what: "figure folder",
     recognise: holds_only_figures,
@@ -356,9 +496,9 @@ fn holds_only_figures(dir: &Path) -> Result<(), String> {
     for e in entries {
         let e = e.map_err(|e| e.to_string())?;
         let name = e.file_name().to_string_lossy().into_owned();
-        let figure = name
-            .rsplit_once('.')
-            .is_some_and(|(stem, ext)| FIGURES.contains(&stem) && (ext == "svg" || ext == "png"));
+        let figure = name.rsplit_once('.').is_some_and(|(stem, ext)| {
+            (FIGURES.contains(&stem) || stem.starts_with("frontier-")) && (ext == "svg" || ext == "png")
+        });
         if !figure || !e.file_type().is_ok_and(|t| t.is_file()) {
             return Err(format!("it holds {name}, which is not one of fdbench's figures"));
         }
@@ -404,6 +544,11 @@ where
 
 /// Draws `fig` as SVG and PNG into `dir`; returns the two paths.
 fn render(fig: &impl Figure, dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
+    render_as(fig, dir, fig.name())
+}
+
+/// Draws `fig` as `STEM.svg` and `STEM.png` into `dir`; returns the two paths.
+fn render_as(fig: &impl Figure, dir: &Path, stem: &str) -> Result<Vec<PathBuf>, PlotError> {
     ensure_font()?;
     let draw_err = |e: Box<dyn std::error::Error + Send + Sync>| PlotError::Draw {
         figure: fig.name(),
@@ -427,7 +572,7 @@ fn render(fig: &impl Figure, dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
     })?;
     let mut out = Vec::new();
     for (ext, bytes) in [("svg", svg.as_bytes()), ("png", png.as_slice())] {
-        let path = dir.join(format!("{}.{ext}", fig.name()));
+        let path = dir.join(format!("{stem}.{ext}"));
         crate::output::write_bytes(&path, bytes).map_err(|source| PlotError::Io {
             path: path.clone(),
             source,
@@ -448,4 +593,43 @@ fn encode_png(rgb: &[u8]) -> Result<Vec<u8>, png::EncodingError> {
         w.finish()?;
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_interval_comes_from_its_columns_or_from_the_count() {
+        let r = Row {
+            mistakes: 0,
+            evaluated_s: 3600.0,
+            mistake_rate_low_per_h: Some(1.0),
+            mistake_rate_high_per_h: Some(2.0),
+            ..Default::default()
+        };
+        assert_eq!(rate_interval(&r), Some((1.0, 2.0)));
+        // Without the columns: k = 0 in one hour gives [0, -ln(0.025)] = [0, 3.6889].
+        let old = Row {
+            mistake_rate_low_per_h: None,
+            mistake_rate_high_per_h: None,
+            ..r.clone()
+        };
+        let (lo, hi) = rate_interval(&old).unwrap();
+        assert_eq!(lo, 0.0);
+        assert!((hi - -(0.025f64).ln()).abs() < 1e-9, "{hi}");
+        // Half an hour doubles the rate's bound.
+        let half = Row {
+            evaluated_s: 1800.0,
+            ..old.clone()
+        };
+        assert!((rate_interval(&half).unwrap().1 - 2.0 * hi).abs() < 1e-9);
+        assert_eq!(
+            rate_interval(&Row {
+                evaluated_s: 0.0,
+                ..old
+            }),
+            None
+        );
+    }
 }

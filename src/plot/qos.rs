@@ -1,6 +1,9 @@
 //! `qos`: mean detection time (x) against mistake rate (y, log), one line per
-//! (detector, params) group, single points as markers and presets labelled; and the
-//! drawing shared with `completeness-accuracy`.
+//! (detector, params) group, single points as markers and presets labelled, each
+//! mistake rate with its 95 % interval (a band along a swept line, an error bar at a
+//! single point; where no mistake was seen, a thin line at the upper end); and the
+//! drawing shared with `completeness-accuracy`, which leaves the intervals out (across
+//! its x axis they would cover the lines). Settings under the accuracy floor are hollow.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -9,7 +12,7 @@ use plotters::style::text_anchor::{HPos, VPos};
 use super::axis::Axis;
 use super::fig13::{GRID, GRID_LIGHT, runs};
 use super::style::{self, Entry, LEGEND_WIDTH, Marker, Swatch};
-use super::{DrawResult, Figure, Group, Meta, WIDTH, preset_name};
+use super::{DrawResult, Figure, Group, Meta, WIDTH, preset_name, rate_interval};
 use crate::results::Row;
 
 pub(crate) struct Qos<'g, 'a> {
@@ -31,11 +34,7 @@ impl Figure for Qos<'_, '_> {
             .iter()
             .flat_map(|g| g.rows.iter().map(|r| r.detection_mean_ms));
         let x_axis = spread_axis(xs);
-        let y_axis = Axis::log(
-            self.groups
-                .iter()
-                .flat_map(|g| g.rows.iter().map(|r| r.mistake_rate_per_h)),
-        );
+        let y_axis = Axis::log(rates_with_intervals(self.groups, self.meta));
         let x_desc = if matches!(x_axis, Some(Axis::Log { .. })) {
             "mean detection time (ms, log scale)"
         } else {
@@ -53,9 +52,21 @@ impl Figure for Qos<'_, '_> {
             y_desc: "mistakes per hour (log scale)".to_string(),
             better: "Better: toward the lower left (fast detection, few mistakes).",
             zero_note: "Mistake rate drawn at \"0\" (below the log scale): no mistake in the whole trace.",
+            interval: self.meta.intervals,
         }
         .draw(root)
     }
+}
+
+/// Every mistake rate of `groups`, with the ends of their intervals when they are drawn,
+/// so that an axis built from them holds every band.
+pub(crate) fn rates_with_intervals<'g>(groups: &'g [Group<'_>], meta: &'g Meta) -> impl Iterator<Item = f64> + 'g {
+    groups.iter().flat_map(|g| g.rows.iter()).flat_map(move |r| {
+        let (lo, hi) = rate_interval(r)
+            .filter(|_| meta.intervals)
+            .unwrap_or((r.mistake_rate_per_h, r.mistake_rate_per_h));
+        [r.mistake_rate_per_h, lo, hi]
+    })
 }
 
 /// A linear axis from 0, or a log axis when the finite positive values span more than
@@ -87,6 +98,9 @@ pub(crate) struct GroupChart<'g, 'a, FX, FY> {
     pub y_desc: String,
     pub better: &'static str,
     pub zero_note: &'static str,
+    /// Draw each mistake rate's 95 % interval (the y axis must be the mistake rate): a
+    /// band along each swept line, an error bar at single points.
+    pub interval: bool,
 }
 
 impl<FX: Fn(&Row) -> f64, FY: Fn(&Row) -> f64> GroupChart<'_, '_, FX, FY> {
@@ -122,8 +136,15 @@ impl<FX: Fn(&Row) -> f64, FY: Fn(&Row) -> f64> GroupChart<'_, '_, FX, FY> {
             let (x, y) = ((self.x)(r), (self.y)(r));
             (x.is_finite() && y.is_finite()).then(|| (x_axis.pos(x), y_axis.pos(y)))
         };
+        // The interval of a row's mistake rate, as (lo, hi) points on the chart.
+        let bar = |r: &Row| -> Option<((f64, f64), (f64, f64))> {
+            let (x, y) = ((self.x)(r), (self.y)(r));
+            let (lo, hi) = rate_interval(r)?;
+            (x.is_finite() && y.is_finite()).then(|| ((x_axis.pos(x), y_axis.pos(lo)), (x_axis.pos(x), y_axis.pos(hi))))
+        };
         let mut entries = Vec::new();
         let mut hidden = Vec::new();
+        let mut any_below_floor = false;
         let mut series = 0;
         let mut placed: Vec<(i32, i32)> = Vec::new();
         let mut preset_points: Vec<((f64, f64), &'static str)> = Vec::new();
@@ -142,10 +163,39 @@ impl<FX: Fn(&Row) -> f64, FY: Fn(&Row) -> f64> GroupChart<'_, '_, FX, FY> {
                 continue;
             }
             let dashed = preset.is_none() && (series - 1) / style::SERIES.len() % 2 == 1;
+            let below: Vec<bool> = g.rows.iter().map(|r| self.meta.below_floor(r)).collect();
+            any_below_floor |= g
+                .rows
+                .iter()
+                .zip(&pts)
+                .any(|(r, p)| p.is_some() && self.meta.below_floor(r));
+            // Filled, or hollow under the accuracy floor.
+            let fill = |below: bool| if below { WHITE } else { color };
+            match (self.interval, g.is_single()) {
+                (true, false) => {
+                    // A band where mistakes were seen; where none was, only the upper
+                    // bound, as a thin line (the lower end is zero).
+                    let seen = |r: &&Row| r.mistakes > 0;
+                    for run in runs(g.rows.iter().map(|r| bar(r).filter(|_| seen(r)))) {
+                        let mut poly: Vec<(f64, f64)> = run.iter().map(|&(_, hi)| hi).collect();
+                        poly.extend(run.iter().rev().map(|&(lo, _)| lo));
+                        chart.draw_series(std::iter::once(Polygon::new(poly, color.mix(0.14).filled())))?;
+                    }
+                    for run in runs(g.rows.iter().map(|r| bar(r).filter(|_| !seen(r)))) {
+                        upper_bound(&chart, run.iter().map(|&(_, hi)| hi).collect(), &color)?;
+                    }
+                }
+                (true, true) => {
+                    for (lo, hi) in g.rows.iter().filter_map(|r| bar(r)) {
+                        error_bar(&chart, lo, hi, &color)?;
+                    }
+                }
+                (false, _) => {}
+            }
             if g.is_single() {
                 let p = pts[0].expect("checked above");
                 let (size, outline) = if preset.is_some() { (8, style::INK) } else { (6, color) };
-                style::draw_marker(chart.plotting_area(), p, marker, &color, &outline, size)?;
+                style::draw_marker(chart.plotting_area(), p, marker, &fill(below[0]), &outline, size)?;
                 if let Some(name) = preset {
                     preset_points.push((p, name));
                 }
@@ -157,12 +207,14 @@ impl<FX: Fn(&Row) -> f64, FY: Fn(&Row) -> f64> GroupChart<'_, '_, FX, FY> {
             } else {
                 for run in runs(pts.iter().copied()) {
                     if dashed {
-                        chart.draw_series(DashedLineSeries::new(run.clone(), 10, 5, color.stroke_width(3)))?;
+                        chart.draw_series(DashedLineSeries::new(run, 10, 5, color.stroke_width(3)))?;
                     } else {
-                        chart.draw_series(LineSeries::new(run.clone(), color.stroke_width(3)))?;
+                        chart.draw_series(LineSeries::new(run, color.stroke_width(3)))?;
                     }
-                    for p in run {
-                        style::draw_marker(chart.plotting_area(), p, marker, &color, &color, 4)?;
+                }
+                for (p, &b) in pts.iter().zip(&below) {
+                    if let Some(p) = p {
+                        style::draw_marker(chart.plotting_area(), *p, marker, &fill(b), &color, 4)?;
                     }
                 }
                 // A preset's setting on a swept line: marked like a single preset.
@@ -221,6 +273,16 @@ impl<FX: Fn(&Row) -> f64, FY: Fn(&Row) -> f64> GroupChart<'_, '_, FX, FY> {
                 detail: Some("at their own settings".to_string()),
             });
         }
+        if any_below_floor {
+            entries.push(self.meta.floor_entry());
+        }
+        if self.interval {
+            entries.push(Entry {
+                swatch: Swatch::Band(style::GREY),
+                label: "95 % interval of the rate".to_string(),
+                detail: Some("thin line: its upper end, no mistake".to_string()),
+            });
+        }
         let mut notes = vec![self.better.to_string()];
         if y_axis.has_zero_floor() || x_axis.has_zero_floor() {
             notes.push(self.zero_note.to_string());
@@ -244,4 +306,45 @@ impl<FX: Fn(&Row) -> f64, FY: Fn(&Row) -> f64> GroupChart<'_, '_, FX, FY> {
         style::legend(&side, "Detectors", &entries, &notes)?;
         Ok(())
     }
+}
+
+/// A thin vertical error bar from `lo` to `hi` with caps at both ends.
+fn error_bar<DB: DrawingBackend, CT>(
+    chart: &ChartContext<'_, DB, CT>,
+    lo: (f64, f64),
+    hi: (f64, f64),
+    color: &RGBColor,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+    CT: plotters::coord::CoordTranslate<From = (f64, f64)>,
+{
+    let style = color.mix(0.55).stroke_width(1);
+    let area = chart.plotting_area();
+    area.draw(&PathElement::new(vec![lo, hi], style))?;
+    for end in [lo, hi] {
+        area.draw(&(EmptyElement::at(end) + PathElement::new(vec![(-4, 0), (4, 0)], style)))?;
+    }
+    Ok(())
+}
+
+/// The upper ends of the intervals of a run of settings without mistakes: a thin line
+/// through them, with a cap at each end.
+pub(crate) fn upper_bound<DB: DrawingBackend, CT>(
+    chart: &ChartContext<'_, DB, CT>,
+    points: Vec<(f64, f64)>,
+    color: &RGBColor,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+    CT: plotters::coord::CoordTranslate<From = (f64, f64)>,
+{
+    let style = color.mix(0.6).stroke_width(1);
+    let area = chart.plotting_area();
+    let ends = [points.first().copied(), points.last().copied()];
+    area.draw(&PathElement::new(points, style))?;
+    for end in ends.into_iter().flatten() {
+        area.draw(&(EmptyElement::at(end) + PathElement::new(vec![(0, 0), (0, 6)], style)))?;
+    }
+    Ok(())
 }

@@ -275,7 +275,7 @@ struct Columns {
     /// in trust, so this is 1 at the start of gap `w` whatever came before).
     trust: Vec<f64>,
     /// The start `P` of the suspicion that never ends at the last crash point, as an
-    /// absolute time (evaluation.md §4).
+    /// absolute time ([evaluation.md](crate::docs::evaluation) §4).
     start: Vec<f64>,
     bad: Vec<f64>,
     lo: [Vec<f64>; 2],

@@ -1,7 +1,7 @@
 //! The replay of a timeout-style family: deadlines `τ_j(k) = b_j + k`, one base time
 //! `b_j` per receipt and one shift `k` per knob value (`fixed`, `chen`, `2w`, `bertier`).
 //!
-//! With the shifts sorted, every quantity of evaluation.md §3–§4 changes with the knob at
+//! With the shifts sorted, every quantity of [evaluation.md](crate::docs::evaluation) §3–§4 changes with the knob at
 //! a few **critical values** per gap or crash point, found by binary search:
 //!
 //! - gap `j` is suspected at the knobs `k < a_{j+1} - b_j` (the first `c_j` values) and
@@ -15,7 +15,7 @@
 //!   completeness below the first knob with `B_j + k > D` (if `A_j <= D`). The exception
 //!   is a late receipt that continues a suspicion (knob indices below both `e_j` and
 //!   `c_{j-1}`): its `T_D` is `max(0, P_j - origin_j)` with `P_j` the start of that
-//!   suspicion (evaluation.md §4), found by following the chain of late receipts from
+//!   suspicion ([evaluation.md](crate::docs::evaluation) §4), found by following the chain of late receipts from
 //!   the first receipt on at those indices only; such **chained** pairs are few and
 //!   correct the totals one by one.
 //!

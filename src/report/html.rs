@@ -47,6 +47,9 @@ pub struct Page<'a> {
     pub rows: &'a [Row],
     /// The tuned rows, and for each the preset it stands for.
     pub tuned: &'a [(Row, Option<&'a str>)],
+    /// The accuracy floor: swept settings under it are drawn hollow, as never
+    /// recommended.
+    pub min_accuracy: f64,
     /// The SVG text of a figure file of the folder (`fig13.svg`), if it exists.
     pub svg: &'a dyn Fn(&str) -> Option<String>,
 }
@@ -143,7 +146,7 @@ fn figure(p: &Page, file: &str, alt: &str) -> String {
             y_label: "mean detection time (ms, log scale)",
             y: |r| r.detection_mean_ms,
             y_log: true,
-            caption: "Every swept setting of every detector; the tuned settings are drawn larger with a black outline, the production presets as black triangles. Better is toward the lower left. Hover a point for its setting and metrics.",
+            caption: "Every swept setting of every detector; hollow ones are under the accuracy floor and never recommended. The tuned settings are drawn larger with a black outline and the 95 % interval of their mistake rate as a bar, the production presets as black triangles. Better is toward the lower left. Hover a point for its setting and metrics.",
         }),
         "completeness-accuracy" => Some(Chart {
             id: "completeness",
@@ -156,7 +159,7 @@ fn figure(p: &Page, file: &str, alt: &str) -> String {
         _ => None,
     };
     match chart {
-        Some(c) => c.render(p.rows, p.tuned),
+        Some(c) => c.render(p.rows, p.tuned, p.min_accuracy),
         None => match (p.svg)(&format!("{stem}.svg")) {
             Some(svg) => format!(
                 "<figure class=\"figure\" id=\"fig-{}\">{}<figcaption>{}</figcaption></figure>\n",
@@ -276,9 +279,18 @@ impl Scale {
 }
 
 impl Chart {
-    fn render(&self, rows: &[Row], tuned: &[(Row, Option<&str>)]) -> String {
+    fn render(&self, rows: &[Row], tuned: &[(Row, Option<&str>)], floor: f64) -> String {
         let all = rows.iter().chain(tuned.iter().map(|(r, _)| r));
-        let x = Scale::new(all.clone().map(|r| r.mistake_rate_per_h), true, LEFT, W - RIGHT);
+        let ends = tuned
+            .iter()
+            .filter_map(|(r, _)| r.mistake_rate_low_per_h.zip(r.mistake_rate_high_per_h))
+            .flat_map(|(lo, hi)| [lo, hi]);
+        let x = Scale::new(
+            all.clone().map(|r| r.mistake_rate_per_h).chain(ends),
+            true,
+            LEFT,
+            W - RIGHT,
+        );
         let y = Scale::new(all.map(self.y), self.y_log, H - BOTTOM, TOP);
         let mut s = String::new();
         let _ = write!(
@@ -299,20 +311,25 @@ impl Chart {
             }
         }
         let _ = writeln!(s, "<g class=\"points\">");
+        let mut any_below = false;
         for r in rows {
             let i = series[&(r.detector.clone(), r.params.clone())];
-            point(
-                &mut s,
-                &x,
-                &y,
-                r,
-                self.y,
-                &series_color(i),
-                shape_of(i),
-                3.5,
-                None,
-                &r.detector,
-            );
+            let below = r.query_accuracy < floor;
+            any_below |= below;
+            let color = series_color(i);
+            let (fill, outline, label) = if below {
+                (
+                    "#FFFFFF".to_string(),
+                    Some(color.as_str()),
+                    format!(
+                        "{} (P_A under the accuracy floor {floor}: never recommended)",
+                        r.detector
+                    ),
+                )
+            } else {
+                (color.clone(), None, r.detector.clone())
+            };
+            point(&mut s, &x, &y, r, self.y, &fill, shape_of(i), 3.5, outline, &label);
         }
         for (r, preset) in tuned {
             let (color, shape, label) = match preset {
@@ -325,6 +342,7 @@ impl Chart {
                     (series_color(i), shape_of(i), format!("{} (tuned)", r.detector))
                 }
             };
+            interval_bar(&mut s, &x, &y, r, self.y);
             point(&mut s, &x, &y, r, self.y, &color, shape, 7.0, Some("#000"), &label);
         }
         let _ = writeln!(s, "</g>");
@@ -357,7 +375,27 @@ impl Chart {
                 esc(&clip(params, 40))
             );
         }
-        let ly = TOP + 30.0 + 34.0 * order.len() as f64;
+        let mut ly = TOP + 30.0 + 34.0 * order.len() as f64;
+        if any_below {
+            marker(
+                &mut s,
+                lx + 6.0,
+                ly - 4.0,
+                5.0,
+                Shape::Circle,
+                "#FFFFFF",
+                Some("#646464"),
+                None,
+            );
+            let _ = writeln!(
+                s,
+                "<text x=\"{}\" y=\"{ly}\">hollow: P_A &lt; {floor}</text><text x=\"{}\" y=\"{}\" font-size=\"10\" fill=\"#666\">under the accuracy floor: never recommended</text>",
+                lx + 18.0,
+                lx + 18.0,
+                ly + 13.0
+            );
+            ly += 34.0;
+        }
         if tuned.iter().any(|(_, p)| p.is_some()) {
             marker(
                 &mut s,
@@ -436,8 +474,12 @@ fn point(
     if !vx.is_finite() || !vy.is_finite() {
         return;
     }
+    let interval = match (r.mistake_rate_low_per_h, r.mistake_rate_high_per_h) {
+        (Some(lo), Some(hi)) => format!(" (95 % interval [{lo:.3}, {hi:.3}])"),
+        _ => String::new(),
+    };
     let tip = format!(
-        "{label}{}{}\n{}\nmistakes {:.3} / h · P_A {:.6}\nT_D mean {} · p99 {} · max {}\ncompleteness within D = {} ms: {:.4}",
+        "{label}{}{}\n{}\nmistakes {:.3} / h{interval} · P_A {:.6}\nT_D mean {} · p99 {} · max {}\ncompleteness within D = {} ms: {:.4}",
         if r.params.is_empty() { "" } else { " · " },
         r.params,
         r.setting().unwrap_or_else(|| "no knob".into()),
@@ -450,6 +492,26 @@ fn point(
         r.completeness
     );
     marker(s, x.px(vx), y.px(vy), size, shape, color, outline, Some(&tip));
+}
+
+/// The 95 % interval of a row's mistake rate (the x axis) as a thin bar with caps.
+fn interval_bar(s: &mut String, x: &Scale, y: &Scale, r: &Row, fy: fn(&Row) -> f64) {
+    let (Some(lo), Some(hi)) = (r.mistake_rate_low_per_h, r.mistake_rate_high_per_h) else {
+        return;
+    };
+    let vy = fy(r);
+    if !(vy.is_finite() && lo.is_finite() && hi.is_finite()) {
+        return;
+    }
+    let (x0, x1, py) = (x.px(lo), x.px(hi), y.px(vy));
+    let _ = writeln!(
+        s,
+        "<path d=\"M{x0:.1} {py:.1}H{x1:.1}M{x0:.1} {:.1}V{:.1}M{x1:.1} {:.1}V{:.1}\" stroke=\"#000\" stroke-opacity=\"0.5\" fill=\"none\"/>",
+        py - 5.0,
+        py + 5.0,
+        py - 5.0,
+        py + 5.0
+    );
 }
 
 #[allow(clippy::too_many_arguments)]

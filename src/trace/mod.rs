@@ -1,11 +1,11 @@
 //! Heartbeat traces: what one monitor saw of one monitored process
-//! (shared/spec/evaluation.md §1).
+//! ([evaluation.md](crate::docs::evaluation) §1).
 //!
 //! A [`Trace`] is validated on construction: `seq` strictly increasing, times
 //! non-negative, `recv >= send`, at least two receipts. It is stored column-wise
 //! (about 24 bytes per heartbeat) so that traces of tens of millions of heartbeats fit
 //! in memory. [`Trace::accepted`] turns it into the sequence of accepted receipts that
-//! detectors see (evaluation.md §2).
+//! detectors see ([evaluation.md](crate::docs::evaluation) §2).
 
 pub mod csv;
 pub mod import;
@@ -308,7 +308,7 @@ impl Trace {
         Nanos((m.round() as i64).max(1))
     }
 
-    /// The accepted receipts, in replay order (evaluation.md §2): receipts sorted by
+    /// The accepted receipts, in replay order ([evaluation.md](crate::docs::evaluation) §2): receipts sorted by
     /// `(recv, seq)`, keeping each one whose `seq` is larger than every one kept before.
     pub fn accepted(&self) -> Receipts {
         let n = self.len();
@@ -356,7 +356,7 @@ impl Trace {
 }
 
 /// The accepted receipts of a trace, in replay order: `a_0 <= a_1 <= ...` with sequence
-/// numbers `s_0 < s_1 < ...` (evaluation.md §2).
+/// numbers `s_0 < s_1 < ...` ([evaluation.md](crate::docs::evaluation) §2).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Receipts {
     /// Sequence numbers `s_j`, strictly increasing.

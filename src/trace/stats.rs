@@ -6,7 +6,7 @@
 //! significant digits: each is the highest value equivalent to the true percentile
 //! within 0.1 %.
 //!
-//! Inter-arrival times are between consecutive **accepted** receipts (evaluation.md
+//! Inter-arrival times are between consecutive **accepted** receipts ([evaluation.md](crate::docs::evaluation)
 //! §2), the gaps a detector sees. Delays (`recv - send`) are over every received
 //! heartbeat, stale ones included, and only when the trace has send times.
 
