@@ -81,6 +81,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let trace = common::load_trace(&args.trace, args.interval)?;
     let receipts = trace.accepted();
+    common::check_runs(std::slice::from_ref(spec), &receipts, &args.trace)?;
     let warmup = sweep::warmup_for(std::slice::from_ref(spec), args.warmup)?;
     let mut det = spec.config.detector(receipts.interval, *knob);
     let all =

@@ -86,6 +86,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     } else {
         specs
     };
+    common::check_runs(&specs, &receipts, &args.trace)?;
     let warmup = sweep::warmup_for(&specs, args.eval.warmup)?;
     let opts = Options {
         warmup,

@@ -188,6 +188,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let receipts = trace.accepted();
     if args.detectors.is_empty() {
         targets = tune::with_default_pairs(tune::default_targets_for(&receipts));
+    } else {
+        let specs: Vec<DetectorSpec> = targets.iter().map(|t| t.spec.clone()).collect();
+        common::check_runs(&specs, &receipts, &args.trace)?;
     }
     let specs: Vec<DetectorSpec> = targets.iter().map(|t| t.spec.clone()).collect();
     let warmup = sweep::warmup_for(&specs, args.eval.warmup)?;
