@@ -81,6 +81,7 @@ pub mod sweep;
 pub mod time;
 pub mod trace;
 pub mod tune;
+pub mod verdict;
 
 pub use time::Nanos;
 

@@ -376,7 +376,8 @@ pub fn presets() -> Vec<DetectorSpec> {
 /// The preset a results row stands for, if its detector and parameters are a production
 /// preset's and its knob value is the preset's (within rounding).
 pub fn preset_of(row: &Row) -> Option<&'static str> {
-    preset_names().zip(presets()).find_map(|(name, s)| {
+    presets().into_iter().find_map(|s| {
+        let name = s.config.preset()?.name;
         let value = s.config.knob().map(|k| k.report(s.knob_values[0]));
         let close = match (value, row.value) {
             (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * a.abs().max(1.0),

@@ -21,7 +21,7 @@ timeout ones), and its estimator's state after that receipt: mean and standard
 deviation of the intervals, the expected arrival, the window fill.
 
 EXAMPLES:
-    fdbench explain trace.csv -d akka-cluster
+    fdbench explain trace.csv -d akka
     fdbench explain trace.csv -d 'fixed:timeout=250ms' --format csv -o mistakes.csv
     fdbench explain trace.csv -d 'phi:threshold=8,window=100' --warmup 100 --limit 20";
 

@@ -835,7 +835,7 @@ mod tests {
             e,
             "akka-cluster heartbeats every 1s (akka.cluster.failure-detector.heartbeat-interval), but runs/trace.csv \
              has a nominal interval of 100ms; keep one heartbeat in 10 with \
-             `fdbench resample runs/trace.csv --every 10 -o runs/trace-1s.csv` and run on that"
+             `fdbench resample runs/trace.csv --interval 1s -o runs/trace-1s.csv` and run on that"
         );
         let e = KUBERNETES_NODE
             .check_interval(Nanos::from_millis(3000), "t.csv.gz")

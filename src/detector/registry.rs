@@ -616,24 +616,15 @@ impl Preset {
         if interval == self.heartbeat {
             return Ok(());
         }
-        let fix = if interval.0 > 0 && self.heartbeat.0 % interval.0 == 0 {
-            let k = self.heartbeat.0 / interval.0;
-            let path = std::path::Path::new(trace);
-            let stem = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .map(|n| n.trim_end_matches(".gz").trim_end_matches(".csv"))
-                .unwrap_or("trace");
-            let out = path.with_file_name(format!("{stem}-{}.csv", self.heartbeat));
-            format!(
-                "keep one heartbeat in {k} with `fdbench resample {trace} --every {k} -o {}` and run on that",
-                out.display()
-            )
-        } else {
-            format!(
+        let fix = match crate::trace::resample::command(trace, interval, self.heartbeat) {
+            Ok(command) => format!(
+                "keep one heartbeat in {} with `{command}` and run on that",
+                self.heartbeat.0 / interval.0
+            ),
+            Err(_) => format!(
                 "{} is not a whole multiple of {interval}, so thinning cannot make it; record the trace again with a heartbeat every {} (`fdbench record ... --interval {}`)",
                 self.heartbeat, self.heartbeat, self.heartbeat
-            )
+            ),
         };
         Err(WrongInterval {
             preset: self.name,
