@@ -6,7 +6,7 @@
 
 use fdbench::detector::spec;
 use fdbench::results::Row;
-use fdbench::trace::{csv, synth};
+use fdbench::trace::{csv, resample, synth};
 use fdbench::{Nanos, replay};
 
 fn main() -> anyhow::Result<()> {
@@ -16,9 +16,15 @@ fn main() -> anyhow::Result<()> {
         None => synth::generate(&synth::preset("lan").expect("a built-in preset"), 7)?,
     };
     let text = args.next().unwrap_or_else(|| "chen:window=100,alpha=0..1s:250ms".to_string());
-    let receipts = trace.accepted();
     let opts = replay::Options { warmup: 1000, deadline: Nanos::from_secs(1) };
     for s in spec::parse(&text)? {
+        // A production preset runs at its system's heartbeat: thin a finer trace to it.
+        let receipts = match s.config.preset() {
+            Some(p) if p.heartbeat != trace.interval() => {
+                resample::thin(&trace, resample::factor(trace.interval(), p.heartbeat)?)?.accepted()
+            }
+            _ => trace.accepted(),
+        };
         // One pass over the trace evaluates every knob value of the spec.
         let metrics = replay::replay_family(&receipts, &|| s.config.family(receipts.interval, &s.knob_values), &opts)?;
         for (&knob, m) in s.knob_values.iter().zip(&metrics) {

@@ -57,7 +57,8 @@
 //!
 //! The definitions the code cites are part of these docs: [`docs::evaluation`] (the
 //! trace model and the metrics, cited as evaluation.md) and [`docs::detectors`] (the
-//! detectors and presets, cited as detectors.md).
+//! detectors and presets, cited as detectors.md) and [`docs::presets`] (what each production
+//! system does and where its defaults are defined).
 
 #![warn(missing_docs)]
 
@@ -80,6 +81,7 @@ pub mod sweep;
 pub mod time;
 pub mod trace;
 pub mod tune;
+pub mod verdict;
 
 pub use time::Nanos;
 
@@ -90,4 +92,6 @@ pub mod docs {
     pub mod evaluation {}
     #[doc = include_str!("../docs/detectors.md")]
     pub mod detectors {}
+    #[doc = include_str!("../docs/presets.md")]
+    pub mod presets {}
 }

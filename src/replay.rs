@@ -65,9 +65,18 @@ pub enum ReplayError {
         "{0} reads the heartbeats' send times, and this trace has none (no send_ns column); use a trace recorded or imported with send times, or another detector"
     )]
     NoSendTimes(&'static str),
+    /// A preset on a trace whose nominal interval is not the preset's heartbeat.
+    #[error(transparent)]
+    WrongInterval(Box<crate::detector::registry::WrongInterval>),
     /// The evaluated receipts all arrived at the same instant.
     #[error("the evaluated part of the trace has zero length (all its receipts arrive at {0} ns); use a longer trace")]
     ZeroLength(i64),
+}
+
+impl From<crate::detector::registry::WrongInterval> for ReplayError {
+    fn from(e: crate::detector::registry::WrongInterval) -> ReplayError {
+        ReplayError::WrongInterval(Box::new(e))
+    }
 }
 
 /// The evaluated span of a trace: checks that it can be evaluated and returns `L`.

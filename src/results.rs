@@ -100,7 +100,7 @@ impl Row {
         let (low, high) = m.mistake_rate_interval_per_h();
         Row {
             trace: trace.map(str::to_string),
-            detector: config.name().to_string(),
+            detector: config.preset_label(),
             params: config.params(),
             knob: k.map(|k| k.name.to_string()).unwrap_or_default(),
             value: k.map(|k| k.report(knob)),

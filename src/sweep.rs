@@ -162,11 +162,11 @@ impl<'a> Plan<'a> {
                 source,
             })?;
             longest = longest.max(t.receipts.len() - opts.warmup);
-            if let Some(s) = specs.iter().find(|s| !runs_on(&s.config, &t.receipts)) {
-                return Err(SweepError::Replay {
+            for s in specs {
+                check_runs(&s.config, &t.receipts, &t.name).map_err(|source| SweepError::Replay {
                     trace: t.name.clone(),
-                    source: ReplayError::NoSendTimes(s.config.name()),
-                });
+                    source,
+                })?;
             }
         }
         let per_trace: usize = specs.iter().map(|s| s.knob_values.len()).sum();
@@ -300,15 +300,26 @@ pub fn evaluate(
     knobs: &[f64],
     opts: &Options,
 ) -> Result<Vec<Metrics>, ReplayError> {
-    if !runs_on(config, receipts) {
-        return Err(ReplayError::NoSendTimes(config.name()));
-    }
+    check_runs(config, receipts, "the trace")?;
     replay::replay_family(receipts, &|| config.family(receipts.interval, knobs), opts)
 }
 
-/// Whether `config` can be evaluated on `receipts` (`nfd-s` needs send times).
+/// Whether `config` can be evaluated on `receipts`: `nfd-s` needs send times, and a
+/// preset a trace whose nominal interval is its heartbeat.
 pub fn runs_on(config: &Config, receipts: &crate::trace::Receipts) -> bool {
-    !config.needs_send_times() || receipts.send.is_some()
+    check_runs(config, receipts, "").is_ok()
+}
+
+/// Why `config` cannot be evaluated on `receipts`, the trace named `trace` in the
+/// message (a path gives the exact `fdbench resample` command to run).
+pub fn check_runs(config: &Config, receipts: &crate::trace::Receipts, trace: &str) -> Result<(), ReplayError> {
+    if config.needs_send_times() && receipts.send.is_none() {
+        return Err(ReplayError::NoSendTimes(config.name()));
+    }
+    if let Some(p) = config.preset() {
+        p.check_interval(receipts.interval, trace)?;
+    }
+    Ok(())
 }
 
 /// The results row of `config` at knob value `knob` (internal units): [`Row::new`].
@@ -365,7 +376,8 @@ pub fn presets() -> Vec<DetectorSpec> {
 /// The preset a results row stands for, if its detector and parameters are a production
 /// preset's and its knob value is the preset's (within rounding).
 pub fn preset_of(row: &Row) -> Option<&'static str> {
-    preset_names().zip(presets()).find_map(|(name, s)| {
+    presets().into_iter().find_map(|s| {
+        let name = s.config.preset()?.name;
         let value = s.config.knob().map(|k| k.report(s.knob_values[0]));
         let close = match (value, row.value) {
             (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * a.abs().max(1.0),

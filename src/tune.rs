@@ -353,15 +353,15 @@ pub fn tune_all(
                     }
                 }
             };
-            let preset = if t.range.is_none() {
-                sweep::preset_of(&sweep::row(
+            let preset = match (t.range, t.spec.config.preset()) {
+                (None, Some(p)) => Some(p.name),
+                (None, None) => sweep::preset_of(&sweep::row(
                     None,
                     &tuned.config,
                     tuned.value.unwrap_or(0.0),
                     &tuned.metrics,
-                ))
-            } else {
-                None
+                )),
+                _ => None,
             };
             Ok(Line { tuned, preset })
         })

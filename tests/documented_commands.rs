@@ -115,6 +115,9 @@ fn fixtures(dir: &Path) {
         std::fs::copy(dir.join("trace.csv"), dir.join(name)).unwrap();
     }
     t("generate --preset lan --count 2000 -o b.csv.gz");
+    t("generate --preset wan --count 40000 --seed 3 -o wan-long.csv");
+    t("resample wan-long.csv --interval 1s -o trace-1s.csv");
+    t("resample wan-long.csv --interval 2s -o broker.csv");
     t("generate --preset lan --count 100 -o ping.csv");
     t("generate --preset wan --count 3000 --seed 3 -o trace.csv.gz");
     t("sweep trace.csv -o results.csv");

@@ -2,7 +2,7 @@
 
 use assert_cmd::Command;
 
-const NAMES: [&str; 11] = [
+const NAMES: [&str; 22] = [
     "fixed",
     "nfd-s",
     "chen",
@@ -13,7 +13,18 @@ const NAMES: [&str; 11] = [
     "satzger",
     "2w",
     "akka-cluster",
+    "akka-remote-watch",
+    "pekko-multi-dc",
     "cassandra",
+    "hazelcast",
+    "hazelcast-phi",
+    "etcd",
+    "kafka-consumer",
+    "kafka-broker",
+    "zookeeper-session",
+    "kubernetes-node",
+    "cockroach-liveness",
+    "redis-cluster",
 ];
 
 #[test]
@@ -25,6 +36,16 @@ fn lists_every_detector_and_preset() {
         assert!(text.lines().any(|l| l == name), "{name} missing:\n{text}");
     }
     assert!(text.contains("min_std         duration  default 100ms"), "{text}");
+    for system in [
+        "SWIM / Lifeguard",
+        "Elasticsearch",
+        "Redis Cluster FAIL",
+        "Cassandra's indirect gossip",
+    ] {
+        assert!(text.contains(system), "{system} missing:\n{text}");
+    }
+    assert!(text.contains("        --election-timeout={}"), "{text}");
+    assert!(text.contains("heartbeat: 10s (the kubelet's lease renewal"), "{text}");
 }
 
 #[test]
@@ -40,9 +61,20 @@ fn lists_as_json() {
         .as_array()
         .unwrap()
         .iter()
+        .filter(|d| d["kind"] != "inexpressible")
         .map(|d| d["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, NAMES);
+    let kinds: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "inexpressible").count(), 4);
+    assert_eq!(v[15]["name"], "etcd");
+    assert_eq!(v[15]["lever"]["alias"], "election-timeout");
+    assert_eq!(v[15]["heartbeat"], "100ms");
     assert_eq!(v[4]["knob"]["default"], "8");
     assert_eq!(v[9]["preset_of"], "akka");
 }

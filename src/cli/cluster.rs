@@ -175,6 +175,19 @@ pub fn tune(
     }
     let cluster = load(dir, eval.interval)?;
     let k = quorum(&cluster, args.cluster.quorum);
+    // Presets only on pairs at their system's heartbeat.
+    let targets: Vec<fdbench::tune::Target> = targets
+        .iter()
+        .filter(|t| {
+            t.spec.config.preset().is_none()
+                || cluster
+                    .pairs
+                    .iter()
+                    .all(|p| sweep::runs_on(&t.spec.config, &p.receipts))
+        })
+        .cloned()
+        .collect();
+    let targets = targets.as_slice();
     let specs: Vec<DetectorSpec> = targets.iter().map(|t| t.spec.clone()).collect();
     let opts = Options {
         warmup: sweep::warmup_for(&specs, eval.warmup)?,

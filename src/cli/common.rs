@@ -88,6 +88,16 @@ pub fn parse_specs(texts: &[String]) -> anyhow::Result<Vec<DetectorSpec>> {
     Ok(out)
 }
 
+/// Checks that every spec runs on the trace at `path` (send times for `nfd-s`, the
+/// preset's heartbeat as the nominal interval), before any work starts; the error for
+/// a preset gives the exact `fdbench resample` command on `path`.
+pub fn check_runs(specs: &[DetectorSpec], receipts: &fdbench::trace::Receipts, path: &Path) -> anyhow::Result<()> {
+    for s in specs {
+        fdbench::sweep::check_runs(&s.config, receipts, &path.display().to_string())?;
+    }
+    Ok(())
+}
+
 /// Refuses an output that is one of the inputs (or a folder holding one), before any
 /// work starts.
 pub fn check_not_input(output: &Path, inputs: &[PathBuf]) -> anyhow::Result<()> {

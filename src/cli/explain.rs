@@ -21,7 +21,7 @@ timeout ones), and its estimator's state after that receipt: mean and standard
 deviation of the intervals, the expected arrival, the window fill.
 
 EXAMPLES:
-    fdbench explain trace.csv -d akka-cluster
+    fdbench explain trace.csv -d akka
     fdbench explain trace.csv -d 'fixed:timeout=250ms' --format csv -o mistakes.csv
     fdbench explain trace.csv -d 'phi:threshold=8,window=100' --warmup 100 --limit 20";
 
@@ -81,6 +81,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let trace = common::load_trace(&args.trace, args.interval)?;
     let receipts = trace.accepted();
+    common::check_runs(std::slice::from_ref(spec), &receipts, &args.trace)?;
     let warmup = sweep::warmup_for(std::slice::from_ref(spec), args.warmup)?;
     let mut det = spec.config.detector(receipts.interval, *knob);
     let all =

@@ -1,5 +1,5 @@
 //! `fdbench list`: every detector and preset with its parameters, defaults, units, knob
-//! and source.
+//! and source, and the production detectors a preset cannot express.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use fdbench::Nanos;
-use fdbench::detector::{Param, Unit, registry};
+use fdbench::detector::{Param, Unit, presets, registry};
 use fdbench::output::write_atomic;
 
 /// Output format of `fdbench list`.
@@ -102,12 +102,35 @@ fn text(out: &mut dyn Write) -> std::io::Result<()> {
                 .map_or(String::new(), |s| format!(", a bare number of {}", Nanos(s as i64)));
             writeln!(out, "    {:<15} the system's name for {}{unit}", a.name, a.param)?;
         }
+        for a in p.aliases.iter().filter_map(|a| a.map) {
+            writeln!(out, "    {:<15} {}", "", a.rule)?;
+        }
+        writeln!(out, "    heartbeat: {} ({})", p.heartbeat, p.heartbeat_setting)?;
         for v in p.defaults {
             writeln!(out, "    {} from {}", v.param, v.cite)?;
+        }
+        if let Some(l) = &p.lever {
+            writeln!(out, "    operators change: {}, written as:", l.alias)?;
+            for line in l.lines {
+                writeln!(out, "        {line}")?;
+            }
+            for limit in l.limits {
+                writeln!(out, "    limit: {}", limit.note)?;
+            }
         }
         writeln!(out, "    {}", p.doc)?;
         writeln!(out)?;
     }
+    writeln!(
+        out,
+        "not expressible as a preset (not a timeout or accrual on one link's heartbeats):"
+    )?;
+    for x in presets::INEXPRESSIBLE {
+        writeln!(out, "  {}", x.system)?;
+        writeln!(out, "    does: {}", x.does)?;
+        writeln!(out, "    would need: {}", x.needs)?;
+    }
+    writeln!(out)?;
     writeln!(
         out,
         "spec strings: NAME[:key=value,...], ranges START..END:STEP (END inclusive), lists A|B|C"
@@ -144,6 +167,7 @@ fn json() -> Vec<serde_json::Value> {
         .into_iter()
         .map(|d| {
             serde_json::json!({
+                "kind": "detector",
                 "name": d.name,
                 "summary": d.summary,
                 "source": d.source,
@@ -155,16 +179,27 @@ fn json() -> Vec<serde_json::Value> {
         .collect();
     all.extend(registry::presets().into_iter().map(|p| {
         serde_json::json!({
+            "kind": "preset",
             "name": p.name,
             "summary": p.summary,
             "source": p.base.source,
             "preset_of": p.base.name,
             "heartbeat": p.heartbeat.to_string(),
+            "heartbeat_setting": p.heartbeat_setting,
+            "lever": p.lever,
             "doc": p.doc,
             "knob": knob_json(p.base.knob.as_ref(), p.knob()),
             "params": p.base.params.iter().map(|q| param_json(q, p.value(q))).collect::<Vec<_>>(),
             "defaults": p.defaults,
             "aliases": p.aliases,
+        })
+    }));
+    all.extend(presets::INEXPRESSIBLE.iter().map(|x| {
+        serde_json::json!({
+            "kind": "inexpressible",
+            "name": x.system,
+            "does": x.does,
+            "needs": x.needs,
         })
     }));
     all

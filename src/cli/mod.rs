@@ -19,6 +19,7 @@ mod shell;
 mod stats;
 mod sweep;
 mod tune;
+mod verdict;
 
 use std::process::ExitCode;
 
@@ -51,6 +52,8 @@ enum Command {
     Merge(merge::Args),
     /// Tune every detector to a target mistake rate on a trace
     Tune(tune::Args),
+    /// A production system's failure detector on a trace, and the cheapest change that meets a target
+    Verdict(verdict::Args),
     /// Write a synthetic heartbeat trace from a preset and flags.
     Generate(Box<generate::Args>),
     /// Describe a trace: loss, reordering, inter-arrival times, delays, longest gap.
@@ -83,6 +86,7 @@ pub fn main() -> ExitCode {
         Command::Sweep(a) => sweep::run(a),
         Command::Merge(a) => merge::run(a),
         Command::Tune(a) => tune::run(a),
+        Command::Verdict(a) => verdict::run(a),
         Command::Generate(a) => generate::run(*a),
         Command::Stats(a) => stats::run(a),
         Command::Resample(a) => resample::run(a),

@@ -14,7 +14,7 @@ use super::common::{self, EvalArgs};
 #[derive(clap::Args, Debug)]
 #[command(after_help = "EXAMPLES:
     fdbench replay trace.csv --detector 'phi:threshold=8' --detector 'fixed:timeout=250ms'
-    fdbench replay trace.csv --detector cassandra --deadline 5s --format json
+    fdbench replay trace.csv --detector exp-phi --deadline 5s --format json
     fdbench replay trace.csv --detector 'chen:alpha=100ms' --timeline chen.csv
     fdbench replay trace.csv --detector 'phi:threshold=8|10|12' --format markdown")]
 pub struct Args {
@@ -86,6 +86,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     } else {
         specs
     };
+    common::check_runs(&specs, &receipts, &args.trace)?;
     let warmup = sweep::warmup_for(&specs, args.eval.warmup)?;
     let opts = Options {
         warmup,

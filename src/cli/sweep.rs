@@ -82,10 +82,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let warmup = sweep::warmup_for(&specs, args.eval.warmup)?;
     let mut traces = Vec::with_capacity(args.traces.len());
     for p in &args.traces {
-        let t = common::load_trace(p, args.eval.interval)?;
+        let receipts = common::load_trace(p, args.eval.interval)?.accepted();
+        if !args.detectors.is_empty() {
+            common::check_runs(&specs, &receipts, p)?;
+        }
         traces.push(SweepTrace {
             name: common::trace_name(p),
-            receipts: t.accepted(),
+            receipts,
         });
     }
     if args.detectors.is_empty() {

@@ -182,6 +182,45 @@ pub fn table(lines: &[Line], goal: &Goal, markdown: bool) -> String {
     out
 }
 
+/// For each preset among the lines, the configuration line of the cheapest change of
+/// its system's setting that meets the goal (as `fdbench verdict` prints it).
+fn preset_changes(
+    receipts: &fdbench::trace::Receipts,
+    lines: &[Line],
+    goal: &Goal,
+    opts: &Options,
+) -> anyhow::Result<String> {
+    let mut out = String::new();
+    for l in lines
+        .iter()
+        .filter(|l| l.tuned.config.preset().is_some_and(|p| p.lever.is_some()))
+    {
+        let t = &l.tuned;
+        let v = fdbench::verdict::verdict(receipts, &t.config, t.value.unwrap_or(0.0), goal, opts)?;
+        let what = match v.outcome {
+            fdbench::verdict::Outcome::Raise => "cheapest change that meets the target",
+            fdbench::verdict::Outcome::Lower => "most aggressive setting that still meets the target",
+            fdbench::verdict::Outcome::Keep => "already the cheapest setting that meets the target",
+            fdbench::verdict::Outcome::Unreachable => "no setting meets the target",
+        };
+        let _ = writeln!(
+            out,
+            "
+{} ({what}):",
+            t.config.label(t.value.unwrap_or(0.0))
+        );
+        if let Some(c) = &v.change {
+            for line in &c.lines {
+                let _ = writeln!(out, "    {line}");
+            }
+            for n in &c.notes {
+                let _ = writeln!(out, "  note: {n}");
+            }
+        }
+    }
+    Ok(out)
+}
+
 pub fn run(args: Args) -> anyhow::Result<()> {
     let mut targets = targets(&args.detectors)?;
     let out = args.output.clone().unwrap_or_else(|| PathBuf::from("-"));
@@ -203,6 +242,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let receipts = trace.accepted();
     if args.detectors.is_empty() {
         targets = tune::with_default_pairs(tune::default_targets_for(&receipts));
+    } else {
+        let specs: Vec<DetectorSpec> = targets.iter().map(|t| t.spec.clone()).collect();
+        common::check_runs(&specs, &receipts, &args.trace)?;
     }
     let specs: Vec<DetectorSpec> = targets.iter().map(|t| t.spec.clone()).collect();
     let warmup = sweep::warmup_for(&specs, args.eval.warmup)?;
@@ -255,6 +297,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let markdown = args.format == super::replay::OutFormat::Markdown;
     let mut text = table(&lines, &goal, markdown);
+    text.push_str(&preset_changes(&search, &lines, &goal, &opts)?);
     if let Some(o) = &outside {
         let what = if args.holdout.is_some() {
             "the first part of the evaluated span"

@@ -73,7 +73,7 @@
 //! A parameter that all timeout-style detectors share (a monitor's check interval,
 //! say) is one more [`Param`] in their definitions; a preset's own setting names are
 //! [`registry::Alias`]es, with the system's unit for bare numbers (etcd's
-//! milliseconds: `Alias { name: "election-timeout", param: "timeout", bare: Some(1e6) }`).
+//! milliseconds: `Alias::new("election-timeout", "timeout").bare(1e6)`).
 
 pub mod akka;
 pub mod bertier;

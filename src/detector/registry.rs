@@ -390,6 +390,138 @@ pub struct Alias {
     /// For a duration the system writes as a bare number, nanoseconds per unit of that
     /// number (`1e6` for milliseconds); `None` when it is written with a unit.
     pub bare: Option<f64>,
+    /// How the system's value becomes the parameter's when they differ (etcd's
+    /// election timeout `E` is `timeout = E - tick`); `None` when they are the same.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub map: Option<AliasMap>,
+}
+
+impl Alias {
+    /// The system's setting `name` for the parameter `param`, written with a unit.
+    pub const fn new(name: &'static str, param: &'static str) -> Alias {
+        Alias {
+            name,
+            param,
+            bare: None,
+            map: None,
+        }
+    }
+
+    /// The same setting written as a bare number of `scale` nanoseconds (`1e6` for
+    /// milliseconds).
+    pub const fn bare(self, scale: f64) -> Alias {
+        Alias {
+            bare: Some(scale),
+            ..self
+        }
+    }
+
+    /// The same setting with a conversion between the system's value and the parameter's.
+    pub const fn mapped(self, map: AliasMap) -> Alias {
+        Alias { map: Some(map), ..self }
+    }
+
+    /// The parameter's value for the system's value `x` (internal units).
+    pub fn to_param(&self, x: f64) -> f64 {
+        self.map.map_or(x, |m| (m.to_param)(x))
+    }
+
+    /// The system's value for the parameter's value `v` (internal units).
+    pub fn to_system(&self, v: f64) -> f64 {
+        self.map.map_or(v, |m| (m.to_system)(v))
+    }
+}
+
+/// A conversion between a system's setting and the base detector's parameter, both in
+/// internal units (nanoseconds for durations); the two functions are inverses on the
+/// values the system accepts.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct AliasMap {
+    /// The rule in words (`timeout = election-timeout - 100ms`).
+    pub rule: &'static str,
+    /// System value to parameter value.
+    #[serde(skip)]
+    pub to_param: fn(f64) -> f64,
+    /// Parameter value to system value.
+    #[serde(skip)]
+    pub to_system: fn(f64) -> f64,
+}
+
+/// How a system writes the value of a setting in its configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Syntax {
+    /// A duration with a unit, in whole seconds when exact, else whole milliseconds
+    /// (`4s`, `1500ms`): HOCON, Go and YAML durations alike.
+    Duration,
+    /// A bare integer of milliseconds (`1500`).
+    Millis,
+    /// A bare integer of seconds (`30`).
+    Seconds,
+    /// A plain number (`10`, `8.5`).
+    Number,
+}
+
+impl Syntax {
+    /// `value` (internal units: nanoseconds for durations) as the system writes it.
+    pub fn write(self, value: f64) -> String {
+        match self {
+            Syntax::Duration if (value / 1e9).fract() == 0.0 => format!("{}s", (value / 1e9) as i64),
+            Syntax::Duration => format!("{}ms", (value / 1e6).round() as i64),
+            Syntax::Millis => format!("{}", (value / 1e6).round() as i64),
+            Syntax::Seconds => format!("{}", (value / 1e9).round() as i64),
+            Syntax::Number => {
+                let r = (value * 1e9).round() / 1e9;
+                format!("{r}")
+            }
+        }
+    }
+}
+
+/// A range a system enforces (or advises) on a setting, in the setting's internal units.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Limit {
+    /// The smallest value allowed (`-inf` for none).
+    pub min: f64,
+    /// The largest value allowed (`inf` for none).
+    pub max: f64,
+    /// What the system does outside it, and what to do; cited.
+    pub note: &'static str,
+}
+
+/// The setting an operator changes to trade detection time for accuracy, and how to
+/// write it: what `fdbench verdict` and `tune` print for a preset.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Lever {
+    /// The preset's alias for the setting (one of [`Preset::aliases`]).
+    pub alias: &'static str,
+    /// Configuration lines in the system's own syntax, `{}` standing for the value.
+    pub lines: &'static [&'static str],
+    /// How the value is written.
+    pub syntax: Syntax,
+    /// The smallest change the system's syntax allows or its operators use (internal
+    /// units of the setting).
+    pub step: f64,
+    /// The limits the system puts on the setting.
+    pub limits: &'static [Limit],
+}
+
+impl Lever {
+    /// The configuration lines with the setting at `value` (the system's value,
+    /// internal units).
+    pub fn config(&self, value: f64) -> Vec<String> {
+        let v = self.syntax.write(value);
+        self.lines.iter().map(|l| l.replace("{}", &v)).collect()
+    }
+
+    /// The notes of the limits that `value` (the system's value) lies outside.
+    pub fn crossed(&self, value: f64) -> Vec<&'static str> {
+        self.limits
+            .iter()
+            .filter(|l| value < l.min || value > l.max)
+            .map(|l| l.note)
+            .collect()
+    }
 }
 
 /// A production system's failure detector: a base detector with the system's defaults.
@@ -411,6 +543,28 @@ pub struct Preset {
     pub defaults: &'static [PresetValue],
     /// The system's setting names.
     pub aliases: &'static [Alias],
+    /// The system's name for its heartbeat interval (`heartbeat-interval`), for messages.
+    pub heartbeat_setting: &'static str,
+    /// The setting an operator changes, if the preset names one.
+    pub lever: Option<Lever>,
+}
+
+/// A preset on a trace whose nominal interval is not the preset's heartbeat.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{preset} heartbeats every {heartbeat} ({setting}), but {trace} has a nominal interval of {interval}; {fix}")]
+pub struct WrongInterval {
+    /// The preset.
+    pub preset: &'static str,
+    /// Its heartbeat interval.
+    pub heartbeat: Nanos,
+    /// The system's name for the interval.
+    pub setting: &'static str,
+    /// The trace, as named in the message (its path, or `the trace`).
+    pub trace: String,
+    /// The trace's nominal interval.
+    pub interval: Nanos,
+    /// What to do: the exact `fdbench resample` command, or to record again.
+    pub fix: String,
 }
 
 fn definition_name<S: serde::Serializer>(d: &&'static Definition, s: S) -> Result<S::Ok, S::Error> {
@@ -438,6 +592,48 @@ impl Preset {
     /// The preset's knob value (its default, else the base's).
     pub fn knob(&self) -> Option<f64> {
         self.base.knob.as_ref().map(|k| self.value(k))
+    }
+
+    /// The alias called `name`.
+    pub fn alias(&self, name: &str) -> Option<&Alias> {
+        self.aliases.iter().find(|a| a.name == name)
+    }
+
+    /// The defaults naming a parameter the base detector does not have (none for a
+    /// well-formed preset).
+    pub fn unknown_defaults(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.defaults
+            .iter()
+            .map(|d| d.param)
+            .filter(|p| self.base.param(p).is_none())
+    }
+
+    /// Whether the preset applies to a trace of nominal interval `interval`: its heartbeat
+    /// must be that interval. The error names `trace` (a path, for the exact command) and
+    /// gives the `fdbench resample` command when the heartbeat is a whole multiple of
+    /// the interval.
+    pub fn check_interval(&self, interval: Nanos, trace: &str) -> Result<(), WrongInterval> {
+        if interval == self.heartbeat {
+            return Ok(());
+        }
+        let fix = match crate::trace::resample::command(trace, interval, self.heartbeat) {
+            Ok(command) => format!(
+                "keep one heartbeat in {} with `{command}` and run on that",
+                self.heartbeat.0 / interval.0
+            ),
+            Err(_) => format!(
+                "{} is not a whole multiple of {interval}, so thinning cannot make it; record the trace again with a heartbeat every {} (`fdbench record ... --interval {}`)",
+                self.heartbeat, self.heartbeat, self.heartbeat
+            ),
+        };
+        Err(WrongInterval {
+            preset: self.name,
+            heartbeat: self.heartbeat,
+            setting: self.heartbeat_setting,
+            trace: trace.to_string(),
+            interval,
+            fix,
+        })
     }
 }
 
@@ -664,6 +860,16 @@ impl Config {
             .map(|(p, &v)| format!("{}={}", p.name, p.format(v)))
             .collect::<Vec<_>>()
             .join(";")
+    }
+
+    /// Its name in results' `detector` column: the preset's name, followed by the fixed
+    /// parameters that differ from the preset's defaults (`akka-cluster(pause=2s)`; the
+    /// knob has its own columns); else the detector's name.
+    pub fn preset_label(&self) -> String {
+        match (self.preset, self.knob()) {
+            (Some(p), Some(_)) => self.label(p.knob().unwrap_or(0.0)),
+            _ => self.label(0.0),
+        }
     }
 
     /// Its name for people: the preset's name, followed by what differs from the

@@ -19,7 +19,7 @@
 //! 10 ms to 2 s, `alpha` 0 to 2 s (10 ms steps), the φ thresholds 0.5 to 16 (steps of
 //! 0.1), and satzger's fraction 0.5 to 1 (steps of 0.005).
 
-use crate::detector::registry::{self, Alias, Config, Entry, Param, Unit, did_you_mean, range_value};
+use crate::detector::registry::{self, Alias, AliasMap, Config, Entry, Param, Unit, did_you_mean, range_value};
 use crate::time::parse_duration;
 
 pub use crate::detector::registry::MAX_WINDOW;
@@ -139,6 +139,7 @@ struct Slot<'a> {
     key: &'a str,
     param: &'a Param,
     bare: Option<f64>,
+    map: Option<AliasMap>,
 }
 
 impl Slot<'_> {
@@ -189,18 +190,29 @@ impl Slot<'_> {
     fn scalar(&self, text: &str) -> Result<f64, SpecError> {
         let t = text.trim();
         let v = self.number(t)?;
-        if !self.param.range.contains(v) {
+        if !self.param.range.contains(self.to_param(v)) {
+            let allowed = match self.map {
+                Some(m) => format!("such that {} is {}", m.rule, self.param.allowed()),
+                None => self.param.allowed(),
+            };
             return Err(SpecError::OutOfRange {
                 detector: self.detector.to_string(),
                 key: self.key.to_string(),
                 value: t.to_string(),
-                allowed: self.param.allowed(),
+                allowed,
             });
         }
         Ok(v)
     }
 
-    /// A value, a range `START..END:STEP`, or a `|`-separated list of both.
+    /// The parameter's value for a value of the key (the same unless the key is a
+    /// system's setting with a conversion).
+    fn to_param(&self, v: f64) -> f64 {
+        self.map.map_or(v, |m| (m.to_param)(v))
+    }
+
+    /// A value, a range `START..END:STEP`, or a `|`-separated list of both, as values
+    /// of the parameter.
     fn values(&self, text: &str) -> Result<Vec<f64>, SpecError> {
         let mut out = Vec::new();
         for part in text.split('|') {
@@ -208,6 +220,9 @@ impl Slot<'_> {
             if out.len() > MAX_VALUES {
                 return Err(self.too_many(out.len() as f64));
             }
+        }
+        for v in &mut out {
+            *v = self.to_param(*v);
         }
         Ok(out)
     }
@@ -308,6 +323,17 @@ pub fn parse(text: &str) -> Result<Vec<DetectorSpec>, SpecError> {
         Entry::Preset(p) => Some(p),
         Entry::Detector(_) => None,
     };
+    if let Some(key) = preset.and_then(|p| p.unknown_defaults().next()) {
+        return Err(SpecError::UnknownKey {
+            detector: name.to_string(),
+            key: key.to_string(),
+            hint: format!(
+                "; the preset's default for '{key}' needs a version of {} that has it",
+                def.name
+            ),
+            allowed: allowed_keys(&entry),
+        });
+    }
     let mut params: Vec<Option<Vec<f64>>> = vec![None; def.params.len()];
     let mut knob: Option<Vec<f64>> = None;
     for item in rest.into_iter().flat_map(|r| r.split(',')) {
@@ -342,6 +368,7 @@ pub fn parse(text: &str) -> Result<Vec<DetectorSpec>, SpecError> {
             key,
             param,
             bare: alias.and_then(|a| a.bare),
+            map: alias.and_then(|a| a.map),
         };
         *target = Some(slot.values(value.trim())?);
     }
@@ -385,17 +412,17 @@ pub fn parse(text: &str) -> Result<Vec<DetectorSpec>, SpecError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::time::Nanos;
 
-    fn one(text: &str) -> DetectorSpec {
+    pub(crate) fn one(text: &str) -> DetectorSpec {
         let mut v = parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
         assert_eq!(v.len(), 1, "{text}");
         v.remove(0)
     }
 
-    fn err(text: &str) -> String {
+    pub(crate) fn err(text: &str) -> String {
         parse(text).expect_err(text).to_string()
     }
 
@@ -435,7 +462,24 @@ mod tests {
         assert_eq!(s.knob_values, vec![8.0]);
         assert_eq!(one("cassandra:window=100").config.window(), 100);
         let names: Vec<&str> = crate::detector::presets::PRESETS.iter().map(|p| p.name).collect();
-        assert_eq!(names, vec!["akka-cluster", "cassandra"]);
+        assert_eq!(
+            names,
+            vec![
+                "akka-cluster",
+                "akka-remote-watch",
+                "pekko-multi-dc",
+                "cassandra",
+                "hazelcast",
+                "hazelcast-phi",
+                "etcd",
+                "kafka-consumer",
+                "kafka-broker",
+                "zookeeper-session",
+                "kubernetes-node",
+                "cockroach-liveness",
+                "redis-cluster"
+            ]
+        );
         assert!(Config::named("phi").unwrap().preset().is_none());
     }
 
@@ -670,11 +714,9 @@ mod tests {
             doc: "",
             heartbeat: Nanos(100_000_000),
             defaults: &[],
-            aliases: &[Alias {
-                name: "election-timeout",
-                param: "timeout",
-                bare: Some(1e6),
-            }],
+            aliases: &[Alias::new("election-timeout", "timeout").bare(1e6)],
+            heartbeat_setting: "heartbeat-interval",
+            lever: None,
         };
         registry::register_preset(&ETCD_LIKE).unwrap();
         assert!(registry::register_preset(&ETCD_LIKE).is_err());

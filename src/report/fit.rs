@@ -123,7 +123,10 @@ pub fn fit(receipts: usize, interval: Nanos, req: &Request) -> Result<Fitted, Fi
     let (mut specs, presets): (Vec<DetectorSpec>, Vec<(&'static str, DetectorSpec)>) = if user {
         (req.detectors.clone(), Vec::new())
     } else {
-        let presets = sweep::preset_names().zip(sweep::presets()).collect();
+        let presets = sweep::presets()
+            .into_iter()
+            .filter_map(|s| Some((s.config.preset()?.name, s)))
+            .collect();
         (sweep::default_grid(), presets)
     };
     if !user && scale != 1.0 {
@@ -336,7 +339,19 @@ mod tests {
             .copied()
             .filter(|n| !n.starts_with("test-"))
             .collect();
-        assert_eq!(presets, ["akka-cluster", "cassandra"]);
+        // Every built-in preset that parses (those whose base has every parameter
+        // they set), in listing order.
+        let expected: Vec<&str> = sweep::presets()
+            .iter()
+            .filter_map(|s| s.config.preset().map(|p| p.name))
+            .filter(|n| !n.starts_with("test-"))
+            .collect();
+        assert_eq!(presets, expected);
+        assert!(
+            presets.starts_with(&["akka-cluster", "akka-remote-watch"]),
+            "{presets:?}"
+        );
+        assert!(presets.contains(&"cassandra"), "{presets:?}");
         assert!(
             f.notes.iter().any(|n| n.contains("shrunk from 1000 to 50")),
             "{:?}",
