@@ -168,7 +168,7 @@ fn metrics_from_deadlines(receipts: &Receipts, tau: &[Nanos], opts: &Options, l:
     let a = &receipts.recv;
     let m = a.len();
     let w = opts.warmup;
-    let (mistakes, s_time) = accuracy(a, w, |j| tau[j]);
+    let (mistakes, s_time) = accuracy(a, w..m - 1, 1, |j, t| t[0] = tau[j])[0];
     let starts = permanent_starts(a, tau);
     let mut td: Vec<i64> = (w..m)
         .map(|j| {
@@ -203,25 +203,38 @@ fn metrics_from_deadlines(receipts: &Receipts, tau: &[Nanos], opts: &Options, l:
     }
 }
 
-/// The mistakes and the suspect time in nanoseconds of the deadlines `tau(j)` after
-/// receipts `a` with warm-up `w` (evaluation.md §3); `tau` is asked for `j = w .. m-2`,
-/// in order.
-pub(crate) fn accuracy(a: &[Nanos], w: usize, mut tau: impl FnMut(usize) -> Nanos) -> (u64, i64) {
-    let mut mistakes = 0u64;
-    let mut s_time = 0i64;
-    // The evaluated span starts in trust: gap w-1 counts as ended in trust.
-    let mut prev_ended_in_trust = true;
-    for j in w..a.len() - 1 {
-        let t = tau(j);
-        if t < a[j + 1] {
-            s_time += (a[j + 1] - a[j].max(t)).0;
-            if t > a[j] || prev_ended_in_trust {
-                mistakes += 1;
-            }
+/// The mistakes and the suspect time in nanoseconds of `width` deadline sequences
+/// after receipts `a` (evaluation.md §3), over the evaluated `gaps` in increasing order:
+/// `tau(j, out)` writes the deadlines after receipt `j` ([`Nanos::MAX`] = never). A gap
+/// left out of `gaps` is one known to be trusted throughout at every sequence, and so is
+/// the gap before the first evaluated one (the evaluated span starts in trust).
+pub(crate) fn accuracy(
+    a: &[Nanos],
+    gaps: impl IntoIterator<Item = usize>,
+    width: usize,
+    mut tau: impl FnMut(usize, &mut [Nanos]),
+) -> Vec<(u64, i64)> {
+    let mut out = vec![(0u64, 0i64); width];
+    let mut trusted = vec![true; width];
+    let mut t = vec![Nanos::MAX; width];
+    let mut last = None;
+    for j in gaps {
+        tau(j, &mut t);
+        if last.is_some_and(|l| l + 1 != j) {
+            trusted.fill(true);
         }
-        prev_ended_in_trust = t >= a[j + 1];
+        last = Some(j);
+        for ((o, prev_ended_in_trust), &t) in out.iter_mut().zip(trusted.iter_mut()).zip(&t) {
+            if t < a[j + 1] {
+                o.1 += (a[j + 1] - a[j].max(t)).0;
+                if t > a[j] || *prev_ended_in_trust {
+                    o.0 += 1;
+                }
+            }
+            *prev_ended_in_trust = t >= a[j + 1];
+        }
     }
-    (mistakes, s_time)
+    out
 }
 
 /// For every crash point `j`, the start `P_j` of the suspicion that never ends

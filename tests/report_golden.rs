@@ -13,9 +13,10 @@
 //! 0, rate 0, no T_M or T_MR, P_A 1, and `T_D = τ_j - send = (τ_j - a_j) + 10 ms` at
 //! every crash point (mean = p50 = p99 = max); D = 1 s.
 //!
-//! The tuning (1 mistake/h: none allowed on 9.9 s) keeps the most aggressive value, to
-//! 0.1 ms for durations and 0.001 for thresholds, of the default search (which halves
-//! the start of the range while it still meets the target, down to the resolution):
+//! The tuning (1 mistake/h: none allowed on 9.9 s) keeps the most aggressive value
+//! exactly, shown rounded up to 1 µs or 4 significant digits; the default search halves
+//! the start of the range while it still meets the target, down to 0.1 ms for durations
+//! and 0.001 for thresholds:
 //! - `fixed`: a mistake iff the timeout < 100 ms: timeout 100 ms, `T_D` 110 ms.
 //! - `nfd-s`: `τ_j = send_j + η + δ` and the next receipt is at `send_j + η + 10 ms`: a
 //!   mistake iff δ < 10 ms, so δ = 10 ms, `T_D = η + δ` = 110 ms.
@@ -23,8 +24,9 @@
 //!   110 ms. `bertier`: every error is 0, margin 0: 110 ms.
 //! - `phi`: σ = 0 (min_std 0), `τ = a + μ` whatever the threshold: 0.001, 110 ms.
 //! - `satzger`: every interval is 100 ms: `τ = a + 100 ms` for any threshold: 0.001.
-//! - `exp-phi`: `τ = a + threshold·ln 10·100 ms >= a + 100 ms` iff threshold >= 1/ln 10
-//!   = 0.4342945, so 0.435 at the resolution: `T_D = 43.5·ln 10 + 10` ms.
+//! - `exp-phi`: `τ = a + threshold·ln 10·100 ms >= a + 100 ms` iff threshold >
+//!   (100 ms - 1 ns) / (ln 10 · 100 ms) = 0.43429447: shown as 0.4343, `T_D = 43.43·ln 10
+//!   + 10` ms.
 //! - `akka` (min_std 100 ms, pause 3 s): mean 100, std 0, so `m = 3100 ms`,
 //!   `s = 100 ms`, `τ = a + m + s·y` with `y` the real root of
 //!   `0.070566 y³ + 1.5976 y = ln(10^-t / (1 - 10^-t))` for threshold `t`; the start of
@@ -192,7 +194,7 @@ fn tuned_csv_has_the_hand_computed_settings() {
             3110.0 + 100.0 * akka_y(0.001),
             0.0,
         ),
-        ("exp-phi", exp_phi, "threshold", Some(0.435), 43.5 * ln10 + 10.0, 1.0),
+        ("exp-phi", exp_phi, "threshold", Some(0.4343), 43.43 * ln10 + 10.0, 1.0),
         ("satzger", "window=1000;scale=1", "threshold", Some(0.001), 110.0, 1.0),
         ("2w", "n1=1000;n2=1", "alpha", Some(0.0), 110.0, 1.0),
         ("akka", akka, "threshold", Some(8.0), 3110.0 + 100.0 * akka_y(8.0), 0.0),
