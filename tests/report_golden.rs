@@ -180,6 +180,7 @@ fn tuned_csv_has_the_hand_computed_settings() {
     let akka = "window=1000;min_std=100ms;pause=3s;first_estimate=1s";
     let exp_phi = "window=1000;initial=2s;max_interval=2s";
     let ln10 = std::f64::consts::LN_10;
+    let exp_phi_tuned = (std::f64::consts::LOG10_E * 1e4).ceil() / 1e4;
     let want: [Tuned; 11] = [
         ("fixed", "", "timeout", Some(100.0), 110.0, 1.0),
         ("nfd-s", "", "delta", Some(10.0), 110.0, 1.0),
@@ -194,7 +195,15 @@ fn tuned_csv_has_the_hand_computed_settings() {
             3110.0 + 100.0 * akka_y(0.001),
             0.0,
         ),
-        ("exp-phi", exp_phi, "threshold", Some(0.4343), 43.43 * ln10 + 10.0, 1.0),
+        // 1 / ln 10 = log10(e), rounded up to 4 significant digits: 0.4343.
+        (
+            "exp-phi",
+            exp_phi,
+            "threshold",
+            Some(exp_phi_tuned),
+            exp_phi_tuned * 100.0 * ln10 + 10.0,
+            1.0,
+        ),
         ("satzger", "window=1000;scale=1", "threshold", Some(0.001), 110.0, 1.0),
         ("2w", "n1=1000;n2=1", "alpha", Some(0.0), 110.0, 1.0),
         ("akka", akka, "threshold", Some(8.0), 3110.0 + 100.0 * akka_y(8.0), 0.0),
