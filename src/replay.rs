@@ -5,15 +5,41 @@
 //! metrics: no sampling, every gap and every crash point accounted for in integer
 //! nanoseconds.
 //!
-//! For a detector whose state does not depend on its knob, the family updates one state
-//! per heartbeat and derives every knob value's deadline from it, so the metrics for any
-//! number of knob values come from one replay. For the timeout-style detectors (deadline
-//! = base + knob) the per-value work is proportional to the mistakes, not to the trace
-//! (`shifted`); for the others it is a few comparisons per heartbeat, and the
-//! percentiles come from selection in a bracket found by sampling (`general`).
+//! # Deadline forms
 //!
-//! [`replay_detector`] is the plain one-detector, one-knob path, written independently
-//! of the family path; the tests check that both agree exactly.
+//! After each accepted receipt `j` a detector has a deadline `τ_j(x)`, a function of its
+//! knob `x`, non-decreasing in `x`. Every metric is a function of those deadlines
+//! (evaluation.md §3–§4), so what the engine can do fast depends only on the shape of
+//! that function, which the estimator declares as its [`Form`](crate::detector::Form):
+//!
+//! - **Shifted** — a base time plus the knob: `τ_j(x) = b_j + x` (`fixed`: `b_j = a_j`;
+//!   `chen`, `2w`: the expected arrival; `bertier`: the expected arrival plus its
+//!   margin, knob 0; `nfd-s`: the next freshness point), optionally rounded up to the
+//!   monitor's check tick. On a continuous monitor each gap `j` is a mistake exactly for
+//!   the knob values below its **critical value** `a_{j+1} - b_j`, and its suspect time
+//!   and the detection time of crash point `j` are linear in the knob from there: sorted
+//!   knob values, binary searches, difference arrays and prefix sums give every knob
+//!   value's totals in one pass, with work that does not grow with the number of knob
+//!   values beyond a binary search per receipt (`replay/shifted.rs`).
+//! - **Affine in a transform of the knob** — `phi`: `τ_j = a_j + ⌈μ_j + σ_j·z(x)⌉`, `z`
+//!   the normal tail quantile of the threshold; `exp-phi`: `τ_j = a_j + ⌈x·s_j⌉` in the
+//!   contract's rounding, `s_j = ln 10 · mean`. A handful of numbers per receipt give the
+//!   deadline of any knob value without the estimator's window; tuning bisects on them
+//!   ([`crate::tune`]), and the general pass computes the deadlines of all knob values at
+//!   once in vector code.
+//! - **General** — anything else: an order statistic of a window (`satzger`), a state
+//!   that depends on the knob (`akka`), or a custom detector that gives only
+//!   [`deadline`](crate::detector::Detector::deadline). The family writes one deadline
+//!   per knob value after each receipt, and the general pass folds them into per-knob
+//!   totals (`replay/general.rs`): a light sampling pass places a bracket around each
+//!   percentile, the main pass computes every metric and gathers the detection times in
+//!   the brackets, and further passes run only when a bracket missed.
+//!
+//! A form only ever makes the engine faster: the plain one-detector, one-knob path
+//! [`replay_detector`] is written independently of them and of the family path, straight
+//! from the definitions, and the tests check that every path agrees exactly.
+//!
+//! Memory does not grow with the trace beyond a few words per receipt.
 
 mod general;
 mod shifted;
@@ -151,18 +177,7 @@ fn metrics_from_deadlines(receipts: &Receipts, tau: &[Nanos], opts: &Options, l:
     let a = &receipts.recv;
     let m = a.len();
     let w = opts.warmup;
-    let mut mistakes = 0u64;
-    let mut s_time = 0i64;
-    for j in w..m - 1 {
-        if tau[j] < a[j + 1] {
-            s_time += (a[j + 1] - a[j].max(tau[j])).0;
-            // The evaluated span starts in trust: gap w-1 counts as ended in trust.
-            let prev_ended_in_trust = j == w || tau[j - 1] >= a[j];
-            if tau[j] > a[j] || prev_ended_in_trust {
-                mistakes += 1;
-            }
-        }
-    }
+    let (mistakes, s_time) = accuracy(a, w..m - 1, 1, |j, t| t[0] = tau[j])[0];
     let starts = permanent_starts(a, tau);
     let mut td: Vec<i64> = (w..m)
         .map(|j| {
@@ -195,6 +210,40 @@ fn metrics_from_deadlines(receipts: &Receipts, tau: &[Nanos], opts: &Options, l:
             origin: origin(receipts),
         },
     }
+}
+
+/// The mistakes and the suspect time in nanoseconds of `width` deadline sequences
+/// after receipts `a` (evaluation.md §3), over the evaluated `gaps` in increasing order:
+/// `tau(j, out)` writes the deadlines after receipt `j` ([`Nanos::MAX`] = never). A gap
+/// left out of `gaps` is one known to be trusted throughout at every sequence, and so is
+/// the gap before the first evaluated one (the evaluated span starts in trust).
+pub(crate) fn accuracy(
+    a: &[Nanos],
+    gaps: impl IntoIterator<Item = usize>,
+    width: usize,
+    mut tau: impl FnMut(usize, &mut [Nanos]),
+) -> Vec<(u64, i64)> {
+    let mut out = vec![(0u64, 0i64); width];
+    let mut trusted = vec![true; width];
+    let mut t = vec![Nanos::MAX; width];
+    let mut last = None;
+    for j in gaps {
+        tau(j, &mut t);
+        if last.is_some_and(|l| l + 1 != j) {
+            trusted.fill(true);
+        }
+        last = Some(j);
+        for ((o, prev_ended_in_trust), &t) in out.iter_mut().zip(trusted.iter_mut()).zip(&t) {
+            if t < a[j + 1] {
+                o.1 += (a[j + 1] - a[j].max(t)).0;
+                if t > a[j] || *prev_ended_in_trust {
+                    o.0 += 1;
+                }
+            }
+            *prev_ended_in_trust = t >= a[j + 1];
+        }
+    }
+    out
 }
 
 /// For every crash point `j`, the start `P_j` of the suspicion that never ends

@@ -5,18 +5,28 @@
 //! Aguilera compare detection times at equal accuracy), and the answer to "what timeout
 //! or threshold should I use on this network?".
 //!
-//! The search evaluates a grid of [`GRID`] knob values in one replay, keeps the smallest
-//! value from which every larger grid value meets the target, and refines between it and
-//! its neighbour with a new grid until the step is at most the stated resolution.
+//! The search evaluates a grid of [`GRID`] knob values in one replay and keeps the
+//! smallest value from which every larger grid value meets the target. Between it and
+//! the grid value below, the answer is exact (evaluation.md §7, "Exact"): the least knob
+//! value that is feasible, an integer number of nanoseconds for durations and the least
+//! feasible `f64` otherwise. The mistakes and the suspect time of a knob value are a
+//! function of the per-gap deadlines, and for a detector whose deadline has a declared
+//! [`Form`] those follow for any knob value from the numbers one replay recorded, so
+//! the boundary is found by bisection on them without replaying again; any other
+//! detector is bisected with replays of [`GRID`] values at a time. The value reported is
+//! the exact one rounded toward the safe side at the precision shown ([`shown`]: 1 µs,
+//! or 4 significant digits), so that the printed value itself is feasible and replaying
+//! it reproduces the tuned row.
 
 use serde::Serialize;
 
 use rayon::prelude::*;
 
-use crate::detector::{Config, DetectorSpec, Unit};
+use crate::detector::{Config, DetectorSpec, Form, Unit};
 use crate::metrics::Metrics;
 use crate::replay::{Options, ReplayError};
 use crate::sweep;
+use crate::time::Nanos;
 use crate::trace::Receipts;
 
 /// The default accuracy floor: a setting that suspects a live process for more than
@@ -100,7 +110,8 @@ pub const MAX_DOUBLINGS: usize = 10;
 /// Knob values evaluated per refinement round.
 pub const GRID: usize = 64;
 
-/// The resolution of the search: 0.1 ms for duration knobs, 0.001 for the others.
+/// The step the searched range is extended and halved by: 0.1 ms for duration knobs,
+/// 0.001 for the others (the answer itself is exact).
 pub fn resolution(unit: Unit) -> f64 {
     match unit {
         Unit::Duration => 1e5,
@@ -112,7 +123,8 @@ pub fn resolution(unit: Unit) -> f64 {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
-    /// The most aggressive value meeting the target, to the resolution.
+    /// The most aggressive value meeting the target, exactly (shown rounded toward the
+    /// safe side).
     Found,
     /// Even the start of the searched range meets the target.
     RangeStart,
@@ -182,13 +194,12 @@ pub fn tune(
         return crate::detector::akka::tuning::tune(receipts, config, range, goal, opts);
     }
     let res = resolution(knob.unit);
-    let ok = |m: &Metrics| goal.feasible(m);
+    let judge = Judge::new(receipts, config, goal, opts)?;
     let (mut lo, mut hi) = (snap(range.0, res), snap(range.1, res).max(snap(range.0, res)));
     // Extend the range upward, by doubling within the knob's allowed values, until its
     // end meets the target; the values passed over are known to miss it.
     let allows = |x: f64| knob.range.contains(x);
     for _ in 0..MAX_DOUBLINGS {
-        let m = sweep::evaluate(receipts, config, &[hi], opts)?.remove(0);
         let next = snap(
             if hi > 0.0 {
                 2.0 * hi
@@ -197,7 +208,7 @@ pub fn tune(
             },
             res,
         );
-        if ok(&m) || !allows(next) {
+        if judge.feasible(&[hi])?[0] || !allows(next) {
             break;
         }
         lo = hi;
@@ -206,65 +217,289 @@ pub fn tune(
     // Likewise downward, by halving, while the start of the range already meets it.
     for _ in 0..MAX_DOUBLINGS {
         let next = snap(lo / 2.0, res);
-        if lo <= 0.0 || next < res || !allows(next) {
-            break;
-        }
-        let m = sweep::evaluate(receipts, config, &[lo], opts)?.remove(0);
-        if !ok(&m) {
+        if lo <= 0.0 || next < res || !allows(next) || !judge.feasible(&[lo])?[0] {
             break;
         }
         hi = lo;
         lo = next;
     }
-    let mut first_round = true;
-    loop {
-        let step = ((hi - lo) / (GRID - 1) as f64).max(res);
-        // Grid values on multiples of the resolution, so the answer is exact to it.
-        let mut values: Vec<f64> = (0..GRID).map(|i| snap(lo + i as f64 * step, res).min(hi)).collect();
-        values.push(hi);
-        values.dedup();
-        let n = values.len();
-        let metrics = sweep::evaluate(receipts, config, &values, opts)?;
-        // The smallest index from which every larger grid value meets the target.
-        let mut from = n;
-        while from > 0 && ok(&metrics[from - 1]) {
-            from -= 1;
-        }
-        if from == n {
-            let status = if first_round { Status::NotReached } else { Status::Found };
-            // In a refinement round `hi` met the target in the round before.
-            let m = if first_round {
-                metrics[n - 1]
-            } else {
-                sweep::evaluate(receipts, config, &[hi], opts)?.remove(0)
-            };
-            return Ok(Tuned {
-                config: config.clone(),
-                value: Some(hi),
-                metrics: m,
-                status,
-            });
-        }
-        if from == 0 && first_round {
-            return Ok(Tuned {
-                config: config.clone(),
-                value: Some(lo),
-                metrics: metrics[0],
-                status: Status::RangeStart,
-            });
-        }
-        if step <= res || from == 0 || n < 3 {
-            return Ok(Tuned {
-                config: config.clone(),
-                value: Some(values[from]),
-                metrics: metrics[from],
-                status: Status::Found,
-            });
-        }
-        lo = values[from - 1];
-        hi = values[from];
-        first_round = false;
+    let values = grid(lo, hi, res);
+    let n = values.len();
+    let from = feasible_from(&judge.feasible(&values)?);
+    let tuned = |value: f64, status: Status| -> Result<Tuned, ReplayError> {
+        Ok(Tuned {
+            config: config.clone(),
+            value: Some(value),
+            metrics: sweep::evaluate(receipts, config, &[value], opts)?.remove(0),
+            status,
+        })
+    };
+    if from == n {
+        return tuned(hi, Status::NotReached);
     }
+    if from == 0 {
+        return tuned(lo, Status::RangeStart);
+    }
+    let (below, above) = (values[from - 1], values[from]);
+    if !config.knob_independent() {
+        // One state per knob value: refined by grids to the resolution.
+        return tuned(judge.refine(below, above, res)?, Status::Found);
+    }
+    let exact = judge.boundary(below, above)?;
+    // The value as shown, rounded toward the safe side; it is feasible wherever the
+    // feasible values above the boundary are (checked: the exact value otherwise).
+    let printed = shown(exact, knob.unit).min(above);
+    let t = tuned(printed, Status::Found)?;
+    if goal.feasible(&t.metrics) {
+        return Ok(t);
+    }
+    tuned(exact, Status::Found)
+}
+
+/// [`GRID`] values from `lo` to `hi` on multiples of `res` (fewer when the range is
+/// narrow), `hi` last.
+fn grid(lo: f64, hi: f64, res: f64) -> Vec<f64> {
+    let step = ((hi - lo) / (GRID - 1) as f64).max(res);
+    let mut values: Vec<f64> = (0..GRID).map(|i| snap(lo + i as f64 * step, res).min(hi)).collect();
+    values.push(hi);
+    values.dedup();
+    values
+}
+
+/// The smallest index from which every value is feasible (`feasible.len()` when the
+/// last is not).
+fn feasible_from(feasible: &[bool]) -> usize {
+    feasible.len() - feasible.iter().rev().take_while(|&&f| f).count()
+}
+
+/// Knob values as ordered integers: whole nanoseconds for durations, the bit pattern
+/// of a non-negative `f64` otherwise (ordered as the values are).
+fn to_rank(unit: Unit, x: f64) -> i64 {
+    match unit {
+        Unit::Duration => x.round() as i64,
+        _ => x.max(0.0).to_bits() as i64,
+    }
+}
+
+/// The knob value of an ordered integer ([`to_rank`]).
+fn from_rank(unit: Unit, r: i64) -> f64 {
+    match unit {
+        Unit::Duration => r as f64,
+        _ => f64::from_bits(r as u64),
+    }
+}
+
+/// Says which knob values of one detector meet a goal on a trace: from the deadline
+/// forms of one replay when the detector declares them (the mistakes and the suspect
+/// time of any knob value follow from them), by replaying otherwise.
+struct Judge<'a> {
+    receipts: &'a Receipts,
+    config: &'a Config,
+    goal: &'a Goal,
+    opts: &'a Options,
+    unit: Unit,
+    /// The forms after each evaluated receipt `j = w .. m-1` (index `j - w`).
+    forms: Option<Vec<Form>>,
+    /// Metrics with the evaluated span of the trace, whose mistakes and suspect time
+    /// each probe replaces.
+    template: Metrics,
+}
+
+impl<'a> Judge<'a> {
+    fn new(receipts: &'a Receipts, config: &'a Config, goal: &'a Goal, opts: &'a Options) -> Result<Self, ReplayError> {
+        if !sweep::runs_on(config, receipts) {
+            return Err(ReplayError::NoSendTimes(config.name()));
+        }
+        let l = crate::replay::evaluated_length(receipts, opts.warmup)?;
+        let template = Metrics {
+            heartbeats: (receipts.len() - opts.warmup) as u64,
+            evaluated: l,
+            mistakes: 0,
+            suspect_time: Nanos::ZERO,
+            detection: crate::metrics::Detection {
+                mean_ns: 0.0,
+                p50: Nanos::ZERO,
+                p99: Nanos::ZERO,
+                max: Nanos::ZERO,
+                completeness: 0.0,
+                deadline: opts.deadline,
+                origin: crate::replay::origin(receipts),
+            },
+        };
+        let unit = config.knob().map_or(Unit::Number, |k| k.unit);
+        let knob = config.knob().map_or(0.0, |k| k.default);
+        Ok(Judge {
+            receipts,
+            config,
+            goal,
+            opts,
+            unit,
+            forms: forms(receipts, config, knob, opts.warmup),
+            template,
+        })
+    }
+
+    /// The smallest value from which every larger one meets the goal on grids of
+    /// [`GRID`] multiples of `res` between `below` (which does not) and `above` (which
+    /// does), each grid refining the last, down to a step of `res`.
+    fn refine(&self, mut below: f64, mut above: f64, res: f64) -> Result<f64, ReplayError> {
+        loop {
+            let values = grid(below, above, res);
+            let from = feasible_from(&self.feasible(&values)?);
+            if from == values.len() {
+                return Ok(above);
+            }
+            if (above - below) / (GRID - 1) as f64 <= res || from == 0 || values.len() < 3 {
+                return Ok(values[from]);
+            }
+            below = values[from - 1];
+            above = values[from];
+        }
+    }
+
+    /// Whether each of `values` meets the goal.
+    fn feasible(&self, values: &[f64]) -> Result<Vec<bool>, ReplayError> {
+        match &self.forms {
+            Some(_) => {
+                // From the smallest value up, each probe over the gaps suspected at the
+                // one before (deadlines never decrease as the knob grows).
+                let mut order: Vec<usize> = (0..values.len()).collect();
+                order.sort_by(|&i, &j| values[i].total_cmp(&values[j]));
+                let mut out = vec![false; values.len()];
+                let mut gaps: Option<Vec<usize>> = None;
+                for i in order {
+                    let (feasible, suspected) = match gaps {
+                        None => self.probe(&[values[i]], self.opts.warmup..self.receipts.len() - 1),
+                        Some(g) => self.probe(&[values[i]], g),
+                    };
+                    out[i] = feasible[0];
+                    gaps = Some(suspected);
+                }
+                Ok(out)
+            }
+            None => {
+                let metrics = sweep::evaluate(self.receipts, self.config, values, self.opts)?;
+                Ok(metrics.iter().map(|m| self.goal.feasible(m)).collect())
+            }
+        }
+    }
+
+    /// From the forms: whether each of `values` meets the goal, counting only `gaps`
+    /// (the others known to be trusted throughout), and the gaps suspected at the first
+    /// value.
+    fn probe(&self, values: &[f64], gaps: impl IntoIterator<Item = usize>) -> (Vec<bool>, Vec<usize>) {
+        let (Some(forms), false) = (&self.forms, values.is_empty()) else {
+            return (Vec::new(), Vec::new());
+        };
+        let w = self.opts.warmup;
+        let a = &self.receipts.recv;
+        let gs: Vec<f64> = values.iter().map(|&v| forms[0].prepare(v)).collect();
+        let mut suspected = Vec::new();
+        let totals = crate::replay::accuracy(a, gaps, gs.len(), |j, out| {
+            let f = &forms[j - w];
+            for (o, &g) in out.iter_mut().zip(&gs) {
+                *o = f.deadline(g).unwrap_or(Nanos::MAX);
+            }
+            if out[0] < a[j + 1] {
+                suspected.push(j);
+            }
+        });
+        let feasible = totals
+            .into_iter()
+            .map(|(mistakes, suspect)| {
+                self.goal.feasible(&Metrics {
+                    mistakes,
+                    suspect_time: Nanos(suspect),
+                    ..self.template
+                })
+            })
+            .collect();
+        (feasible, suspected)
+    }
+
+    /// The least knob value in `(below, above]` that meets the goal, given that `below`
+    /// does not and `above` does: bisection on the knob's ordered integers, [`GRID`]
+    /// values at a time when each probe is a replay.
+    fn boundary(&self, below: f64, above: f64) -> Result<f64, ReplayError> {
+        let (mut lo, mut hi) = (to_rank(self.unit, below), to_rank(self.unit, above));
+        if self.forms.is_some() {
+            // Deadlines never decrease as the knob grows: only the gaps suspected at the
+            // infeasible end can be suspected above it, and the set shrinks as it rises.
+            let mut gaps = self.probe(&[below], self.opts.warmup..self.receipts.len() - 1).1;
+            while hi - lo > 1 {
+                let mid = lo + (hi - lo) / 2;
+                let (feasible, suspected) = self.probe(&[from_rank(self.unit, mid)], gaps.iter().copied());
+                if feasible[0] {
+                    hi = mid;
+                } else {
+                    lo = mid;
+                    gaps = suspected;
+                }
+            }
+            return Ok(from_rank(self.unit, hi));
+        }
+        let per_round = GRID as i64;
+        while hi - lo > 1 {
+            let count = (hi - lo - 1).min(per_round);
+            let ranks: Vec<i64> = (1..=count)
+                .map(|i| lo + (i128::from(hi - lo) * i128::from(i) / i128::from(count + 1)) as i64)
+                .collect();
+            let values: Vec<f64> = ranks.iter().map(|&r| from_rank(self.unit, r)).collect();
+            let from = feasible_from(&self.feasible(&values)?);
+            if from < ranks.len() {
+                hi = ranks[from];
+            }
+            if from > 0 {
+                lo = ranks[from - 1];
+            }
+        }
+        Ok(from_rank(self.unit, hi))
+    }
+}
+
+/// The deadline forms of `config` after each evaluated receipt `j = w .. m-1` (index
+/// `j - w`), from one replay; `None` when some deadline has no declared form.
+fn forms(receipts: &Receipts, config: &Config, knob: f64, w: usize) -> Option<Vec<Form>> {
+    if !config.knob_independent() {
+        return None;
+    }
+    let mut family = config.family(receipts.interval, &[knob]);
+    if family.form() == Form::General {
+        return None;
+    }
+    let mut out = Vec::with_capacity(receipts.len() - w);
+    for j in 0..receipts.len() {
+        family.observe(&receipts.heartbeat(j));
+        if j >= w {
+            let f = family.form();
+            if f == Form::General {
+                return None;
+            }
+            out.push(f);
+        }
+    }
+    Some(out)
+}
+
+/// A tuned knob value as shown, rounded toward the safe side (up): to 1 µs for
+/// durations (internal unit: nanoseconds), to 4 significant digits otherwise.
+pub fn shown(x: f64, unit: Unit) -> f64 {
+    if !(x.is_finite() && x > 0.0) {
+        return x;
+    }
+    let (step, decimals) = match unit {
+        Unit::Duration => (1e3, 0),
+        _ => {
+            let e = x.log10().floor() as i32 - 3;
+            (10f64.powi(e), (-e).max(0) as usize)
+        }
+    };
+    let tidy = |v: f64| -> f64 { format!("{v:.decimals$}").parse().unwrap_or(v) };
+    let mut r = tidy((x / step).ceil() * step);
+    if r < x {
+        r = tidy(r + step);
+    }
+    r
 }
 
 /// A detector to tune over a knob range, or a preset evaluated as it is.
@@ -497,21 +732,119 @@ mod tests {
         let t = tune(&r, &Config::named("fixed").unwrap(), (0.0, 2e8), &loose, &opts).unwrap();
         assert_eq!((t.value, t.status), (Some(0.0), Status::RangeStart));
         assert_eq!(t.metrics.query_accuracy(), 0.0);
-        // With the default floor: gaps are 90, 100 or 110 ms; suspecting in the 110 ms
-        // gaps (1 in 10) for 110 - T ms is 0.1 % of the time at T = 110 - 0.01·100 = 109
-        // ms; the 0.1 ms grid gives the first feasible value at or above it.
-        let t = tune(
-            &r,
-            &Config::named("fixed").unwrap(),
-            (0.0, 2e8),
-            &Goal::rate(1e9),
-            &opts,
-        )
-        .unwrap();
+        // With the default floor: gaps are 90, 100 or 110 ms; the 298 evaluated gaps of
+        // 110 ms are suspected for 110 ms - T each, and S <= 0.001·L = 298.89 ms needs
+        // T >= 110 ms - 1.0029866 ms: 108 997 014 ns exactly (one nanosecond less gives
+        // P_A = 0.99899999958), shown rounded up to 108.998 ms.
+        let fixed = Config::named("fixed").unwrap();
+        let t = tune(&r, &fixed, (0.0, 2e8), &Goal::rate(1e9), &opts).unwrap();
         assert_eq!(t.status, Status::Found);
-        let v = t.value.unwrap();
-        assert!((109e6..=109.1e6).contains(&v), "{v}");
+        assert_eq!(t.value, Some(108_998_000.0));
         assert!(t.metrics.query_accuracy() >= 0.999);
+        let at = |v: f64| crate::sweep::evaluate(&r, &fixed, &[v], &opts).unwrap().remove(0);
+        let goal = Goal::rate(1e9);
+        let exact = Judge::new(&r, &fixed, &goal, &opts)
+            .unwrap()
+            .boundary(0.0, 2e8)
+            .unwrap();
+        assert_eq!(exact, 108_997_014.0);
+        assert!(at(108_997_013.0).query_accuracy() < 0.999);
+        // Replaying the value shown reproduces the tuned row.
+        let mut d = fixed.detector(r.interval, t.value.unwrap());
+        assert_eq!(
+            crate::replay::replay_detector(&r, d.as_mut(), &opts).unwrap(),
+            t.metrics
+        );
+    }
+
+    /// Receipts about every microsecond (0.4–1.6 µs apart, 2 % lost), so that every
+    /// integer timeout of a few microseconds can be tried.
+    fn fine(seed: u64, n: u64) -> Receipts {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let mut b = crate::trace::TraceBuilder::new(false);
+        let mut t = 0i64;
+        for i in 1..=n {
+            t += rng.random_range(400..1600);
+            let recv = (!rng.random_bool(0.02)).then_some(crate::Nanos(t));
+            b.push(i, None, recv).unwrap();
+        }
+        b.finish(Some((crate::Nanos(1000), crate::trace::IntervalSource::Given)))
+            .unwrap()
+            .accepted()
+    }
+
+    /// The exact answer is the least feasible value, found by trying every integer
+    /// nanosecond (durations) or checked against the next smaller `f64` (thresholds).
+    #[test]
+    fn the_exact_answer_is_the_least_feasible_value() {
+        let opts = Options {
+            warmup: 10,
+            deadline: crate::Nanos(3000),
+        };
+        let (mut durations, mut thresholds) = (0, 0);
+        for seed in 0..4 {
+            let r = fine(seed, 600);
+            for spec in ["fixed", "chen:window=10", "2w:n1=10,n2=2", "fixed:check=700ns", "nfd-s"] {
+                let Ok(mut specs) = crate::detector::spec::parse(spec) else {
+                    continue;
+                };
+                let c = specs.remove(0).config;
+                if !crate::sweep::runs_on(&c, &r) {
+                    continue;
+                }
+                let at = |v: f64| crate::sweep::evaluate(&r, &c, &[v], &opts).unwrap().remove(0);
+                let top = at(6000.0);
+                for (allowed, floor) in [(3.0, 0.9), (0.0, 0.5), (20.0, 0.99)] {
+                    let goal = Goal {
+                        max_mistakes_per_h: allowed * 3600.0 / top.evaluated.as_secs_f64(),
+                        min_accuracy: floor,
+                    };
+                    if !goal.feasible(&top) || goal.feasible(&at(0.0)) {
+                        continue;
+                    }
+                    let brute = (0..=6000).map(f64::from).find(|&v| goal.feasible(&at(v))).unwrap();
+                    let exact = Judge::new(&r, &c, &goal, &opts).unwrap().boundary(0.0, 6000.0).unwrap();
+                    assert_eq!(exact, brute, "{spec} seed {seed} goal {goal:?}");
+                    durations += 1;
+                }
+            }
+            for spec in ["phi:window=10", "exp-phi:window=10", "satzger:window=10"] {
+                let c = crate::detector::spec::parse(spec).unwrap().remove(0).config;
+                let at = |v: f64| crate::sweep::evaluate(&r, &c, &[v], &opts).unwrap().remove(0);
+                let (lo, hi) = if spec.starts_with("satzger") {
+                    (0.01, 1.0)
+                } else {
+                    (0.01, 40.0)
+                };
+                let top = at(hi);
+                let goal = Goal {
+                    max_mistakes_per_h: 5.0 * 3600.0 / top.evaluated.as_secs_f64(),
+                    min_accuracy: 0.9,
+                };
+                if !goal.feasible(&top) || goal.feasible(&at(lo)) {
+                    continue;
+                }
+                let exact = Judge::new(&r, &c, &goal, &opts).unwrap().boundary(lo, hi).unwrap();
+                let before = f64::from_bits(exact.to_bits() - 1);
+                assert!(goal.feasible(&at(exact)), "{spec} seed {seed}: {exact}");
+                assert!(!goal.feasible(&at(before)), "{spec} seed {seed}: {before}");
+                thresholds += 1;
+            }
+        }
+        assert!(durations >= 20 && thresholds >= 8, "{durations} {thresholds} cases");
+    }
+
+    #[test]
+    fn a_value_is_shown_rounded_toward_the_safe_side() {
+        assert_eq!(shown(108_997_014.0, Unit::Duration), 108_998_000.0);
+        assert_eq!(shown(108_997_000.0, Unit::Duration), 108_997_000.0);
+        assert_eq!(shown(5.27512, Unit::Number), 5.276);
+        assert_eq!(shown(721.2671, Unit::Number), 721.3);
+        assert_eq!(shown(0.0012341, Unit::Fraction), 0.001235);
+        assert_eq!(shown(8.0, Unit::Number), 8.0);
+        assert_eq!(shown(12345.6, Unit::Number), 12350.0);
+        assert_eq!(shown(0.0, Unit::Duration), 0.0);
     }
 
     /// 2 mistakes and 2 s of suspicion in 8 s: 2 / 8 s × 3600 = 900 per hour exactly,

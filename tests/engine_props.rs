@@ -15,11 +15,16 @@ use rand::{Rng, SeedableRng};
 const MS: i64 = 1_000_000;
 const WARMUP: usize = 20;
 
-/// Every detector, with windows small enough for short traces.
-const SPECS: [&str; 9] = [
+/// Every detector, with windows small enough for short traces, and the timeout-style
+/// ones also on monitors that check on a tick.
+const SPECS: [&str; 13] = [
     "fixed",
+    "fixed:check=30ms",
     "nfd-s",
+    "nfd-s:check=25ms",
     "chen:window=20",
+    "chen:window=20,check=70ms",
+    "2w:n1=20,check=50ms",
     "bertier:window=20",
     "phi:window=20",
     "akka:window=20,pause=0s,min_std=10ms,first_estimate=100ms",

@@ -369,7 +369,7 @@ fn tune_finds_the_longest_gap_and_the_largest_critical_alpha() {
     assert_eq!(
         table,
         "\
-Most aggressive setting with at most 1.0000 mistakes per hour and query accuracy at least 0.999 (knob searched to 0.1 ms for durations, 0.001 otherwise):
+Most aggressive setting with at most 1.0000 mistakes per hour and query accuracy at least 0.999 (the exact critical knob value, rounded up to 1 µs for durations and to 4 significant digits otherwise):
 
 detector  params    knob            mistakes  per_h  per_h_95%           T_M_ms  P_A       TD_mean_ms  TD_p50_ms  TD_p99_ms  TD_max_ms  complete
 fixed     -         timeout=205 ms  0         0.000  [0.000, 18317.195]  -       1.000000  229.2       225.0      245.0      245.0      0.0000

@@ -134,7 +134,7 @@ pub fn table(lines: &[Line], goal: &Goal, markdown: bool) -> String {
     }
     notes.dedup();
     let mut out = format!(
-        "Most aggressive setting with at most {:.4} mistakes per hour and query accuracy at least {} (knob searched to 0.1 ms for durations, 0.001 otherwise):\n\n",
+        "Most aggressive setting with at most {:.4} mistakes per hour and query accuracy at least {} (the exact critical knob value, rounded up to 1 µs for durations and to 4 significant digits otherwise):\n\n",
         goal.max_mistakes_per_h, goal.min_accuracy
     );
     out.push_str(&common::table(&rows, markdown));

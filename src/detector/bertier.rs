@@ -24,7 +24,7 @@
 
 use crate::detector::chen::{ChenWindow, ceil_base};
 use crate::detector::registry::{Config, Definition, Param, Range};
-use crate::detector::{Estimator, shifted_deadline};
+use crate::detector::{Check, Estimator, Form, shifted_deadline};
 use crate::detector::{EstimatorFamily, Tuned};
 use crate::time::Nanos;
 use crate::trace::Heartbeat;
@@ -108,10 +108,15 @@ impl Estimator for Bertier {
         shifted_deadline(self.base()?, 0)
     }
 
-    fn shift(&self, _knob: &()) -> Option<i64> {
-        Some(0)
+    fn form(&self) -> Form {
+        Form::Shifted {
+            base: self.base(),
+            check: Check::default(),
+        }
     }
+}
 
+impl Bertier {
     /// `ceil(EA_{k+1} + margin)`: the deadline (the level reaches 0 there).
     #[inline]
     fn base(&self) -> Option<i64> {

@@ -17,10 +17,14 @@
 //! the deadline, the first integer nanosecond with `now - EA >= alpha`, is
 //! `ceil(EA) + alpha`: a base time plus the knob.
 //! The windowed sum of `a_i - η·s_i` is kept exactly in `i128`.
+//!
+//! With `check = Δc > 0` the monitor looks only at the integer multiples of `Δc` on its
+//! clock: the deadline is rounded up to the next tick, `⌈τ / Δc⌉·Δc`, and the level is
+//! the one at the last tick (detectors.md, `check`).
 
-use crate::detector::registry::{ALPHA, Definition, Param};
+use crate::detector::registry::{ALPHA, CHECK, Definition, Param};
 use crate::detector::window::{Ring, to_f64};
-use crate::detector::{Estimator, shifted_deadline};
+use crate::detector::{Check, Estimator, Form, shifted_deadline};
 use crate::detector::{EstimatorFamily, Tuned};
 use crate::time::Nanos;
 use crate::trace::Heartbeat;
@@ -103,6 +107,7 @@ pub struct Chen {
     offset: f64,
     /// `ceil(EA)`, saturated to the range of `i64`.
     base: i64,
+    check: Check,
 }
 
 impl Chen {
@@ -113,7 +118,13 @@ impl Chen {
             last: Nanos::ZERO,
             offset: f64::NAN,
             base: 0,
+            check: Check::default(),
         }
+    }
+
+    /// The same estimator on a monitor that checks at the ticks of `check`.
+    pub fn checked(self, check: Check) -> Self {
+        Chen { check, ..self }
     }
 
     /// The expected arrival `EA` of the next heartbeat, as an offset from the last
@@ -155,18 +166,24 @@ impl Estimator for Chen {
         if self.window.is_empty() {
             return f64::NEG_INFINITY;
         }
-        (now.0.wrapping_sub(self.last.0)) as f64 - self.offset
+        (self.check.floor(now).0.wrapping_sub(self.last.0)) as f64 - self.offset
     }
 
     #[inline]
     fn deadline(&self, alpha: &Nanos) -> Option<Nanos> {
-        shifted_deadline(self.base()?, alpha.0)
+        self.check.deadline(shifted_deadline(self.base()?, alpha.0))
     }
 
-    fn shift(&self, alpha: &Nanos) -> Option<i64> {
-        Some(alpha.0)
+    fn form(&self) -> Form {
+        Form::Shifted {
+            base: self.base(),
+            check: self.check,
+        }
     }
+}
 
+impl Chen {
+    /// `ceil(EA)` after the last heartbeat (`None` before the first one).
     #[inline]
     fn base(&self) -> Option<i64> {
         (!self.window.is_empty()).then_some(self.base)
@@ -178,19 +195,49 @@ pub const DEFINITION: Definition = Definition {
     name: "chen",
     summary: "Chen's NFD-E: expected arrival from the last n receipts (loss-aware) plus alpha",
     source: "Chen, Toueg, Aguilera, On the QoS of failure detectors, IEEE ToC 51(5), 2002",
-    params: &[Param::window("window", 1000, "receipts kept")],
+    params: &[Param::window("window", 1000, "receipts kept"), CHECK],
     knob: Some(ALPHA),
     knob_independent: true,
     needs_send_times: false,
     weight: 1,
     window: Definition::window_param,
-    detector: |c, eta, knob| Box::new(Tuned::new(Chen::new(eta, c.count("window")), knob)),
-    family: |c, eta, knobs| Box::new(EstimatorFamily::new(Chen::new(eta, c.count("window")), knobs)),
+    detector: |c, eta, knob| Box::new(Tuned::new(Chen::new(eta, c.count("window")).checked(c.check()), knob)),
+    family: |c, eta, knobs| {
+        Box::new(EstimatorFamily::new(
+            Chen::new(eta, c.count("window")).checked(c.check()),
+            knobs,
+        ))
+    },
 };
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The spec's test vector, `τ = 601.6667 ms`, on monitors checking every 100 ms, 50 ms
+    /// and 1 ms: the next multiples, 700, 650 and 602 ms.
+    #[test]
+    fn check_rounds_the_deadline_up_to_the_next_tick() {
+        for (check_ms, want_ms) in [(100, 700), (50, 650), (1, 602)] {
+            let mut c = Chen::new(Nanos::from_millis(100), 3).checked(Check::every(Nanos::from_millis(check_ms)));
+            for (s, ms) in [(1, 150.0), (2, 260.0), (4, 445.0)] {
+                c.observe(&hb(s, ms));
+            }
+            let alpha = c.prepare(50e6);
+            assert_eq!(
+                c.deadline(&alpha),
+                Some(Nanos::from_millis(want_ms)),
+                "check {check_ms} ms"
+            );
+            assert_eq!(
+                c.form(),
+                Form::Shifted {
+                    base: Some(551_666_667),
+                    check: Check::every(Nanos::from_millis(check_ms))
+                }
+            );
+        }
+    }
     use crate::detector::testutil::{check_deadlines, hb};
     use crate::detector::{Detector, Tuned};
 
@@ -253,6 +300,12 @@ mod tests {
         let knobs: Vec<f64> = (0..30).map(|i| i as f64 * 33.3e6).collect();
         check_deadlines(
             Chen::new(Nanos::from_millis(100), 50),
+            &knobs,
+            Nanos::from_millis(100),
+            0.0,
+        );
+        check_deadlines(
+            Chen::new(Nanos::from_millis(100), 50).checked(Check::every(Nanos::from_millis(30))),
             &knobs,
             Nanos::from_millis(100),
             0.0,

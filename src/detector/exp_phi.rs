@@ -13,9 +13,9 @@
 
 use std::f64::consts::LN_10;
 
-use crate::detector::Estimator;
 use crate::detector::registry::{Config, Definition, Param, Range, THRESHOLD};
-use crate::detector::window::{Ring, first_reaching, to_f64};
+use crate::detector::window::{Ring, to_f64};
+use crate::detector::{Estimator, Form};
 use crate::detector::{EstimatorFamily, Tuned};
 use crate::time::Nanos;
 use crate::trace::Heartbeat;
@@ -112,9 +112,14 @@ impl Estimator for ExpPhi {
 
     #[inline]
     fn deadline(&self, threshold: &f64) -> Option<Nanos> {
-        let last = self.last?;
-        let t = *threshold;
-        first_reaching(last, t * self.scale, |k| self.phi(k as f64) >= t)
+        self.form().deadline(*threshold)
+    }
+
+    fn form(&self) -> Form {
+        Form::Ratio {
+            last: self.last,
+            scale: self.scale,
+        }
     }
 
     /// As [`deadlines`](Estimator::deadlines) gives them, as offsets.

@@ -96,7 +96,7 @@ mod testutil;
 use crate::time::Nanos;
 use crate::trace::Heartbeat;
 
-pub use registry::{Config, Definition, Param, Preset, Range, Unit, register, register_preset};
+pub use registry::{CHECK, Config, Definition, Param, Preset, Range, Unit, register, register_preset};
 pub use spec::{DetectorSpec, SpecError};
 
 /// A failure detector with its knob set: the object the replay engine, the sampled
@@ -171,20 +171,107 @@ pub trait Estimator: Send + Sync + Clone {
         false
     }
 
-    /// For a timeout-style estimator, whose deadline is a knob-independent base time plus
-    /// the knob (`fixed`, `chen`, `2w`, `bertier`): the knob as that shift, in whole
-    /// nanoseconds. Then [`deadline`](Estimator::deadline) must equal
-    /// [`shifted_deadline`]`(base, shift)` with the [`base`](Estimator::base) of the
-    /// moment, which lets the replay engine evaluate any number of knob values with work
-    /// proportional to the trace plus the mistakes (see [`crate::replay`]).
-    fn shift(&self, _knob: &Self::Knob) -> Option<i64> {
-        None
+    /// The form of the deadline as a function of the knob after the last heartbeat
+    /// ([`Form`]), from which the replay engine and tuning derive every knob value's
+    /// deadline; [`deadline`](Estimator::deadline) must equal
+    /// [`Form::deadline`] of it. [`Form::General`] (the default) leaves every deadline
+    /// to the estimator.
+    fn form(&self) -> Form {
+        Form::General
+    }
+}
+
+/// The form a deadline takes as a function of the knob `x`, after one heartbeat: the
+/// knob-independent numbers from which the deadline of every knob value follows.
+///
+/// The forms, from the most to the least structured (see [`crate::replay`] for what the
+/// engine does with each):
+///
+/// - **Shifted** (`fixed`, `chen`, `2w`, `bertier`, `nfd-s`): a base time plus the knob
+///   in whole nanoseconds, noticed at the monitor's next check tick:
+///   `τ = check.round_up(b + ⌈x⌉)`.
+/// - **Affine in a transform of the knob**, then rounded to an integer nanosecond:
+///   [`Normal`](Form::Normal) (`phi`: `τ = a + ⌈μ + σ·z(x)⌉`, `z` the normal tail
+///   quantile) and [`Ratio`](Form::Ratio) (`exp-phi`: `τ = a + k`, `k` the first integer
+///   with `k / s >= x`, `s = ln 10 · mean`).
+/// - **General**: anything else (an order statistic of a window, a detector whose
+///   state depends on its knob, a custom detector): the estimator gives each deadline.
+///
+/// Every deadline is non-decreasing in the knob in each form.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Form {
+    /// `τ = check.round_up(base + ⌈x⌉)`; `base` is `None` (never) before the first heartbeat.
+    Shifted {
+        /// The base time `b`, in nanoseconds.
+        base: Option<i64>,
+        /// The monitor's check tick.
+        check: Check,
+    },
+    /// `τ = last + ⌈μ + σ·z⌉` (`⌈μ⌉` when `σ <= 0`), `z = Φ⁻¹(1 - 10^-x)`; never when
+    /// `last` is `None`, `z` is infinite or the sum leaves the range of time.
+    Normal {
+        /// The last receipt.
+        last: Option<Nanos>,
+        /// The mean interval `μ`, in nanoseconds.
+        mu: f64,
+        /// The standard deviation `σ`, in nanoseconds.
+        sigma: f64,
+    },
+    /// `τ = last + k`, `k` the first integer with `k / scale >= x` (the level `k / scale`
+    /// being `+inf` for `k > 0` and 0 otherwise when `scale <= 0`); never when `last` is
+    /// `None`.
+    Ratio {
+        /// The last receipt.
+        last: Option<Nanos>,
+        /// The time per unit of level, in nanoseconds.
+        scale: f64,
+    },
+    /// The estimator's own deadline.
+    General,
+}
+
+impl Form {
+    /// The knob value `x` as [`deadline`](Form::deadline) takes it: `z(x)` for
+    /// [`Normal`](Form::Normal), `x` itself otherwise.
+    pub fn prepare(&self, x: f64) -> f64 {
+        match self {
+            Form::Normal { .. } => normal::tail_quantile(x),
+            _ => x,
+        }
     }
 
-    /// With [`shift`](Estimator::shift): the base time after the last heartbeat (`None`
-    /// before the first one).
-    fn base(&self) -> Option<i64> {
-        None
+    /// The deadline at the prepared knob value `g` ([`prepare`](Form::prepare)); `None` =
+    /// never, and for [`General`](Form::General).
+    #[inline]
+    pub fn deadline(&self, g: f64) -> Option<Nanos> {
+        match *self {
+            Form::Shifted { base, check } => check.deadline(shifted_deadline(base?, Nanos::ceil_f64(g).0)),
+            Form::Normal { last, mu, sigma } => {
+                let last = last?;
+                if g == f64::INFINITY {
+                    return None;
+                }
+                let x = if sigma > 0.0 { mu + sigma * g } else { mu };
+                if x.is_nan() || x >= (i64::MAX - last.0.max(0)) as f64 {
+                    return None;
+                }
+                Some(last.saturating_add(Nanos::ceil_f64(x)))
+            }
+            Form::Ratio { last, scale } => {
+                let level = |k: i64| {
+                    let d = k as f64;
+                    if scale > 0.0 {
+                        d / scale
+                    } else if d > 0.0 {
+                        f64::INFINITY
+                    } else {
+                        0.0
+                    }
+                };
+                window::first_reaching(last?, g * scale, |k| level(k) >= g)
+            }
+            Form::General => None,
+        }
     }
 }
 
@@ -243,6 +330,58 @@ pub fn fill_missing_offsets<E: Estimator>(est: &E, knobs: &[E::Knob], last: Nano
 pub fn shifted_deadline(base: i64, shift: i64) -> Option<Nanos> {
     let t = i128::from(base) + i128::from(shift);
     (t < i128::from(i64::MAX)).then(|| Nanos(t.max(0) as i64))
+}
+
+/// A monitor's check tick (detectors.md, `check`): a monitor that looks only at the
+/// integer multiples of `Δc` on its clock (phase 0) notices a deadline `t` at its next
+/// tick, `⌈t / Δc⌉·Δc`. `Check(0)`, the default, is a monitor that looks continuously.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Check(i64);
+
+impl Check {
+    /// A monitor that checks every `interval` (`0` = continuously; a negative interval
+    /// is taken as 0).
+    pub fn every(interval: Nanos) -> Check {
+        Check(interval.0.max(0))
+    }
+
+    /// The interval between ticks, 0 when continuous.
+    pub fn interval(self) -> Nanos {
+        Nanos(self.0)
+    }
+
+    /// The first tick at or after `t` (`t` itself when continuous): `None` when that tick
+    /// lies beyond the range of time (never).
+    #[inline]
+    pub fn round_up(self, t: Nanos) -> Option<Nanos> {
+        if self.0 == 0 {
+            return Some(t);
+        }
+        let up = i128::from(t.0.div_euclid(self.0)) * i128::from(self.0)
+            + if t.0.rem_euclid(self.0) == 0 {
+                0
+            } else {
+                i128::from(self.0)
+            };
+        (up < i128::from(i64::MAX)).then_some(Nanos(up as i64))
+    }
+
+    /// The last tick at or before `now` (`now` itself when continuous): the instant whose
+    /// state a checking monitor acts on.
+    #[inline]
+    pub fn floor(self, now: Nanos) -> Nanos {
+        if self.0 == 0 {
+            now
+        } else {
+            Nanos(now.0 - now.0.rem_euclid(self.0))
+        }
+    }
+
+    /// A continuous deadline as this monitor notices it (`None` = never).
+    #[inline]
+    pub fn deadline(self, t: Option<Nanos>) -> Option<Nanos> {
+        t.and_then(|t| self.round_up(t))
+    }
 }
 
 /// An [`Estimator`] with its knob set: a [`Detector`].
@@ -304,15 +443,15 @@ pub trait Family: Send {
         to_offsets(last, scratch, out);
     }
 
-    /// For a timeout-style family: each knob value's shift, so that its deadline is
-    /// [`shifted_deadline`]`(base, shift)` with [`base`](Family::base). `None` otherwise.
-    fn shifts(&self) -> Option<&[i64]> {
-        None
+    /// The form of every knob value's deadline after the last heartbeat ([`Form`]);
+    /// [`Form::General`] (the default) when the family gives only deadlines.
+    fn form(&self) -> Form {
+        Form::General
     }
 
-    /// With [`shifts`](Family::shifts): the base time after the last heartbeat (`None`
-    /// before the first one).
-    fn base(&self) -> Option<i64> {
+    /// For a family of the [`Shifted`](Form::Shifted) form on a continuous monitor: each
+    /// knob value in whole nanoseconds, in the order given. `None` otherwise.
+    fn shifts(&self) -> Option<&[i64]> {
         None
     }
 }
@@ -327,8 +466,9 @@ pub struct EstimatorFamily<E: Estimator> {
 impl<E: Estimator> EstimatorFamily<E> {
     /// The family of `est` over `knobs`.
     pub fn new(est: E, knobs: &[f64]) -> Self {
+        let shifted = matches!(est.form(), Form::Shifted { check, .. } if check == Check::default());
+        let shifts = shifted.then(|| knobs.iter().map(|&k| Nanos::ceil_f64(k).0).collect());
         let knobs: Vec<E::Knob> = knobs.iter().map(|&k| est.prepare(k)).collect();
-        let shifts = knobs.iter().map(|k| est.shift(k)).collect();
         EstimatorFamily { est, knobs, shifts }
     }
 }
@@ -352,8 +492,8 @@ impl<E: Estimator> Family for EstimatorFamily<E> {
     fn shifts(&self) -> Option<&[i64]> {
         self.shifts.as_deref()
     }
-    fn base(&self) -> Option<i64> {
-        self.est.base()
+    fn form(&self) -> Form {
+        self.est.form()
     }
 }
 
@@ -398,5 +538,31 @@ impl<D: Detector + ?Sized> Detector for Box<D> {
     }
     fn threshold(&self) -> f64 {
         (**self).threshold()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_check_rounds_up_to_its_next_tick() {
+        let c = Check::every(Nanos(100));
+        assert_eq!(c.round_up(Nanos(200)), Some(Nanos(200)));
+        assert_eq!(c.round_up(Nanos(201)), Some(Nanos(300)));
+        assert_eq!(c.round_up(Nanos(299)), Some(Nanos(300)));
+        assert_eq!(c.round_up(Nanos(0)), Some(Nanos(0)));
+        assert_eq!(c.round_up(Nanos(-150)), Some(Nanos(-100)));
+        assert_eq!(c.floor(Nanos(299)), Nanos(200));
+        assert_eq!(c.floor(Nanos(300)), Nanos(300));
+        assert_eq!(c.floor(Nanos(-150)), Nanos(-200));
+        // The tick after the last representable one is never.
+        assert_eq!(c.round_up(Nanos(i64::MAX - 1)), None);
+        assert_eq!(c.deadline(None), None);
+        let continuous = Check::every(Nanos::ZERO);
+        assert_eq!(continuous, Check::default());
+        assert_eq!(continuous.round_up(Nanos(201)), Some(Nanos(201)));
+        assert_eq!(continuous.floor(Nanos(201)), Nanos(201));
+        assert_eq!(Check::every(Nanos(-5)), Check::default());
     }
 }

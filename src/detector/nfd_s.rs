@@ -21,9 +21,13 @@
 //!
 //! On a trace without send times the detector cannot run: the commands say so before
 //! replaying (a heartbeat without a send time leaves it without a deadline).
+//!
+//! With `check = Δc > 0` the monitor looks only at the integer multiples of `Δc` on its
+//! clock: the deadline is rounded up to the next tick, `⌈τ / Δc⌉·Δc`, and the level is
+//! the one at the last tick (detectors.md, `check`).
 
-use crate::detector::registry::{Definition, Param};
-use crate::detector::{Estimator, EstimatorFamily, Tuned, shifted_deadline};
+use crate::detector::registry::{CHECK, Definition, Param};
+use crate::detector::{Check, Estimator, EstimatorFamily, Form, Tuned, shifted_deadline};
 use crate::time::Nanos;
 use crate::trace::Heartbeat;
 
@@ -32,12 +36,22 @@ use crate::trace::Heartbeat;
 pub struct NfdS {
     eta: Nanos,
     last_send: Option<Nanos>,
+    check: Check,
 }
 
 impl NfdS {
     /// A detector for heartbeats sent every `eta`, that has seen none.
     pub fn new(eta: Nanos) -> Self {
-        NfdS { eta, last_send: None }
+        NfdS {
+            eta,
+            last_send: None,
+            check: Check::default(),
+        }
+    }
+
+    /// The same detector on a monitor that checks at the ticks of `check`.
+    pub fn checked(self, check: Check) -> Self {
+        NfdS { check, ..self }
     }
 
     fn base_time(&self) -> Option<i64> {
@@ -59,21 +73,20 @@ impl Estimator for NfdS {
 
     fn level(&self, now: Nanos) -> f64 {
         match self.base_time() {
-            Some(b) => (i128::from(now.0) - i128::from(b)) as f64,
+            Some(b) => (i128::from(self.check.floor(now).0) - i128::from(b)) as f64,
             None => f64::NEG_INFINITY,
         }
     }
 
     fn deadline(&self, delta: &Nanos) -> Option<Nanos> {
-        shifted_deadline(self.base_time()?, delta.0)
+        self.check.deadline(shifted_deadline(self.base_time()?, delta.0))
     }
 
-    fn shift(&self, delta: &Nanos) -> Option<i64> {
-        Some(delta.0)
-    }
-
-    fn base(&self) -> Option<i64> {
-        self.base_time()
+    fn form(&self) -> Form {
+        Form::Shifted {
+            base: self.base_time(),
+            check: self.check,
+        }
     }
 }
 
@@ -82,7 +95,7 @@ pub const DEFINITION: Definition = Definition {
     name: "nfd-s",
     summary: "Chen's NFD-S (synchronized clocks): trust until the next heartbeat's send time + eta + delta; needs send times",
     source: "Chen, Toueg, Aguilera, On the QoS of failure detectors, IEEE ToC 51(5), 2002",
-    params: &[],
+    params: &[CHECK],
     knob: Some(
         Param::duration(
             "delta",
@@ -95,8 +108,8 @@ pub const DEFINITION: Definition = Definition {
     needs_send_times: true,
     weight: 1,
     window: |_| 1,
-    detector: |_, eta, knob| Box::new(Tuned::new(NfdS::new(eta), knob)),
-    family: |_, eta, knobs| Box::new(EstimatorFamily::new(NfdS::new(eta), knobs)),
+    detector: |c, eta, knob| Box::new(Tuned::new(NfdS::new(eta).checked(c.check()), knob)),
+    family: |c, eta, knobs| Box::new(EstimatorFamily::new(NfdS::new(eta).checked(c.check()), knobs)),
 };
 
 #[cfg(test)]
@@ -110,6 +123,22 @@ mod tests {
             recv: Nanos::from_millis(recv_ms),
             send: Some(Nanos::from_millis(send_ms)),
         }
+    }
+
+    #[test]
+    fn a_checking_monitor_notices_the_freshness_point_at_its_next_tick() {
+        // Freshness point 1000 + 100 + 30 = 1130 ms; ticks every 50 ms: 1150 ms.
+        let check = Check::every(Nanos::from_millis(50));
+        let mut d = Tuned::new(NfdS::new(Nanos::from_millis(100)).checked(check), 30e6);
+        d.observe(&hb(1, 1000, 1012));
+        assert_eq!(d.deadline(), Some(Nanos::from_millis(1150)));
+        assert!(d.level(Nanos::from_millis(1150) - Nanos(1)) < d.threshold());
+        assert!(d.level(Nanos::from_millis(1150)) >= d.threshold());
+        // δ = 20 ms puts the freshness point, 1120 ms, on a tick of 40 ms.
+        let check = Check::every(Nanos::from_millis(40));
+        let mut d = Tuned::new(NfdS::new(Nanos::from_millis(100)).checked(check), 20e6);
+        d.observe(&hb(1, 1000, 1012));
+        assert_eq!(d.deadline(), Some(Nanos::from_millis(1120)));
     }
 
     #[test]

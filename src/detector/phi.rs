@@ -14,10 +14,10 @@
 //! accurate far into the tail). Before the first interval exists, `μ = η` and
 //! `σ = η/4`. With `σ = 0`, φ is 0 before `μ` and `+∞` from `μ` on.
 
-use crate::detector::Estimator;
 use crate::detector::normal::{neg_log10_tail, tail_quantile};
 use crate::detector::registry::{Definition, Param, THRESHOLD};
 use crate::detector::window::Stats;
+use crate::detector::{Estimator, Form};
 use crate::detector::{EstimatorFamily, Tuned};
 use crate::time::Nanos;
 use crate::trace::Heartbeat;
@@ -94,22 +94,17 @@ impl Estimator for Phi {
 
     #[inline]
     fn deadline(&self, z: &f64) -> Option<Nanos> {
-        let last = self.last?;
-        if *z == f64::INFINITY {
-            return None;
-        }
-        let x = if self.sigma > 0.0 {
-            self.mu + self.sigma * z
-        } else {
-            self.mu
-        };
-        if x.is_nan() || x >= (i64::MAX - last.0.max(0)) as f64 {
-            return None;
-        }
-        Some(last.saturating_add(Nanos::ceil_f64(x)))
+        self.form().deadline(*z)
     }
 
-    /// `ceil(μ + σ·z)`, computed in `f64` where it is below `2^52` in size.
+    fn form(&self) -> Form {
+        Form::Normal {
+            last: self.last,
+            mu: self.mu,
+            sigma: self.sigma,
+        }
+    }
+
     fn offsets(&self, zs: &[f64], out: &mut [f64]) -> bool {
         let Some(last) = self.last else { return false };
         if self.sigma.is_nan() || self.sigma <= 0.0 || last.0 > 1 << 62 {

@@ -131,6 +131,9 @@ pub struct Param {
     pub doc: &'static str,
     /// For a knob, the default sweep `(start, end, step)`, END inclusive.
     pub sweep: Option<(f64, f64, f64)>,
+    /// Whether results' `params` leave it out while it is at its default (a parameter
+    /// whose default is the behaviour without it, such as a continuous `check`).
+    pub quiet: bool,
 }
 
 /// A detector's sensitivity knob: a [`Param`] with a default sweep.
@@ -146,6 +149,7 @@ impl Param {
             range,
             doc,
             sweep: None,
+            quiet: false,
         }
     }
 
@@ -183,6 +187,11 @@ impl Param {
     /// The same parameter with other accepted keys.
     pub const fn with_aliases(self, aliases: &'static [&'static str]) -> Param {
         Param { aliases, ..self }
+    }
+
+    /// The same parameter, left out of results' `params` while at its default.
+    pub const fn quiet(self) -> Param {
+        Param { quiet: true, ..self }
     }
 
     /// The same parameter as a knob with a default sweep `start..end:step`.
@@ -840,6 +849,15 @@ impl Config {
         }
     }
 
+    /// The monitor's check tick: the `check` parameter, continuous for a detector
+    /// without one.
+    pub fn check(&self) -> crate::detector::Check {
+        match self.definition.params.iter().position(|p| p.name == "check") {
+            Some(i) => crate::detector::Check::every(Nanos(self.values[i].round() as i64)),
+            None => crate::detector::Check::default(),
+        }
+    }
+
     /// The count parameter `name`.
     pub fn count(&self, name: &str) -> usize {
         self.get(name) as usize
@@ -851,12 +869,14 @@ impl Config {
     }
 
     /// The fixed parameters as results' `params` column writes them:
-    /// `key=value;...` in canonical order, durations with units.
+    /// `key=value;...` in canonical order, durations with units; a quiet parameter at
+    /// its default (`check=0s`) is left out.
     pub fn params(&self) -> String {
         self.definition
             .params
             .iter()
             .zip(&self.values)
+            .filter(|(p, v)| !(p.quiet && **v == p.default))
             .map(|(p, &v)| format!("{}={}", p.name, p.format(v)))
             .collect::<Vec<_>>()
             .join(";")
@@ -934,9 +954,11 @@ impl Serialize for Config {
     /// durations as written in spec strings (`"100ms"`).
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let mut m = s.serialize_map(Some(self.values.len() + 1))?;
+        let shown = |(p, v): &(&Param, &f64)| !(p.quiet && **v == p.default);
+        let count = self.definition.params.iter().zip(&self.values).filter(shown).count();
+        let mut m = s.serialize_map(Some(count + 1))?;
         m.serialize_entry("detector", self.name())?;
-        for (p, &v) in self.definition.params.iter().zip(&self.values) {
+        for (p, &v) in self.definition.params.iter().zip(&self.values).filter(shown) {
             match p.unit {
                 Unit::Count => m.serialize_entry(p.name, &(v as u64))?,
                 Unit::Duration => m.serialize_entry(p.name, &p.format(v))?,
@@ -984,6 +1006,15 @@ impl<'de> Deserialize<'de> for Config {
 /// The φ knob shared by `phi`, `akka` and `exp-phi`: suspect when φ reaches it.
 pub const THRESHOLD: Knob =
     Param::number("threshold", 8.0, Range::above(0.0), "suspect when phi reaches it").swept(0.5, 16.0, 0.1);
+
+/// The check interval of the timeout-style detectors (`fixed`, `chen`, `2w`, `nfd-s`):
+/// a monitor that looks only at the multiples of it notices a deadline at its next tick.
+pub const CHECK: Param = Param::duration(
+    "check",
+    0.0,
+    "the monitor's check interval: it looks at multiples of it on its clock and suspects at the first tick at or after the deadline (0 = continuously)",
+)
+.quiet();
 
 /// The safety margin of `chen` and `2w`, added to the expected arrival.
 pub const ALPHA: Knob =

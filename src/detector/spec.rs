@@ -439,7 +439,11 @@ pub(crate) mod tests {
             one("akka").config.params(),
             "window=1000;min_std=100ms;pause=3s;first_estimate=1s"
         );
-        assert_eq!(one("2w").config.values(), [1000.0, 1.0]);
+        assert_eq!(one("2w").config.values(), [1000.0, 1.0, 0.0]);
+        // A continuous check is left out of `params`; a tick is shown.
+        assert_eq!(one("2w").config.params(), "n1=1000;n2=1");
+        assert_eq!(one("fixed:check=5s").config.params(), "check=5s");
+        assert_eq!(one("chen:check=100ms").config.params(), "window=1000;check=100ms");
         assert_eq!(one("2w:n2=5000").config.window(), 5000);
         assert_eq!(one("2w").config.window(), 1000);
         for c in Config::all_defaults() {

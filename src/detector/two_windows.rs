@@ -11,10 +11,14 @@
 //! reacts at once to a sudden rise in delay. The level is `now - max(EA1, EA2)` in
 //! nanoseconds; `alpha` is in whole nanoseconds, and the deadline is
 //! `ceil(max(EA1, EA2)) + alpha`.
+//!
+//! With `check = Δc > 0` the monitor looks only at the integer multiples of `Δc` on its
+//! clock: the deadline is rounded up to the next tick, `⌈τ / Δc⌉·Δc`, and the level is
+//! the one at the last tick (detectors.md, `check`).
 
 use crate::detector::chen::{ChenWindow, ceil_base};
-use crate::detector::registry::{ALPHA, Definition, Param};
-use crate::detector::{Estimator, shifted_deadline};
+use crate::detector::registry::{ALPHA, CHECK, Definition, Param};
+use crate::detector::{Check, Estimator, Form, shifted_deadline};
 use crate::detector::{EstimatorFamily, Tuned};
 use crate::time::Nanos;
 use crate::trace::Heartbeat;
@@ -29,6 +33,7 @@ pub struct TwoWindows {
     offset: f64,
     /// `ceil(max(EA1, EA2))`, saturated to the range of `i64`.
     base: i64,
+    check: Check,
 }
 
 impl TwoWindows {
@@ -40,7 +45,13 @@ impl TwoWindows {
             last: Nanos::ZERO,
             offset: f64::NAN,
             base: 0,
+            check: Check::default(),
         }
+    }
+
+    /// The same estimator on a monitor that checks at the ticks of `check`.
+    pub fn checked(self, check: Check) -> Self {
+        TwoWindows { check, ..self }
     }
 }
 
@@ -77,18 +88,24 @@ impl Estimator for TwoWindows {
         if self.long.is_empty() {
             return f64::NEG_INFINITY;
         }
-        (now.0.wrapping_sub(self.last.0)) as f64 - self.offset
+        (self.check.floor(now).0.wrapping_sub(self.last.0)) as f64 - self.offset
     }
 
     #[inline]
     fn deadline(&self, alpha: &Nanos) -> Option<Nanos> {
-        shifted_deadline(self.base()?, alpha.0)
+        self.check.deadline(shifted_deadline(self.base()?, alpha.0))
     }
 
-    fn shift(&self, alpha: &Nanos) -> Option<i64> {
-        Some(alpha.0)
+    fn form(&self) -> Form {
+        Form::Shifted {
+            base: self.base(),
+            check: self.check,
+        }
     }
+}
 
+impl TwoWindows {
+    /// `ceil(EA)` after the last heartbeat (`None` before the first one).
     #[inline]
     fn base(&self) -> Option<i64> {
         (!self.long.is_empty()).then_some(self.base)
@@ -103,16 +120,22 @@ pub const DEFINITION: Definition = Definition {
     params: &[
         Param::window("n1", 1000, "receipts in the long window"),
         Param::window("n2", 1, "receipts in the short window"),
+        CHECK,
     ],
     knob: Some(ALPHA),
     knob_independent: true,
     needs_send_times: false,
     weight: 1,
     window: |c| c.count("n1").max(c.count("n2")),
-    detector: |c, eta, knob| Box::new(Tuned::new(TwoWindows::new(eta, c.count("n1"), c.count("n2")), knob)),
+    detector: |c, eta, knob| {
+        Box::new(Tuned::new(
+            TwoWindows::new(eta, c.count("n1"), c.count("n2")).checked(c.check()),
+            knob,
+        ))
+    },
     family: |c, eta, knobs| {
         Box::new(EstimatorFamily::new(
-            TwoWindows::new(eta, c.count("n1"), c.count("n2")),
+            TwoWindows::new(eta, c.count("n1"), c.count("n2")).checked(c.check()),
             knobs,
         ))
     },
@@ -163,6 +186,12 @@ mod tests {
         );
         check_deadlines(
             TwoWindows::new(Nanos::from_millis(100), 20, 3),
+            &knobs,
+            Nanos::from_millis(100),
+            0.0,
+        );
+        check_deadlines(
+            TwoWindows::new(Nanos::from_millis(100), 20, 3).checked(Check::every(Nanos::from_millis(45))),
             &knobs,
             Nanos::from_millis(100),
             0.0,

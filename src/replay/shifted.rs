@@ -28,7 +28,7 @@
 //! work is `O(m log K + m log m)` for `K` knob values plus the late crash points, instead
 //! of `O(m·K)`.
 
-use crate::detector::Family;
+use crate::detector::{Family, Form};
 use crate::metrics::{Detection, Metrics, nearest_rank};
 use crate::replay::{Options, origin};
 use crate::time::Nanos;
@@ -120,7 +120,9 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
     let mut base = Vec::with_capacity(m);
     for j in 0..m {
         family.observe(&receipts.heartbeat(j));
-        let b = family.base()?;
+        let Form::Shifted { base: Some(b), .. } = family.form() else {
+            return None;
+        };
         if i128::from(b) + kmax >= i128::from(i64::MAX) {
             return None;
         }
