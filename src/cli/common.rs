@@ -78,11 +78,22 @@ pub fn trace_name(path: &Path) -> String {
         .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
 }
 
-/// Parses every `--detector` spec string (each may expand to several specs).
+/// Parses every `--detector` spec string (each may expand to several specs). All of them
+/// together expand to at most [`spec::MAX_VALUES`] (configuration, knob value) pairs,
+/// each spec's count checked before its values are built.
 pub fn parse_specs(texts: &[String]) -> anyhow::Result<Vec<DetectorSpec>> {
+    use fdbench::detector::spec::{self, SpecError};
     let mut out = Vec::new();
+    let mut used = 0;
     for t in texts {
-        let specs = fdbench::detector::spec::parse(t).map_err(|e| usage(format!("--detector '{t}': {e}")))?;
+        let specs = spec::parse_within(t, spec::MAX_VALUES - used).map_err(|e| match e {
+            SpecError::TooMany { count, .. } if used > 0 => usage(format!(
+                "--detector '{t}': the --detector specs before it expand to {used} values and this one to {count} more, over the limit of {} for all of them together; use larger steps or shorter ranges",
+                spec::MAX_VALUES
+            )),
+            e => usage(format!("--detector '{t}': {e}")),
+        })?;
+        used += specs.iter().map(|s| s.knob_values.len()).sum::<usize>();
         out.extend(specs);
     }
     Ok(out)

@@ -375,19 +375,31 @@ fn parse_header(text: &str) -> Result<Vec<Column>, String> {
 
 /// Writes a trace: its comments, `# interval_ns=N`, the header and one row per heartbeat.
 pub fn write<W: Write>(trace: &Trace, out: W) -> io::Result<()> {
+    write_rows(trace.comments(), trace.interval(), trace.has_send(), trace.rows(), out)
+}
+
+/// Writes the rows `(seq, send, recv)` of a trace as [`write`] does, streaming: the
+/// comments, `# interval_ns=N`, the header (with `send_ns` when `has_send`) and one line
+/// per row.
+pub fn write_rows<W: Write>(
+    comments: &[String],
+    interval: Nanos,
+    has_send: bool,
+    rows: impl Iterator<Item = (u64, Option<Nanos>, Option<Nanos>)>,
+    out: W,
+) -> io::Result<()> {
     let mut w = io::BufWriter::with_capacity(1 << 20, out);
-    for c in trace.comments() {
+    for c in comments {
         writeln!(w, "# {c}")?;
     }
-    writeln!(w, "# {INTERVAL_KEY}{}", trace.interval().0)?;
-    let has_send = trace.has_send();
+    writeln!(w, "# {INTERVAL_KEY}{}", interval.0)?;
     w.write_all(if has_send {
         b"seq,send_ns,recv_ns\n"
     } else {
         b"seq,recv_ns\n"
     })?;
     let mut b = itoa::Buffer::new();
-    for (seq, send, recv) in trace.rows() {
+    for (seq, send, recv) in rows {
         w.write_all(b.format(seq).as_bytes())?;
         w.write_all(b",")?;
         if has_send {
@@ -407,15 +419,22 @@ pub fn write<W: Write>(trace: &Trace, out: W) -> io::Result<()> {
 /// Writes a trace to `path` atomically (see [`crate::output::write_atomic`]); `-` is
 /// standard output. A name ending in `.gz` is gzip-compressed.
 pub fn write_path(trace: &Trace, path: &Path) -> io::Result<()> {
+    write_path_with(path, |w| write(trace, w))
+}
+
+/// Writes to `path` atomically what `fill` writes (e.g. [`write_rows`]), gzip-compressed
+/// when the name ends in `.gz`; `-` is standard output. An error from `fill` leaves
+/// `path` as it was.
+pub fn write_path_with(path: &Path, fill: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
     let gz = path.extension().is_some_and(|e| e == "gz");
     crate::output::write_atomic(path, |w| {
         if gz {
             let mut enc = flate2::write::GzEncoder::new(w, flate2::Compression::default());
-            write(trace, &mut enc)?;
+            fill(&mut enc)?;
             enc.finish()?;
             Ok(())
         } else {
-            write(trace, w)
+            fill(w)
         }
     })
 }
