@@ -31,6 +31,13 @@ use crate::trace::{IntervalSource, Trace, TraceBuilder, TraceError};
 /// The longest line accepted, in bytes. Real rows are under 64 bytes.
 pub const MAX_LINE: usize = 4096;
 
+/// The most bytes of comment lines kept before the header (a trace's comments are a few
+/// lines: the generator's command, an importer's notes).
+pub const MAX_COMMENTS: usize = 64 << 10;
+
+/// The UTF-8 byte order mark some editors put at the start of a file; skipped.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// The metadata comment that carries the nominal interval.
 const INTERVAL_KEY: &str = "interval_ns=";
 
@@ -96,6 +103,11 @@ pub enum Problem {
     /// A line is too long to be a trace row.
     #[error("line longer than {MAX_LINE} bytes; this is not a trace CSV file (is it binary, or missing newlines?)")]
     LineTooLong,
+    /// Too many comment lines before the header.
+    #[error(
+        "more than {MAX_COMMENTS} bytes of comment lines before the header; this is not a trace CSV file (a trace has a few comment lines)"
+    )]
+    TooManyComments,
     /// A line is not UTF-8 text.
     #[error("the line is not text; a trace CSV file is ASCII")]
     NotText,
@@ -156,12 +168,24 @@ pub fn read_path(path: &Path, interval: Option<Nanos>) -> Result<Trace, ReadErro
 }
 
 /// Splits a byte stream into lines of at most [`MAX_LINE`] bytes, calling `f` with the
-/// 1-based line number and the line without its line ending.
+/// 1-based line number and the line without its line ending (and, on line 1, without a
+/// UTF-8 byte order mark). Memory stays bounded whatever the input (a gzip stream that
+/// inflates to gigabytes of one line is refused at [`MAX_LINE`]).
 pub fn for_each_line<R: Read>(
     input: R,
     name: &str,
     mut f: impl FnMut(u64, &[u8]) -> Result<(), ReadError>,
 ) -> Result<(), ReadError> {
+    let mut f = |n: u64, line: &[u8]| {
+        f(
+            n,
+            if n == 1 {
+                line.strip_prefix(BOM).unwrap_or(line)
+            } else {
+                line
+            },
+        )
+    };
     let mut reader = BufReader::with_capacity(1 << 20, input);
     let mut carry: Vec<u8> = Vec::new();
     let mut line_no: u64 = 0;
@@ -272,6 +296,7 @@ pub fn read<R: Read>(input: R, name: &str, interval: Option<Nanos>) -> Result<Tr
     let mut columns: Option<Vec<Column>> = None;
     let mut builder: Option<TraceBuilder> = None;
     let mut comments: Vec<String> = Vec::new();
+    let mut comment_bytes = 0;
     let mut meta_interval: Option<Nanos> = None;
     for_each_line(input, name, |line_no, line| {
         if line.first() == Some(&b'#') {
@@ -287,6 +312,10 @@ pub fn read<R: Read>(input: R, name: &str, interval: Option<Nanos>) -> Result<Tr
                         .ok_or_else(|| ReadError::at(name, line_no, Problem::BadInterval(v.to_string())))?;
                     meta_interval = Some(Nanos(ns));
                 } else {
+                    comment_bytes += body.len() + 1;
+                    if comment_bytes > MAX_COMMENTS {
+                        return Err(ReadError::at(name, line_no, Problem::TooManyComments));
+                    }
                     comments.push(body.to_string());
                 }
             }
@@ -525,6 +554,42 @@ mod tests {
         let long = format!("seq,recv_ns\n1,{}\n", "1".repeat(MAX_LINE + 10));
         assert!(err(&long).contains("line 2: line longer than"));
         assert!(parse("seq,recv_ns\n\u{ff}\u{fe}\n").is_err());
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped_on_the_first_line_only() {
+        let t = parse("\u{feff}seq,recv_ns\n1,10\n2,20\n").unwrap();
+        assert_eq!(t.len(), 2);
+        let t = parse("\u{feff}# interval_ns=10\nseq,recv_ns\n1,10\n2,20\n").unwrap();
+        assert_eq!(t.interval(), Nanos(10));
+        assert_eq!(
+            err("seq,recv_ns\n\u{feff}1,10\n2,20\n"),
+            "t.csv line 2: column seq (field 1): '\u{feff}1' is not a non-negative integer; times are whole nanoseconds, e.g. 1500000000 for 1.5 s"
+        );
+    }
+
+    /// Endless comment lines: refused once they pass [`MAX_COMMENTS`], the input never
+    /// held whole.
+    #[test]
+    fn endless_comments_are_refused_at_the_limit() {
+        struct Comments;
+        impl Read for Comments {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                // Lines of 100 bytes: '#', a space, 97 x's, '\n' (bodies of 97 bytes + 1).
+                let line = [b"# ".as_slice(), &[b'x'; 97], b"\n"].concat();
+                let n = buf.len() / line.len() * line.len();
+                for chunk in buf[..n].chunks_mut(line.len()) {
+                    chunk.copy_from_slice(&line);
+                }
+                Ok(n)
+            }
+        }
+        let e = read(Comments, "c.csv", None).unwrap_err();
+        // 98 bytes counted per line: line 669 brings 65,562 > 65,536.
+        assert_eq!(
+            e.to_string(),
+            "c.csv line 669: more than 65536 bytes of comment lines before the header; this is not a trace CSV file (a trace has a few comment lines)"
+        );
     }
 
     #[test]
