@@ -21,7 +21,7 @@ pub struct EvalArgs {
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
     pub deadline: Nanos,
     /// Nominal heartbeat interval, overriding the trace's metadata or inferred value
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_interval)]
     pub interval: Option<Nanos>,
 }
 
@@ -64,6 +64,14 @@ pub fn thread_count(requested: Option<usize>, force: bool) -> anyhow::Result<usi
 /// clap value parser for durations with units.
 pub fn parse_duration(s: &str) -> Result<Nanos, String> {
     fdbench::time::parse_duration(s).map_err(|e| e.to_string())
+}
+
+/// clap value parser for a heartbeat interval: a positive duration.
+pub fn parse_interval(s: &str) -> Result<Nanos, String> {
+    match parse_duration(s)? {
+        d if d.0 > 0 => Ok(d),
+        _ => Err(format!("interval '{s}' is not positive; give e.g. 100ms")),
+    }
 }
 
 /// Reads a trace file, applying `--interval`.

@@ -65,6 +65,10 @@ pub const DEFAULT_SEED: u64 = 1;
 /// The most heartbeats one trace may have.
 pub const MAX_COUNT: u64 = u32::MAX as u64;
 
+/// The most heartbeats [`generate`] holds in memory (2.4 GB of columns); longer traces
+/// stream to a file ([`Heartbeats::write_csv`], `fdbench generate`).
+pub const MAX_IN_MEMORY: u64 = 100_000_000;
+
 /// How long a trace is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -726,6 +730,20 @@ impl Iterator for Heartbeats {
 /// metadata, and a comment line with the command that regenerates it.
 pub fn generate(cfg: &SynthConfig, seed: u64) -> Result<Trace, SynthError> {
     let heartbeats = Heartbeats::new(cfg, seed)?;
+    let n = heartbeats.total();
+    if n > MAX_IN_MEMORY {
+        let flag = match cfg.length {
+            Length::Count(_) => "--count",
+            Length::Duration(_) => "--duration",
+        };
+        return Err(invalid(
+            flag,
+            format!(
+                "{n} heartbeats at interval {}; a trace held in memory has at most {MAX_IN_MEMORY}: give a shorter length, or write the trace to a file with `fdbench generate` (which streams) and use the file",
+                cfg.interval
+            ),
+        ));
+    }
     let mut b = TraceBuilder::new(true);
     b.reserve(usize::try_from(heartbeats.total()).unwrap_or(usize::MAX));
     b.comment(heartbeats.comment.clone());
