@@ -425,7 +425,6 @@ fn an_output_that_is_an_input_is_refused() {
             "t.csv",
         ),
         (vec!["report", "--trace", "t.csv", "-o", "."], "t.csv"),
-        (vec!["report", "--trace", "t.csv", "--save-trace", "-o", "."], "t.csv"),
         (vec!["plot", "r.csv", "-o", "."], "r.csv"),
     ];
     for (args, input) in cases {

@@ -951,7 +951,11 @@ fn unwritable_outputs_are_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let trace = write_trace(dir.path(), 1_200);
     let good = std::fs::read(&trace).unwrap();
-    for dest in ["/dev/null/x.csv", "/proc/fdbench-x.csv", "/proc/self/status"] {
+    for (dest, why) in [
+        ("/dev/null/x.csv", "Not a directory (os error 20)"),
+        ("/proc/fdbench-x.csv", "No such file or directory (os error 2)"),
+        ("/proc/self/status", "No such file or directory (os error 2)"),
+    ] {
         let o = Command::new(BIN)
             .args(["sweep", "-q", "--detector", "fixed:timeout=1s"])
             .arg(&trace)
@@ -960,7 +964,7 @@ fn unwritable_outputs_are_a_clear_error() {
             .unwrap();
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(1), "{dest}: {err}");
-        assert!(err.starts_with("error: ") && err.contains(dest), "{dest}: {err}");
+        assert_eq!(err, format!("error: writing {dest}: {why}\n"));
         println!("| sweep -o {dest} | {} |", err.trim().replace('\n', " "));
     }
     // A trace written over an existing file that is a directory's path.
@@ -971,6 +975,13 @@ fn unwritable_outputs_are_a_clear_error() {
         .unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(
+        err,
+        format!(
+            "error: cannot write {}: Not a directory (os error 20)\n",
+            trace.join("x.csv").display()
+        )
+    );
     println!("| generate -o trace.csv/x.csv | {} |", err.trim().replace('\n', " "));
     assert_eq!(std::fs::read(&trace).unwrap(), good);
     let o = Command::new(BIN)
@@ -987,6 +998,17 @@ fn unwritable_outputs_are_a_clear_error() {
         .unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
+    // The staging folder's name ends in 64 random bits (16 hex digits).
+    let (head, tail) = err
+        .split_once(".fdbench-report.tmp-")
+        .unwrap_or_else(|| panic!("{err}"));
+    assert_eq!(head, "error: report /proc/fdbench-report: /proc/");
+    assert_eq!(
+        tail.len(),
+        16 + ": No such file or directory (os error 2)\n".len(),
+        "{err}"
+    );
+    assert!(tail.ends_with(": No such file or directory (os error 2)\n"), "{err}");
     println!("| report -o /proc/fdbench-report | {} |", err.trim().replace('\n', " "));
 }
 
@@ -1437,6 +1459,25 @@ fn hostile_command_lines_exit_with_one_exact_message() {
          [1732550001.123456] 64 bytes from 127.0.0.1: icmp_seq=12a ttl=64 time=0.045 ms\n",
     )
     .unwrap();
+    for i in 1..=3 {
+        let shard = format!("{i}/3");
+        let out = format!("part-{i}.csv");
+        let a = args(&[
+            "sweep",
+            "t.csv",
+            "-q",
+            "--warmup",
+            "100",
+            "--shard",
+            &shard,
+            "-d",
+            "fixed:timeout=100ms..1s:100ms",
+            "-o",
+            &out,
+        ]);
+        assert_eq!(run_limited(dir.path(), &a), (Some(0), String::new()));
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let max = u64::MAX.to_string();
     let thousand: Vec<String> = (0..1000)
         .flat_map(|_| ["-d".to_string(), "fixed:timeout=1ns..1ms:1ns".to_string()])
@@ -1513,6 +1554,24 @@ fn hostile_command_lines_exit_with_one_exact_message() {
             args(&["sweep", "t.csv", "-j", "0"]),
             2,
             "error: -j 0: give at least one thread".into(),
+        ),
+        (
+            args(&["sweep", "t.csv", "-j", "100000"]),
+            2,
+            format!(
+                "error: -j 100000: more than 4 threads per core ({cores} cores, at most {}); give -j {cores}, or add --force-threads",
+                4 * cores
+            ),
+        ),
+        (
+            args(&["merge", "part-1.csv", "part-1.csv", "part-2.csv", "part-3.csv"]),
+            1,
+            "error: part-1.csv and part-1.csv: are both shard 1/3; give each shard once".into(),
+        ),
+        (
+            args(&["merge", "part-2.csv", "part-3.csv"]),
+            1,
+            "error: shard(s) 1/3 missing; give all 3 shards of the sweep".into(),
         ),
         (
             args(&["sweep", "t.csv", "-o", "t.csv"]),

@@ -64,6 +64,7 @@ pub struct Args {
 
 /// Runs `fdbench explain`.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    common::check_not_input(&args.output, std::slice::from_ref(&args.trace))?;
     let specs = common::parse_specs(std::slice::from_ref(&args.detector))?;
     let [spec] = specs.as_slice() else {
         return Err(common::usage(format!(

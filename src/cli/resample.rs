@@ -44,6 +44,7 @@ pub struct Args {
 
 /// Runs `fdbench resample`.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    super::common::check_not_input(&args.output, std::slice::from_ref(&args.trace))?;
     let trace = csv::read_path(&args.trace, args.trace_interval)?;
     let name = args.trace.display();
     let every = match (args.every, args.interval) {
