@@ -108,7 +108,7 @@ impl From<crate::detector::registry::WrongInterval> for ReplayError {
 /// The evaluated span of a trace: checks that it can be evaluated and returns `L`.
 pub fn evaluated_length(receipts: &Receipts, warmup: usize) -> Result<Nanos, ReplayError> {
     let m = receipts.len();
-    if m < warmup + 2 {
+    if m < warmup.saturating_add(2) {
         return Err(ReplayError::TooShort { receipts: m, warmup });
     }
     let l = receipts.recv[m - 1] - receipts.recv[warmup];

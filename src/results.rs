@@ -444,8 +444,14 @@ pub fn read_csv_shard<R: Read>(input: R, name: &str) -> anyhow::Result<(Option<P
     for (i, rec) in r.deserialize().enumerate() {
         let line = comment_lines + i as u64 + 2;
         let row: Row = rec.map_err(|e| {
+            // The line is named once, by the caller: the csv crate's own position counts
+            // from after the comment lines.
             let e = match e.kind() {
                 csv::ErrorKind::Io(io) => io.to_string(),
+                csv::ErrorKind::Deserialize { err, .. } => err.to_string(),
+                csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+                    format!("{len} fields where the header has {expected_len}")
+                }
                 _ => e.to_string(),
             };
             anyhow::anyhow!("{name} line {line}: {e}; is this a results file from `fdbench sweep`?")

@@ -84,7 +84,7 @@ impl Goal {
 /// part would have fewer than two evaluated receipts. Stale counts are not split (0).
 pub fn split(receipts: &Receipts, warmup: usize, holdout: f64) -> Option<(Receipts, Receipts)> {
     let m = receipts.len();
-    if m < warmup + 2 || !(holdout > 0.0 && holdout < 1.0) {
+    if m < warmup.saturating_add(2) || !(holdout > 0.0 && holdout < 1.0) {
         return None;
     }
     let a = &receipts.recv;

@@ -126,7 +126,7 @@ fn one_setting_only_and_a_long_enough_trace() {
         .args(["explain", "-", "-d", "fixed:timeout=100ms..200ms:50ms"])
         .write_stdin(TRACE)
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("has 3 knob values; explain takes one"));
     fdbench()
         .args(["explain", "-", "-d", "fixed:timeout=150ms"])

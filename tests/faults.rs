@@ -418,6 +418,12 @@ fn an_output_that_is_an_input_is_refused() {
             "ping.txt",
         ),
         (vec!["merge", "r.csv", "-o", "r.csv"], "r.csv"),
+        (vec!["resample", "t.csv", "--every", "2", "-o", "t.csv"], "t.csv"),
+        (vec!["resample", "t.csv", "--every", "2", "-o", "link.csv"], "t.csv"),
+        (
+            vec!["explain", "t.csv", "-d", "fixed:timeout=1s", "-o", "t.csv"],
+            "t.csv",
+        ),
         (vec!["report", "--trace", "t.csv", "-o", "."], "t.csv"),
         (vec!["plot", "r.csv", "-o", "."], "r.csv"),
     ];
@@ -509,6 +515,15 @@ fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
+/// Says why a test does not run. As root under `FDBENCH_REQUIRE_ALL=1` (CI, which has
+/// everything these tests need) a skip is a failure.
+fn skip(reason: &str) {
+    if is_root() && std::env::var("FDBENCH_REQUIRE_ALL").is_ok_and(|v| v == "1") {
+        panic!("FDBENCH_REQUIRE_ALL=1 and running as root, yet skipped: {reason}");
+    }
+    println!("skipped: {reason}");
+}
+
 /// Mounts a tmpfs of `size` at `dir`; false (with a message) where that is not allowed.
 fn mount_tmpfs(dir: &Path, size: &str) -> bool {
     let o = Command::new("mount")
@@ -518,14 +533,14 @@ fn mount_tmpfs(dir: &Path, size: &str) -> bool {
     match o {
         Ok(o) if o.status.success() => true,
         Ok(o) => {
-            println!(
-                "skipped: cannot mount a tmpfs: {}",
+            skip(&format!(
+                "cannot mount a tmpfs: {}",
                 String::from_utf8_lossy(&o.stderr).trim()
-            );
+            ));
             false
         }
         Err(e) => {
-            println!("skipped: cannot run mount: {e}");
+            skip(&format!("cannot run mount: {e}"));
             false
         }
     }
@@ -545,7 +560,7 @@ impl Drop for Unmount {
 #[cfg_attr(not(target_os = "linux"), ignore = "needs Linux tmpfs")]
 fn a_full_disk_keeps_the_previous_outputs() {
     if !is_root() {
-        println!("skipped: mounting a small tmpfs needs root (CI runs as root)");
+        skip("mounting a small tmpfs needs root (CI runs as root)");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -615,14 +630,14 @@ fn a_full_disk_keeps_the_previous_outputs() {
 #[test]
 fn writers_in_separate_pid_namespaces_do_not_collide() {
     if !is_root() {
-        println!("skipped: unshare --pid needs root (CI runs as root)");
+        skip("unshare --pid needs root (CI runs as root)");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let probe = Command::new("unshare").args(["--pid", "--fork", "true"]).status();
     if !probe.is_ok_and(|s| s.success()) {
-        println!("skipped: unshare --pid is not available here");
+        skip("unshare --pid is not available here");
         return;
     }
     let rounds = if long_mode() { 50 } else { 5 };

@@ -171,3 +171,37 @@ fn bad_values_name_the_flag_and_write_nothing() {
         "temporary files left behind"
     );
 }
+
+/// The rows stream to the output: 10 million heartbeats (240 MB as columns in memory)
+/// are generated under a 128 MiB address-space limit.
+#[test]
+fn generation_streams_in_bounded_memory() {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_fdbench"));
+    cmd.args([
+        "generate",
+        "--preset",
+        "lan",
+        "--count",
+        "10000000",
+        "-q",
+        "-o",
+        "/dev/null",
+    ]);
+    // SAFETY: setrlimit is async-signal-safe and touches only the child's own limits.
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 128 << 20,
+                rlim_max: 128 << 20,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let o = cmd.output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.stderr.is_empty());
+}

@@ -580,4 +580,19 @@ fn tune_plots_its_frontier_into_a_folder() {
         .code(2)
         .stderr(predicates::str::contains("two-parameter"));
     assert!(!none.exists(), "nothing written");
+
+/// Receipts 10 µs apart just below 2^63 ns: the level is sampled more finely than f64
+/// can tell times apart there (2048 ns), and drawing still ends.
+#[test]
+fn trace_figures_near_the_top_of_the_clock_are_drawn() {
+    let mut b = TraceBuilder::new(false);
+    for k in 1..=60u64 {
+        b.push(k, None, Some(Nanos(9_223_372_036_854_000_000 + k as i64 * 10_000)))
+            .unwrap();
+    }
+    let t = b.finish(None).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let files = plot::trace_plots(&t, dir.path(), &TracePlotOptions::default()).unwrap();
+    assert_eq!(files.len(), 4);
+    assert_well_formed(&std::fs::read_to_string(dir.path().join("timeline.svg")).unwrap());
 }

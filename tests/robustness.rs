@@ -369,70 +369,219 @@ proptest! {
 
 /// Representative hostile inputs and the exact error each gives (the table in
 /// reports/robustness.md comes from this test's output: `--nocapture`).
+/// Every hostile value gets its exact message (lowercase, naming the value and the fix).
+/// The tables are the ones `reports/robustness.md` publishes
+/// (`-- --nocapture hostile huge_seq`).
 #[test]
 fn hostile_inputs_are_rejected_with_clear_errors() {
-    let spec_cases = [
-        "fixed:timeout=0s..1000d:1ns",
-        "phi:window=1000000000000",
-        "phi:threshold=NaN",
-        "phi:threshold=0..1e308:1e-308",
-        "chen:alpha=1s..0s:10ms",
-        "fixed:timeout=-5ms",
-        "phi:window=1.5",
-        "phi:window=10,window=20",
-        "nope:x=1",
+    let spec_cases: &[(&str, &str)] = &[
+        (
+            "fixed:timeout=0s..1000d:1ns",
+            "fixed: the spec expands to 86400000000000000 values, more than the limit of 1000000; use a larger step or a shorter range",
+        ),
+        (
+            "phi:window=1000000000000",
+            "phi: window=1000000000000 is out of range; window must be an integer from 1 to 10000000",
+        ),
+        (
+            "phi:threshold=NaN",
+            "phi: threshold=NaN is out of range; threshold must be a finite number > 0",
+        ),
+        (
+            "phi:threshold=0..1e308:1e-308",
+            "phi: threshold=0 is out of range; threshold must be a finite number > 0",
+        ),
+        (
+            "chen:alpha=1s..0s:10ms",
+            "chen: alpha=1s..0s:10ms: the range is empty: END is below START; write START..END:STEP with START <= END",
+        ),
+        (
+            "fixed:timeout=-5ms",
+            "fixed: timeout=-5ms: duration '-5ms' is out of range; it must be between 0 and 292 years",
+        ),
+        (
+            "phi:window=1.5",
+            "phi: window=1.5: not a whole number; window must be an integer from 1 to 10000000",
+        ),
+        (
+            "phi:window=10,window=20",
+            "phi: parameter 'window' is given twice; give it once (a range START..END:STEP sweeps it)",
+        ),
+        (
+            "nope:x=1",
+            "unknown detector 'nope'; the detectors are: fixed, nfd-s, chen, bertier, phi, akka, exp-phi, satzger, 2w, akka-cluster, cassandra",
+        ),
     ];
-    for t in spec_cases {
+    for &(t, want) in spec_cases {
         let e = parse_spec(t).expect_err(t).to_string();
+        assert_eq!(e, want, "spec {t}");
         println!("| spec | `{t}` | {e} |");
-        assert!(!e.is_empty() && e.chars().next().unwrap().is_lowercase(), "{t}: {e}");
     }
-    for t in ["1e999s", "-1s", "NaN s", "300y", "107000d", ""] {
+    let durations: &[(&str, &str)] = &[
+        (
+            "1e999s",
+            "duration '1e999s': unknown unit 'e999s'; use ns, us, ms, s, m, h or d (e.g. 100ms)",
+        ),
+        (
+            "-1s",
+            "duration '-1s' is out of range; it must be between 0 and 292 years",
+        ),
+        (
+            "NaN s",
+            "duration 'NaN s': unknown unit 'NaN s'; use ns, us, ms, s, m, h or d (e.g. 100ms)",
+        ),
+        (
+            "300y",
+            "duration '300y': unknown unit 'y'; use ns, us, ms, s, m, h or d (e.g. 100ms)",
+        ),
+        (
+            "107000d",
+            "duration '107000d' is out of range; it must be between 0 and 292 years",
+        ),
+        ("", "empty duration; write a number with a unit, e.g. 100ms"),
+    ];
+    for &(t, want) in durations {
         let e = fdbench::time::parse_duration(t).expect_err(t).to_string();
+        assert_eq!(e, want, "duration {t}");
         println!("| duration | `{t}` | {e} |");
     }
-    for t in ["1e999/h", "-1/h", "1/fortnight", "NaN/h"] {
+    let rates: &[(&str, &str)] = &[
+        ("1e999/h", "rate '1e999/h': the count must be a non-negative number"),
+        ("-1/h", "rate '-1/h': the count must be a non-negative number"),
+        (
+            "1/fortnight",
+            "rate '1/fortnight': write COUNT/UNIT with UNIT one of s, min, h, day, week (e.g. 1/day, 10/h)",
+        ),
+        ("NaN/h", "rate 'NaN/h': the count must be a non-negative number"),
+    ];
+    for &(t, want) in rates {
         let e = fdbench::tune::parse_rate(t).expect_err(t);
+        assert_eq!(e, want, "rate {t}");
         println!("| rate | `{t}` | {e} |");
     }
-    for t in [
-        "normal:mean=20ms,std=-5ms",
-        "pareto:min=1ms,alpha=0",
-        "uniform:min=2s,max=1s",
-        "1e30d",
-    ] {
+    let dists: &[(&str, &str)] = &[
+        (
+            "normal:mean=20ms,std=-5ms",
+            "'normal:mean=20ms,std=-5ms': std: duration '-5ms' is out of range; it must be between 0 and 292 years",
+        ),
+        (
+            "pareto:min=1ms,alpha=0",
+            "pareto:min=1ms,alpha=0: alpha must be a positive number",
+        ),
+        (
+            "uniform:min=2s,max=1s",
+            "uniform:min=2s,max=1s: min must not exceed max",
+        ),
+        (
+            "1e30d",
+            "'1e30d' is neither a duration (duration '1e30d': unknown unit 'e30d'; use ns, us, ms, s, m, h or d (e.g. 100ms)) nor a distribution; use 5ms, const:value=5ms, normal:mean=20ms,std=5ms, lognormal:median=20ms,sigma=0.5, exp:mean=5ms, gamma:mean=5ms,shape=2, pareto:min=1ms,alpha=2.5, weibull:scale=5ms,shape=1.5 or uniform:min=100ms,max=2s",
+        ),
+    ];
+    for &(t, want) in dists {
         let e = t.parse::<Dist>().expect_err(t).to_string();
+        assert_eq!(e, want, "dist {t}");
         println!("| dist | `{t}` | {e} |");
     }
-    for t in ["1.5", "NaN", "ge:rate=0.5,burst=0.1"] {
+    let losses: &[(&str, &str)] = &[
+        (
+            "1.5",
+            "'1.5': rate=1.5 is out of range; a probability is between 0 and 1",
+        ),
+        (
+            "NaN",
+            "'NaN': rate=NaN is out of range; a probability is between 0 and 1",
+        ),
+        (
+            "ge:rate=0.5,burst=0.1",
+            "burst length 0.1 is out of range; give a mean number of heartbeats >= 1, e.g. 3",
+        ),
+    ];
+    for &(t, want) in losses {
         let e = t.parse::<Loss>().expect_err(t).to_string();
+        assert_eq!(e, want, "loss {t}");
         println!("| loss | `{t}` | {e} |");
     }
-    for t in ["1e30/ns", "0s", "-1/h"] {
+    let everys: &[(&str, &str)] = &[
+        ("1e30/ns", "'1e30/ns' is too frequent"),
+        ("0s", "'0s': the mean time between must be positive; write off for none"),
+        ("-1/h", "'-1/h': '-1' is not a non-negative number of events"),
+    ];
+    for &(t, want) in everys {
         let e = t.parse::<Every>().expect_err(t).to_string();
+        assert_eq!(e, want, "every {t}");
         println!("| every | `{t}` | {e} |");
     }
-    let csv_cases: [(&str, &[u8]); 6] = [
-        ("seq gap of 1e15", b"seq,recv_ns\n1,1\n1000000000000001,2\n"),
-        ("time past i64", b"seq,recv_ns\n1,1\n2,9223372036854775808\n"),
-        ("duplicate seq", b"seq,recv_ns\n1,1\n1,2\n"),
-        ("one heartbeat", b"seq,recv_ns\n1,1\n"),
-        ("recv before send", b"seq,send_ns,recv_ns\n1,10,5\n2,20,25\n"),
-        ("no header", b"1,2,3\n"),
-    ];
-    for (what, b) in csv_cases {
-        match read_csv(b) {
-            Ok(t) => println!(
-                "| trace csv | {what} | accepted: {} rows, {} receipts |",
-                t.len(),
-                t.receipts()
-            ),
-            Err(e) => println!("| trace csv | {what} | {e} |"),
-        }
-    }
     let long_line = [b"seq,recv_ns\n1,".as_slice(), &vec![b'9'; 1 << 20], b"\n"].concat();
-    let e = read_csv(&long_line).expect_err("a 1 MiB line");
-    println!("| trace csv | a 1 MiB line | {e} |");
+    let csv_cases: [(&str, &[u8], &str); 7] = [
+        (
+            "seq gap of 1e15",
+            b"seq,recv_ns\n1,1\n1000000000000001,2\n",
+            "accepted: 2 rows, 2 receipts",
+        ),
+        (
+            "time past i64",
+            b"seq,recv_ns\n1,1\n2,9223372036854775808\n",
+            "fuzz.csv line 3: column recv_ns (field 2): '9223372036854775808' overflows 64-bit nanoseconds (largest 9223372036854775807)",
+        ),
+        (
+            "duplicate seq",
+            b"seq,recv_ns\n1,1\n1,2\n",
+            "fuzz.csv line 3: seq 1 is not after 1; sort the rows by seq and remove duplicates",
+        ),
+        (
+            "one heartbeat",
+            b"seq,recv_ns\n1,1\n",
+            "fuzz.csv: the trace has 1 receipt(s); at least two are needed to replay a detector",
+        ),
+        (
+            "recv before send",
+            b"seq,send_ns,recv_ns\n1,10,5\n2,20,25\n",
+            "fuzz.csv line 2: recv_ns 5 is before send_ns 10; both must be on the monitor's clock",
+        ),
+        (
+            "no header",
+            b"1,2,3\n",
+            "fuzz.csv line 1: bad header '1,2,3': unknown column '1'; the columns are seq, send_ns (optional) and recv_ns (use `fdbench import --format csv` for other layouts)",
+        ),
+        (
+            "a 1 MiB line",
+            &long_line,
+            "fuzz.csv line 2: line longer than 4096 bytes; this is not a trace CSV file (is it binary, or missing newlines?)",
+        ),
+    ];
+    for (what, b, want) in csv_cases {
+        let got = match read_csv(b) {
+            Ok(t) => format!("accepted: {} rows, {} receipts", t.len(), t.receipts()),
+            Err(e) => e.to_string(),
+        };
+        assert_eq!(got, want, "trace csv: {what}");
+        println!("| trace csv | {what} | {got} |");
+    }
+}
+
+/// A gzip stream of comment lines (8 MiB inflated, 100 bytes a line) is refused at the
+/// 64 KiB comment limit, its lines never held: at most 4 MiB allocated.
+#[test]
+fn a_gzip_of_comment_lines_is_refused_in_bounded_memory() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bomb.csv.gz");
+    let mut enc = flate2::write::GzEncoder::new(std::fs::File::create(&path).unwrap(), flate2::Compression::fast());
+    let line = [b"# ".as_slice(), &[b'x'; 97], b"\n"].concat();
+    for _ in 0..(8 << 20) / line.len() {
+        enc.write_all(&line).unwrap();
+    }
+    enc.finish().unwrap();
+    let (r, peak) = peak_of(|| fdbench::trace::csv::read_path(&path, None));
+    assert!(peak < 4 << 20, "{peak} bytes");
+    // 98 bytes counted per line (the body and its newline): line 669 passes 65,536.
+    assert_eq!(
+        r.unwrap_err().to_string(),
+        format!(
+            "{} line 669: more than 65536 bytes of comment lines before the header; this is not a trace CSV file (a trace has a few comment lines)",
+            path.display()
+        )
+    );
 }
 
 /// A sequence gap of 10^15 between two rows is accepted by the streaming reader (lost
@@ -802,7 +951,11 @@ fn unwritable_outputs_are_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let trace = write_trace(dir.path(), 1_200);
     let good = std::fs::read(&trace).unwrap();
-    for dest in ["/dev/null/x.csv", "/proc/fdbench-x.csv", "/proc/self/status"] {
+    for (dest, why) in [
+        ("/dev/null/x.csv", "Not a directory (os error 20)"),
+        ("/proc/fdbench-x.csv", "No such file or directory (os error 2)"),
+        ("/proc/self/status", "No such file or directory (os error 2)"),
+    ] {
         let o = Command::new(BIN)
             .args(["sweep", "-q", "--detector", "fixed:timeout=1s"])
             .arg(&trace)
@@ -811,7 +964,7 @@ fn unwritable_outputs_are_a_clear_error() {
             .unwrap();
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(1), "{dest}: {err}");
-        assert!(err.starts_with("error: ") && err.contains(dest), "{dest}: {err}");
+        assert_eq!(err, format!("error: writing {dest}: {why}\n"));
         println!("| sweep -o {dest} | {} |", err.trim().replace('\n', " "));
     }
     // A trace written over an existing file that is a directory's path.
@@ -822,6 +975,13 @@ fn unwritable_outputs_are_a_clear_error() {
         .unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(
+        err,
+        format!(
+            "error: cannot write {}: Not a directory (os error 20)\n",
+            trace.join("x.csv").display()
+        )
+    );
     println!("| generate -o trace.csv/x.csv | {} |", err.trim().replace('\n', " "));
     assert_eq!(std::fs::read(&trace).unwrap(), good);
     let o = Command::new(BIN)
@@ -838,6 +998,17 @@ fn unwritable_outputs_are_a_clear_error() {
         .unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
+    // The staging folder's name ends in 64 random bits (16 hex digits).
+    let (head, tail) = err
+        .split_once(".fdbench-report.tmp-")
+        .unwrap_or_else(|| panic!("{err}"));
+    assert_eq!(head, "error: report /proc/fdbench-report: /proc/");
+    assert_eq!(
+        tail.len(),
+        16 + ": No such file or directory (os error 2)\n".len(),
+        "{err}"
+    );
+    assert!(tail.ends_with(": No such file or directory (os error 2)\n"), "{err}");
     println!("| report -o /proc/fdbench-report | {} |", err.trim().replace('\n', " "));
 }
 
@@ -1035,12 +1206,19 @@ fn importers_reject_a_huge_seq_gap() {
             "[1732550000.100000] 64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.040 ms\n[1732550000.300100] 64 bytes from 127.0.0.1: icmp_seq=2 ttl=64 time=0.052 ms\n[1732550000.500100] 64 bytes from 127.0.0.1: icmp_seq=1000000000000000 ttl=64 time=0.052 ms\n".to_string(),
         ),
     ];
-    for (format, input) in cases {
+    let expected = [
+        "gap.log line 4: seq 1000000000000000 jumps 999999999999998 past the previous largest seq 2 (more than 16777216); the sequence numbers are corrupt or wrap",
+        "gap.log line 4: seq 1000000000000000 jumps 999999999999999 past the previous largest seq 1 (more than 16777216); the sequence numbers are corrupt or wrap",
+        "gap.log line 3: seq 1000000000000000 jumps 999999999999999 past the previous largest seq 1 (more than 16777216); the sequence numbers are corrupt or wrap",
+        "gap.log line 3: seq 1000000000000000 jumps 999999999999998 past the previous largest seq 2 (more than 16777216); the sequence numbers are corrupt or wrap",
+    ];
+    for ((format, input), want) in cases.into_iter().zip(expected) {
         let (r, peak) = peak_of(|| import::import_reader(&format, input.as_bytes(), "gap.log", None));
         assert!(peak < 8 << 20, "{format:?}: {peak} bytes");
         match r {
             Ok(t) => panic!("{format:?}: a gap of 1e15 was accepted ({} rows)", t.len()),
             Err(e) => {
+                assert_eq!(e.to_string(), want, "{format:?}");
                 let name = format!("{format:?}");
                 println!(
                     "| import {} | seq gap of 1e15 | {e} |",
@@ -1246,4 +1424,217 @@ fn the_recorder_survives_a_flood_of_garbage_and_spoofed_packets() {
         rss_after < rss_before + 16 * 1024,
         "VmRSS grew from {rss_before} to {rss_after} kB"
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Hostile command lines through the binary: one kind of error each, one exact message.
+
+/// Runs `fdbench ARGS` in `dir` under a 1 GiB address-space limit (so that a limit
+/// checked after a large allocation fails here) and returns (exit code, stderr).
+fn run_limited(dir: &Path, args: &[String]) -> (Option<i32>, String) {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(dir).args(args);
+    // SAFETY: setrlimit is async-signal-safe and touches only the child's own limits.
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 1 << 30,
+                rlim_max: 1 << 30,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let o = cmd.output().unwrap();
+    (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+/// Every flag at its extreme and every hostile file is refused before any work with exit
+/// code 2 (usage: flags, spec strings, ranges, limits) or 1 (data), and one line naming
+/// the input and the fix, each cause said once. The table is the one
+/// `reports/robustness.md` publishes (`-- --nocapture hostile_command_lines`).
+#[test]
+fn hostile_command_lines_exit_with_one_exact_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = write_trace(dir.path(), 1_200);
+    std::fs::rename(&trace, dir.path().join("t.csv")).unwrap();
+    std::fs::write(
+        dir.path().join("bom.csv"),
+        b"\xEF\xBB\xBFseq,recv_ns\n1,100\n2,200\n3,300\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("ping.log"),
+        "[1732550000.123456] 64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.045 ms\n\
+         [1732550001.123456] 64 bytes from 127.0.0.1: icmp_seq=12a ttl=64 time=0.045 ms\n",
+    )
+    .unwrap();
+    for i in 1..=3 {
+        let shard = format!("{i}/3");
+        let out = format!("part-{i}.csv");
+        let a = args(&[
+            "sweep",
+            "t.csv",
+            "-q",
+            "--warmup",
+            "100",
+            "--shard",
+            &shard,
+            "-d",
+            "fixed:timeout=100ms..1s:100ms",
+            "-o",
+            &out,
+        ]);
+        assert_eq!(run_limited(dir.path(), &a), (Some(0), String::new()));
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let max = u64::MAX.to_string();
+    let thousand: Vec<String> = (0..1000)
+        .flat_map(|_| ["-d".to_string(), "fixed:timeout=1ns..1ms:1ns".to_string()])
+        .collect();
+    let short = "the trace has 1200 accepted receipts, but the warm-up takes 18446744073709551615 and at least 2 more are needed to evaluate; use a longer trace or a smaller --warmup (and smaller windows)";
+    let cases: Vec<(Vec<String>, i32, String)> = vec![
+        (
+            [vec!["sweep".into(), "t.csv".into()], thousand].concat(),
+            2,
+            "error: --detector 'fixed:timeout=1ns..1ms:1ns': the --detector specs before it expand to 1000000 values and this one to 1000000 more, over the limit of 1000000 for all of them together; use larger steps or shorter ranges".into(),
+        ),
+        (
+            args(&["sweep", "t.csv", "-d", "fixed:timeout=1ns..1ms:1ns"]),
+            2,
+            "error: the grid has 1000000 rows over 200 heartbeats (limit 50000 rows and 2e11 row-heartbeats); narrow the ranges, use --shard, or pass --force".into(),
+        ),
+        (
+            args(&["sweep", "t.csv", "-d", "phi", "--warmup", "10"]),
+            2,
+            "error: --warmup 10 is less than the largest window in the comparison (1000, phi); every detector must be judged on the same evaluated interval: raise --warmup or lower the window".into(),
+        ),
+        (
+            args(&["replay", "t.csv", "-d", "phi", "--warmup", &max]),
+            1,
+            format!("error: trace t.csv: {short}"),
+        ),
+        (
+            args(&["sweep", "t.csv", "-d", "phi", "--warmup", &max]),
+            1,
+            format!("error: trace t.csv: {short}"),
+        ),
+        (args(&["tune", "t.csv", "--warmup", &max]), 1, format!("error: t.csv: {short}")),
+        (
+            args(&["explain", "t.csv", "-d", "phi", "--warmup", &max]),
+            1,
+            format!("error: t.csv: {short}"),
+        ),
+        (
+            args(&["report", "-q", "--trace", "t.csv", "--warmup", &max, "-o", "rep"]),
+            1,
+            "error: report rep: the trace has 1200 accepted heartbeats; a report needs at least 18446744073709551615 (18446744073709551615 to train the detectors, then 10 to evaluate); give a smaller --warmup or a longer trace".into(),
+        ),
+        (
+            args(&["explain", "t.csv", "-d", "phi:threshold=1|2"]),
+            2,
+            "error: --detector 'phi:threshold=1|2' has 2 knob values; explain takes one (write e.g. threshold=8, not a range)".into(),
+        ),
+        (
+            args(&["report", "-q", "--duration", "100000h", "-o", "rep"]),
+            2,
+            "error: --duration: 3600000000 heartbeats at interval 100ms; a trace held in memory has at most 100000000: give a shorter length, or write the trace to a file with `fdbench generate` (which streams) and use the file".into(),
+        ),
+        (
+            args(&["generate", "--count", "1", "-o", "g.csv"]),
+            2,
+            "error: --count: 1 heartbeats; at least 2 are needed".into(),
+        ),
+        (
+            args(&["generate", "--count", "10", "--loss", "1", "-o", "g.csv"]),
+            1,
+            "error: the generated trace is not valid: the trace has 0 receipt(s); at least two are needed to replay a detector; lower --loss or generate more heartbeats".into(),
+        ),
+        (
+            args(&["merge", "t.csv"]),
+            1,
+            "error: t.csv line 3: missing field `detector`; is this a results file from `fdbench sweep`?".into(),
+        ),
+        (
+            args(&["import", "--format", "ping", "ping.log", "-o", "i.csv"]),
+            1,
+            "error: ping.log line 2: icmp_seq=12a is not a sequence number (a whole number, e.g. icmp_seq=12)".into(),
+        ),
+        (
+            args(&["sweep", "t.csv", "-j", "0"]),
+            2,
+            "error: -j 0: give at least one thread".into(),
+        ),
+        (
+            args(&["sweep", "t.csv", "-j", "100000"]),
+            2,
+            format!(
+                "error: -j 100000: more than 4 threads per core ({cores} cores, at most {}); give -j {cores}, or add --force-threads",
+                4 * cores
+            ),
+        ),
+        (
+            args(&["merge", "part-1.csv", "part-1.csv", "part-2.csv", "part-3.csv"]),
+            1,
+            "error: part-1.csv and part-1.csv: are both shard 1/3; give each shard once".into(),
+        ),
+        (
+            args(&["merge", "part-2.csv", "part-3.csv"]),
+            1,
+            "error: shard(s) 1/3 missing; give all 3 shards of the sweep".into(),
+        ),
+        (
+            args(&["sweep", "t.csv", "-o", "t.csv"]),
+            2,
+            "error: t.csv: is the same file as the input t.csv; writing it would destroy the input, so write the output to another path".into(),
+        ),
+    ];
+    let before = std::fs::read(dir.path().join("t.csv")).unwrap();
+    for (argv, code, want) in &cases {
+        let (got_code, err) = run_limited(dir.path(), argv);
+        let shown = shown(argv);
+        assert_eq!(err, format!("{want}\n"), "fdbench {shown}");
+        assert_eq!(got_code, Some(*code), "fdbench {shown}: {err}");
+        println!(
+            "| `fdbench {shown}` | {code} | {} |",
+            want.trim_start_matches("error: ")
+        );
+    }
+    assert_eq!(std::fs::read(dir.path().join("t.csv")).unwrap(), before);
+    assert!(!dir.path().join("g.csv").exists() && !dir.path().join("rep").exists());
+    // A byte order mark is skipped; a bad interval flag is clap's usage error.
+    let (code, err) = run_limited(dir.path(), &args(&["stats", "bom.csv"]));
+    assert_eq!((code, err.as_str()), (Some(0), ""));
+    let (code, err) = run_limited(dir.path(), &args(&["replay", "t.csv", "-d", "phi", "--interval", "0s"]));
+    assert_eq!(code, Some(2));
+    assert_eq!(
+        err,
+        "error: invalid value '0s' for '--interval <DURATION>': interval '0s' is not positive; give e.g. 100ms\n\nFor more information, try '--help'.\n"
+    );
+}
+
+fn args(a: &[&str]) -> Vec<String> {
+    a.iter().map(|s| s.to_string()).collect()
+}
+
+/// A command line as the table shows it: 1000 repeated `-d` flags as `1000 × -d SPEC`.
+fn shown(argv: &[String]) -> String {
+    let d = argv.iter().filter(|a| *a == "-d").count();
+    if d > 10 {
+        format!("{} {} {d} × -d '{}'", argv[0], argv[1], argv[3])
+    } else {
+        argv.iter()
+            .map(|a| {
+                if a.contains(['|', ' ']) {
+                    format!("'{a}'")
+                } else {
+                    a.clone()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
 }

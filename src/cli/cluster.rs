@@ -45,7 +45,10 @@ pub fn folder(inputs: &[PathBuf]) -> anyhow::Result<Option<&Path>> {
         );
     }
     if inputs.len() > 1 {
-        anyhow::bail!("{}: give a cluster folder alone, without other traces", dir.display());
+        return Err(common::usage(format!(
+            "{}: give a cluster folder alone, without other traces",
+            dir.display()
+        )));
     }
     Ok(Some(dir))
 }
@@ -92,7 +95,9 @@ pub fn stats(dir: &Path, interval: Option<Nanos>, json: bool) -> anyhow::Result<
 /// `fdbench sweep DIR`: one cluster row per setting.
 pub fn sweep(args: &super::sweep::Args, dir: &Path, specs: &[DetectorSpec], threads: usize) -> anyhow::Result<()> {
     if args.shard.is_some() {
-        anyhow::bail!("--shard: a cluster folder is swept whole; give its pairs as trace files to shard them");
+        return Err(common::usage(
+            "--shard: a cluster folder is swept whole; give its pairs as trace files to shard them",
+        ));
     }
     let cluster = load(dir, args.eval.interval)?;
     let k = quorum(&cluster, args.cluster.quorum);
@@ -171,7 +176,9 @@ pub fn tune(
 ) -> anyhow::Result<(String, Vec<ClusterRow>)> {
     let p = args.cluster_min_accuracy;
     if !(0.0..=1.0).contains(&p) {
-        anyhow::bail!("--cluster-min-accuracy {p}: give a probability between 0 and 1, e.g. 0.999");
+        return Err(common::usage(format!(
+            "--cluster-min-accuracy {p}: give a probability between 0 and 1, e.g. 0.999"
+        )));
     }
     let cluster = load(dir, eval.interval)?;
     let k = quorum(&cluster, args.cluster.quorum);

@@ -21,7 +21,7 @@ pub struct EvalArgs {
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
     pub deadline: Nanos,
     /// Nominal heartbeat interval, overriding the trace's metadata or inferred value
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_interval)]
     pub interval: Option<Nanos>,
 }
 
@@ -66,6 +66,14 @@ pub fn parse_duration(s: &str) -> Result<Nanos, String> {
     fdbench::time::parse_duration(s).map_err(|e| e.to_string())
 }
 
+/// clap value parser for a heartbeat interval: a positive duration.
+pub fn parse_interval(s: &str) -> Result<Nanos, String> {
+    match parse_duration(s)? {
+        d if d.0 > 0 => Ok(d),
+        _ => Err(format!("interval '{s}' is not positive; give e.g. 100ms")),
+    }
+}
+
 /// Reads a trace file, applying `--interval`.
 pub fn load_trace(path: &Path, interval: Option<Nanos>) -> anyhow::Result<Trace> {
     let t = fdbench::trace::csv::read_path(path, interval)?;
@@ -78,11 +86,22 @@ pub fn trace_name(path: &Path) -> String {
         .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
 }
 
-/// Parses every `--detector` spec string (each may expand to several specs).
+/// Parses every `--detector` spec string (each may expand to several specs). All of them
+/// together expand to at most [`spec::MAX_VALUES`] (configuration, knob value) pairs,
+/// each spec's count checked before its values are built.
 pub fn parse_specs(texts: &[String]) -> anyhow::Result<Vec<DetectorSpec>> {
+    use fdbench::detector::spec::{self, SpecError};
     let mut out = Vec::new();
+    let mut used = 0;
     for t in texts {
-        let specs = fdbench::detector::spec::parse(t).map_err(|e| usage(format!("--detector '{t}': {e}")))?;
+        let specs = spec::parse_within(t, spec::MAX_VALUES - used).map_err(|e| match e {
+            SpecError::TooMany { count, .. } if used > 0 => usage(format!(
+                "--detector '{t}': the --detector specs before it expand to {used} values and this one to {count} more, over the limit of {} for all of them together; use larger steps or shorter ranges",
+                spec::MAX_VALUES
+            )),
+            e => usage(format!("--detector '{t}': {e}")),
+        })?;
+        used += specs.iter().map(|s| s.knob_values.len()).sum::<usize>();
         out.extend(specs);
     }
     Ok(out)

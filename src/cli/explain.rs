@@ -9,7 +9,7 @@ use fdbench::detector::registry::Unit;
 use fdbench::explain::{self, Mistake};
 use fdbench::sweep;
 
-use super::common::{self, parse_duration};
+use super::common;
 
 const AFTER_HELP: &str = "\
 One line per mistake (evaluation.md's S-transitions): the receipt after which the
@@ -49,7 +49,7 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     warmup: Option<usize>,
     /// Nominal heartbeat interval, overriding the trace's metadata or inferred value
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = super::common::parse_interval)]
     interval: Option<Nanos>,
     /// Show at most N mistakes (the first ones); the count still covers all
     #[arg(long, value_name = "N")]
@@ -64,20 +64,21 @@ pub struct Args {
 
 /// Runs `fdbench explain`.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    common::check_not_input(&args.output, std::slice::from_ref(&args.trace))?;
     let specs = common::parse_specs(std::slice::from_ref(&args.detector))?;
     let [spec] = specs.as_slice() else {
-        anyhow::bail!(
+        return Err(common::usage(format!(
             "--detector '{}' expands to {} detectors; explain takes one setting (no ranges or lists)",
             args.detector,
             specs.len()
-        );
+        )));
     };
     let [knob] = spec.knob_values.as_slice() else {
-        anyhow::bail!(
+        return Err(common::usage(format!(
             "--detector '{}' has {} knob values; explain takes one (write e.g. threshold=8, not a range)",
             args.detector,
             spec.knob_values.len()
-        );
+        )));
     };
     let trace = common::load_trace(&args.trace, args.interval)?;
     let receipts = trace.accepted();

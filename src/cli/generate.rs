@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use fdbench::time::Nanos;
 use fdbench::trace::synth::{self, Dist, Every, Length, Loss, Preset, SynthConfig};
 
@@ -173,14 +172,31 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         return Ok(());
     }
     let cfg = args.config();
-    let trace = synth::generate(&cfg, args.seed)?;
-    fdbench::trace::csv::write_path(&trace, &args.output)
-        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    let heartbeats = synth::Heartbeats::new(&cfg, args.seed).map_err(|e| super::common::usage(e.to_string()))?;
+    // The rows stream to the output: memory does not grow with --count or --duration.
+    let mut invalid = None;
+    let mut written = None;
+    fdbench::trace::csv::write_path_with(&args.output, |w| {
+        let w = heartbeats.write_csv(w)?;
+        if let Err(e) = w.check() {
+            invalid = Some(e);
+            return Err(std::io::Error::other("not a valid trace"));
+        }
+        written = Some(w);
+        Ok(())
+    })
+    .map_err(|e| match invalid.take() {
+        Some(invalid) => anyhow::Error::new(invalid),
+        None => anyhow::Error::new(e).context(format!("cannot write {}", args.output.display())),
+    })?;
+    let Some(written) = written else {
+        anyhow::bail!("{}: nothing was generated", args.output.display());
+    };
     if !args.quiet {
         eprintln!(
             "generated {} heartbeats ({} received) with preset {} and seed {} into {}",
-            trace.len(),
-            trace.receipts(),
+            written.heartbeats,
+            written.received,
             args.preset,
             args.seed,
             if args.output.as_os_str() == "-" {

@@ -52,7 +52,7 @@ pub struct Args {
     #[arg(short, long, value_name = "PATH")]
     output: PathBuf,
     /// Nominal interval written in the trace (default: inferred from the receipts).
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", value_parser = super::common::parse_interval)]
     interval: Option<Nanos>,
     /// ping: keep receipt times only (default: send = receipt - rtt/2).
     #[arg(long)]

@@ -117,6 +117,10 @@ fn is_usage(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         c.is::<common::Usage>()
             || c.is::<fdbench::detector::spec::SpecError>()
+            || c.downcast_ref::<fdbench::sweep::SweepError>().is_some_and(|s| {
+                use fdbench::sweep::SweepError::*;
+                matches!(s, TooLarge { .. } | WarmupBelowWindow { .. })
+            })
             || c.downcast_ref::<fdbench::output::OutputError>()
                 .is_some_and(|o| o.is_refusal())
             || c.downcast_ref::<std::io::Error>()

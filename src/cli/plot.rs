@@ -7,7 +7,6 @@ use anyhow::Context;
 use super::common::usage;
 use fdbench::output::{self, StagedDir};
 
-use fdbench::detector::spec;
 use fdbench::plot::{self, PlotOptions, TracePlotOptions};
 use fdbench::time::parse_duration;
 
@@ -79,20 +78,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 .transpose()
                 .map_err(|e| usage(format!("--interval: {e}")))?;
             let trace = fdbench::trace::csv::read_path(path, interval)?;
-            let mut detectors = Vec::new();
-            for text in &args.detectors {
-                for s in spec::parse(text).map_err(|e| usage(format!("--detector '{text}': {e}")))? {
-                    for &k in &s.knob_values {
-                        detectors.push((s.config.clone(), k));
-                    }
-                }
-            }
-            if detectors.len() > MAX_TIMELINE {
+            let specs = super::common::parse_specs(&args.detectors)?;
+            let count: usize = specs.iter().map(|s| s.knob_values.len()).sum();
+            if count > MAX_TIMELINE {
                 return Err(usage(format!(
-                    "--detector gives {} detectors; the timeline shows at most {MAX_TIMELINE}: give fewer or single knob values",
-                    detectors.len()
+                    "--detector gives {count} detectors; the timeline shows at most {MAX_TIMELINE}: give fewer or single knob values"
                 )));
             }
+            let detectors: Vec<_> = specs
+                .iter()
+                .flat_map(|s| s.knob_values.iter().map(|&k| (s.config.clone(), k)))
+                .collect();
             let opts = TracePlotOptions {
                 detectors,
                 source: path.file_name().map(|n| n.to_string_lossy().into_owned()),

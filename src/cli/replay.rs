@@ -96,8 +96,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         name: common::trace_name(&args.trace),
         receipts,
     }];
-    let plan =
-        sweep::Plan::new(&traces, &specs, opts, None, true).with_context(|| format!("{}", args.trace.display()))?;
+    // The plan's errors name the trace.
+    let plan = sweep::Plan::new(&traces, &specs, opts, None, true)?;
     let rows = plan.run(&|| {});
     if let Some(path) = &args.timeline {
         let spec = &specs[0];

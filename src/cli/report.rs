@@ -50,7 +50,7 @@ pub struct Args {
     #[arg(long, conflicts_with = "trace")]
     pub save_trace: bool,
     /// Nominal heartbeat interval of a trace file, overriding its metadata
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "trace")]
+    #[arg(long, value_name = "DURATION", value_parser = super::common::parse_interval, requires = "trace")]
     pub interval: Option<Nanos>,
     /// Target mistake rate of the tuning: COUNT/UNIT with UNIT s, min, h, day or week
     #[arg(long, value_name = "RATE", default_value = "1/h", value_parser = tune::parse_rate)]
@@ -118,7 +118,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             let preset = args.preset.unwrap_or(Preset::Wan);
             let mut cfg = preset.config();
             cfg.length = Length::Duration(args.duration);
-            let trace = synth::generate(&cfg, args.seed).context("generating the trace")?;
+            let trace = synth::generate(&cfg, args.seed).map_err(|e| match e {
+                synth::SynthError::Invalid { .. } => super::common::usage(e.to_string()),
+                e => anyhow::Error::new(e).context("generating the trace"),
+            })?;
             let sha = report::trace_sha256(&trace).context("serializing the trace")?;
             let source = Source::Generated {
                 preset: preset.name().to_string(),

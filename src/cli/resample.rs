@@ -6,8 +6,6 @@ use anyhow::Context;
 use fdbench::time::Nanos;
 use fdbench::trace::{IntervalSource, csv, resample};
 
-use super::common::parse_duration;
-
 const AFTER_HELP: &str = "\
 Keeps the heartbeats whose seq is first + i*K (first = the trace's first seq) and
 renumbers them first + i; send and receipt times are unchanged, a kept heartbeat
@@ -31,10 +29,10 @@ pub struct Args {
     #[arg(long, value_name = "K", value_parser = parse_factor)]
     every: Option<u64>,
     /// The interval to thin to; must be an integer multiple of the trace's interval (e.g. 1s)
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = super::common::parse_interval)]
     interval: Option<Nanos>,
     /// The trace's nominal interval, overriding its `# interval_ns` metadata or the inferred value
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = super::common::parse_interval)]
     trace_interval: Option<Nanos>,
     /// Output file (`-` = stdout; a name ending in .gz is compressed)
     #[arg(short, long, default_value = "-", value_name = "FILE")]
@@ -46,6 +44,7 @@ pub struct Args {
 
 /// Runs `fdbench resample`.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    super::common::check_not_input(&args.output, std::slice::from_ref(&args.trace))?;
     let trace = csv::read_path(&args.trace, args.trace_interval)?;
     let name = args.trace.display();
     let every = match (args.every, args.interval) {

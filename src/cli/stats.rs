@@ -35,7 +35,7 @@ pub struct Args {
     #[arg(value_name = "TRACE")]
     trace: PathBuf,
     /// Nominal interval, overriding the file's metadata or the inferred one, e.g. 100ms.
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", value_parser = super::common::parse_interval)]
     interval: Option<Nanos>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]

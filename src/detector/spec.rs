@@ -123,7 +123,7 @@ pub enum SpecError {
         detector: String,
         /// The number of values it expands to.
         count: f64,
-        /// [`MAX_VALUES`].
+        /// The limit ([`MAX_VALUES`], or what the grid's other specs leave of it).
         max: usize,
     },
 }
@@ -140,6 +140,8 @@ struct Slot<'a> {
     param: &'a Param,
     bare: Option<f64>,
     map: Option<AliasMap>,
+    /// The most values this key may expand to.
+    max: usize,
 }
 
 impl Slot<'_> {
@@ -216,10 +218,8 @@ impl Slot<'_> {
     fn values(&self, text: &str) -> Result<Vec<f64>, SpecError> {
         let mut out = Vec::new();
         for part in text.split('|') {
-            out.extend(self.range(part.trim())?);
-            if out.len() > MAX_VALUES {
-                return Err(self.too_many(out.len() as f64));
-            }
+            let part = self.range(part.trim(), self.max - out.len())?;
+            out.extend(part);
         }
         for v in &mut out {
             *v = self.to_param(*v);
@@ -231,12 +231,17 @@ impl Slot<'_> {
         SpecError::TooMany {
             detector: self.detector.to_string(),
             count,
-            max: MAX_VALUES,
+            max: self.max,
         }
     }
 
-    fn range(&self, text: &str) -> Result<Vec<f64>, SpecError> {
+    /// The values of one value or range, at most `room` of them: the count is known, and
+    /// checked, before any is built.
+    fn range(&self, text: &str, room: usize) -> Result<Vec<f64>, SpecError> {
         let Some((start, rest)) = text.split_once("..") else {
+            if room == 0 {
+                return Err(self.too_many((self.max + 1) as f64));
+            }
             return Ok(vec![self.scalar(text)?]);
         };
         let Some((end, step)) = rest.rsplit_once(':') else {
@@ -257,8 +262,8 @@ impl Slot<'_> {
             ));
         }
         let count = ((e - s) / st + 1e-9).floor() + 1.0;
-        if count.is_nan() || count > MAX_VALUES as f64 {
-            return Err(self.too_many(count));
+        if count.is_nan() || count > room as f64 {
+            return Err(self.too_many(count + (self.max - room) as f64));
         }
         let count = count as usize;
         Ok((0..count)
@@ -304,8 +309,15 @@ fn keys(entry: &Entry) -> Vec<&'static str> {
 }
 
 /// Parses `NAME[:key=value,...]` into one spec per combination of ranged fixed
-/// parameters.
+/// parameters, at most [`MAX_VALUES`] (configuration, knob value) pairs.
 pub fn parse(text: &str) -> Result<Vec<DetectorSpec>, SpecError> {
+    parse_within(text, MAX_VALUES)
+}
+
+/// [`parse`] with a smaller limit on the pairs, `max`: several specs of one grid share
+/// [`MAX_VALUES`]. Every count is checked before its values are built, so a refused spec
+/// costs no memory.
+pub fn parse_within(text: &str, max: usize) -> Result<Vec<DetectorSpec>, SpecError> {
     let text = text.trim();
     if text.is_empty() {
         return Err(SpecError::Empty);
@@ -369,6 +381,7 @@ pub fn parse(text: &str) -> Result<Vec<DetectorSpec>, SpecError> {
             param,
             bare: alias.and_then(|a| a.bare),
             map: alias.and_then(|a| a.map),
+            max,
         };
         *target = Some(slot.values(value.trim())?);
     }
@@ -381,11 +394,11 @@ pub fn parse(text: &str) -> Result<Vec<DetectorSpec>, SpecError> {
         .collect();
     let combos = params.iter().map(|v| v.len() as f64).product::<f64>();
     let total = combos * knob_values.len() as f64;
-    if total > MAX_VALUES as f64 {
+    if total > max as f64 {
         return Err(SpecError::TooMany {
             detector: name.to_string(),
             count: total,
-            max: MAX_VALUES,
+            max,
         });
     }
     let mut out = Vec::with_capacity(combos as usize);
@@ -744,5 +757,22 @@ pub(crate) mod tests {
         let e = err("cassandra:phi_convict_treshold=9");
         assert!(e.contains("did you mean 'phi_convict_threshold'?"), "{e}");
         assert!(!err("zzzzzz").contains("did you mean"));
+    }
+
+    #[test]
+    fn a_smaller_limit_is_checked_before_values_are_built() {
+        let too_many = |text: &str, max: usize| match parse_within(text, max) {
+            Err(SpecError::TooMany { count, max: m, .. }) => (count, m),
+            other => panic!("{text} within {max}: {other:?}"),
+        };
+        // 1 ns to 1 ms in 1 ns steps: 10^6 values.
+        assert_eq!(too_many("fixed:timeout=1ns..1ms:1ns", 999_999), (1e6, 999_999));
+        // A list counts what came before: 2 values, then a range of 3.
+        assert_eq!(too_many("phi:threshold=1|2|3..5:1", 4), (5.0, 4));
+        assert_eq!(too_many("phi:threshold=1|2|3", 2), (3.0, 2));
+        // Ranged fixed parameters multiply with the knob values: 3 windows × 2 thresholds.
+        assert_eq!(too_many("phi:window=10..30:10,threshold=1|2", 5), (6.0, 5));
+        assert_eq!(too_many("phi", 0), (1.0, 0));
+        assert_eq!(parse_within("phi:window=10..30:10,threshold=1|2", 6).unwrap().len(), 3);
     }
 }

@@ -309,7 +309,10 @@ fn replay(r: &Receipts, config: &Config, knob: f64, start: Nanos, end: Nanos, re
         while t < next.0 as f64 {
             let tn = Nanos(t as i64);
             level.push((rel(tn), d.level(tn) * scale));
-            t += step;
+            // Near 2^63 the spacing of f64 (2048 ns) can exceed the step: t must still
+            // advance (t >= 0, so the next float up is the next bit pattern).
+            let nt = t + step;
+            t = if nt > t { nt } else { f64::from_bits(t.to_bits() + 1) };
         }
         if next > from {
             let tn = Nanos(next.0 - 1);

@@ -159,7 +159,7 @@ pub fn fit(receipts: usize, interval: Nanos, req: &Request) -> Result<Fitted, Fi
         None if receipts >= 2 * default_warmup => default_warmup,
         None => (receipts / 2).max(smallest_window),
     };
-    if receipts < warmup + MIN_EVALUATED {
+    if receipts < warmup.saturating_add(MIN_EVALUATED) {
         let floor = req.warmup.unwrap_or(smallest_window);
         return Err(FitError::TooShort {
             fix: if req.warmup.is_some() {
@@ -169,7 +169,7 @@ pub fn fit(receipts: usize, interval: Nanos, req: &Request) -> Result<Fitted, Fi
             },
             receipts,
             warmup: floor,
-            needed: floor + MIN_EVALUATED,
+            needed: floor.saturating_add(MIN_EVALUATED),
         });
     }
     if req.warmup.is_none() && warmup < default_warmup {

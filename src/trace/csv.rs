@@ -31,6 +31,13 @@ use crate::trace::{IntervalSource, Trace, TraceBuilder, TraceError};
 /// The longest line accepted, in bytes. Real rows are under 64 bytes.
 pub const MAX_LINE: usize = 4096;
 
+/// The most bytes of comment lines kept before the header (a trace's comments are a few
+/// lines: the generator's command, an importer's notes).
+pub const MAX_COMMENTS: usize = 64 << 10;
+
+/// The UTF-8 byte order mark some editors put at the start of a file; skipped.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// The metadata comment that carries the nominal interval.
 const INTERVAL_KEY: &str = "interval_ns=";
 
@@ -96,6 +103,11 @@ pub enum Problem {
     /// A line is too long to be a trace row.
     #[error("line longer than {MAX_LINE} bytes; this is not a trace CSV file (is it binary, or missing newlines?)")]
     LineTooLong,
+    /// Too many comment lines before the header.
+    #[error(
+        "more than {MAX_COMMENTS} bytes of comment lines before the header; this is not a trace CSV file (a trace has a few comment lines)"
+    )]
+    TooManyComments,
     /// A line is not UTF-8 text.
     #[error("the line is not text; a trace CSV file is ASCII")]
     NotText,
@@ -156,12 +168,24 @@ pub fn read_path(path: &Path, interval: Option<Nanos>) -> Result<Trace, ReadErro
 }
 
 /// Splits a byte stream into lines of at most [`MAX_LINE`] bytes, calling `f` with the
-/// 1-based line number and the line without its line ending.
+/// 1-based line number and the line without its line ending (and, on line 1, without a
+/// UTF-8 byte order mark). Memory stays bounded whatever the input (a gzip stream that
+/// inflates to gigabytes of one line is refused at [`MAX_LINE`]).
 pub fn for_each_line<R: Read>(
     input: R,
     name: &str,
     mut f: impl FnMut(u64, &[u8]) -> Result<(), ReadError>,
 ) -> Result<(), ReadError> {
+    let mut f = |n: u64, line: &[u8]| {
+        f(
+            n,
+            if n == 1 {
+                line.strip_prefix(BOM).unwrap_or(line)
+            } else {
+                line
+            },
+        )
+    };
     let mut reader = BufReader::with_capacity(1 << 20, input);
     let mut carry: Vec<u8> = Vec::new();
     let mut line_no: u64 = 0;
@@ -272,6 +296,7 @@ pub fn read<R: Read>(input: R, name: &str, interval: Option<Nanos>) -> Result<Tr
     let mut columns: Option<Vec<Column>> = None;
     let mut builder: Option<TraceBuilder> = None;
     let mut comments: Vec<String> = Vec::new();
+    let mut comment_bytes = 0;
     let mut meta_interval: Option<Nanos> = None;
     for_each_line(input, name, |line_no, line| {
         if line.first() == Some(&b'#') {
@@ -287,6 +312,10 @@ pub fn read<R: Read>(input: R, name: &str, interval: Option<Nanos>) -> Result<Tr
                         .ok_or_else(|| ReadError::at(name, line_no, Problem::BadInterval(v.to_string())))?;
                     meta_interval = Some(Nanos(ns));
                 } else {
+                    comment_bytes += body.len() + 1;
+                    if comment_bytes > MAX_COMMENTS {
+                        return Err(ReadError::at(name, line_no, Problem::TooManyComments));
+                    }
                     comments.push(body.to_string());
                 }
             }
@@ -375,19 +404,31 @@ fn parse_header(text: &str) -> Result<Vec<Column>, String> {
 
 /// Writes a trace: its comments, `# interval_ns=N`, the header and one row per heartbeat.
 pub fn write<W: Write>(trace: &Trace, out: W) -> io::Result<()> {
+    write_rows(trace.comments(), trace.interval(), trace.has_send(), trace.rows(), out)
+}
+
+/// Writes the rows `(seq, send, recv)` of a trace as [`write`] does, streaming: the
+/// comments, `# interval_ns=N`, the header (with `send_ns` when `has_send`) and one line
+/// per row.
+pub fn write_rows<W: Write>(
+    comments: &[String],
+    interval: Nanos,
+    has_send: bool,
+    rows: impl Iterator<Item = (u64, Option<Nanos>, Option<Nanos>)>,
+    out: W,
+) -> io::Result<()> {
     let mut w = io::BufWriter::with_capacity(1 << 20, out);
-    for c in trace.comments() {
+    for c in comments {
         writeln!(w, "# {c}")?;
     }
-    writeln!(w, "# {INTERVAL_KEY}{}", trace.interval().0)?;
-    let has_send = trace.has_send();
+    writeln!(w, "# {INTERVAL_KEY}{}", interval.0)?;
     w.write_all(if has_send {
         b"seq,send_ns,recv_ns\n"
     } else {
         b"seq,recv_ns\n"
     })?;
     let mut b = itoa::Buffer::new();
-    for (seq, send, recv) in trace.rows() {
+    for (seq, send, recv) in rows {
         w.write_all(b.format(seq).as_bytes())?;
         w.write_all(b",")?;
         if has_send {
@@ -407,15 +448,22 @@ pub fn write<W: Write>(trace: &Trace, out: W) -> io::Result<()> {
 /// Writes a trace to `path` atomically (see [`crate::output::write_atomic`]); `-` is
 /// standard output. A name ending in `.gz` is gzip-compressed.
 pub fn write_path(trace: &Trace, path: &Path) -> io::Result<()> {
+    write_path_with(path, |w| write(trace, w))
+}
+
+/// Writes to `path` atomically what `fill` writes (e.g. [`write_rows`]), gzip-compressed
+/// when the name ends in `.gz`; `-` is standard output. An error from `fill` leaves
+/// `path` as it was.
+pub fn write_path_with(path: &Path, fill: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
     let gz = path.extension().is_some_and(|e| e == "gz");
     crate::output::write_atomic(path, |w| {
         if gz {
             let mut enc = flate2::write::GzEncoder::new(w, flate2::Compression::default());
-            write(trace, &mut enc)?;
+            fill(&mut enc)?;
             enc.finish()?;
             Ok(())
         } else {
-            write(trace, w)
+            fill(w)
         }
     })
 }
@@ -506,6 +554,42 @@ mod tests {
         let long = format!("seq,recv_ns\n1,{}\n", "1".repeat(MAX_LINE + 10));
         assert!(err(&long).contains("line 2: line longer than"));
         assert!(parse("seq,recv_ns\n\u{ff}\u{fe}\n").is_err());
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped_on_the_first_line_only() {
+        let t = parse("\u{feff}seq,recv_ns\n1,10\n2,20\n").unwrap();
+        assert_eq!(t.len(), 2);
+        let t = parse("\u{feff}# interval_ns=10\nseq,recv_ns\n1,10\n2,20\n").unwrap();
+        assert_eq!(t.interval(), Nanos(10));
+        assert_eq!(
+            err("seq,recv_ns\n\u{feff}1,10\n2,20\n"),
+            "t.csv line 2: column seq (field 1): '\u{feff}1' is not a non-negative integer; times are whole nanoseconds, e.g. 1500000000 for 1.5 s"
+        );
+    }
+
+    /// Endless comment lines: refused once they pass [`MAX_COMMENTS`], the input never
+    /// held whole.
+    #[test]
+    fn endless_comments_are_refused_at_the_limit() {
+        struct Comments;
+        impl Read for Comments {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                // Lines of 100 bytes: '#', a space, 97 x's, '\n' (bodies of 97 bytes + 1).
+                let line = [b"# ".as_slice(), &[b'x'; 97], b"\n"].concat();
+                let n = buf.len() / line.len() * line.len();
+                for chunk in buf[..n].chunks_mut(line.len()) {
+                    chunk.copy_from_slice(&line);
+                }
+                Ok(n)
+            }
+        }
+        let e = read(Comments, "c.csv", None).unwrap_err();
+        // 98 bytes counted per line: line 669 brings 65,562 > 65,536.
+        assert_eq!(
+            e.to_string(),
+            "c.csv line 669: more than 65536 bytes of comment lines before the header; this is not a trace CSV file (a trace has a few comment lines)"
+        );
     }
 
     #[test]

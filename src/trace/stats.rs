@@ -4,7 +4,7 @@
 //! Means, standard deviations (population, `n` in the denominator), minima and maxima
 //! are exact. Percentiles come from an HDR histogram of nanosecond values with 3
 //! significant digits: each is the highest value equivalent to the true percentile
-//! within 0.1 %.
+//! within 0.1 %, clamped to the exact minimum and maximum (never a p99 above the max).
 //!
 //! Inter-arrival times are between consecutive **accepted** receipts ([evaluation.md](crate::docs::evaluation)
 //! §2), the gaps a detector sees. Delays (`recv - send`) are over every received
@@ -146,7 +146,13 @@ impl Summary {
             return [None; 9];
         }
         let ms = |ns: f64| Some(ns / 1e6);
-        let p = QUANTILES.map(|q| ms(self.hist.value_at_quantile(q) as f64));
+        // A histogram bucket's highest value may pass the exact extremes: clamp to them.
+        let p = QUANTILES.map(|q| {
+            ms(self
+                .hist
+                .value_at_quantile(q)
+                .clamp(self.min.max(0) as u64, self.max.max(0) as u64) as f64)
+        });
         [
             ms(self.mean),
             ms((self.m2 / self.count as f64).sqrt()),
@@ -478,6 +484,27 @@ mod tests {
         );
         assert_eq!(s.interval_source, IntervalSource::Inferred);
         assert_eq!(s.longest_gap_before_seq, Some(1000));
+    }
+
+    #[test]
+    fn no_percentile_passes_the_exact_extremes() {
+        // Every gap is 100.001 ms, whose histogram bucket's highest value is above it.
+        let gap = 100_001_000;
+        let mut b = TraceBuilder::new(false);
+        for k in 0..100i64 {
+            b.push(k as u64, None, Some(Nanos(k * gap))).unwrap();
+        }
+        let s = compute(&b.finish(None).unwrap());
+        assert_eq!(s.interarrival_max_ms, Some(100.001));
+        for p in [
+            s.interarrival_p50_ms,
+            s.interarrival_p90_ms,
+            s.interarrival_p99_ms,
+            s.interarrival_p99_9_ms,
+            s.interarrival_p99_99_ms,
+        ] {
+            assert_eq!(p, Some(100.001));
+        }
     }
 
     #[test]

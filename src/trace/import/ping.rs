@@ -94,10 +94,16 @@ pub fn read<R: Read>(input: R, name: &str, opts: &Options, interval: Option<Nano
                 format!("timestamp '[{stamp}]' is not seconds since the epoch (e.g. [1732550000.123456])"),
             )
         })?;
-        let raw = value_after(rest, "icmp_seq=").unwrap_or("");
-        let raw: u64 = raw
-            .parse()
-            .map_err(|_| rows.err(line_no, format!("icmp_seq='{raw}' is not a number")))?;
+        // The whole token up to the next space, so that `icmp_seq=12a` is refused as it is.
+        let raw = rest
+            .split_once("icmp_seq=")
+            .map_or("", |(_, v)| v.split(char::is_whitespace).next().unwrap_or(""));
+        let raw: u64 = raw.parse().map_err(|_| {
+            rows.err(
+                line_no,
+                format!("icmp_seq={raw} is not a sequence number (a whole number, e.g. icmp_seq=12)"),
+            )
+        })?;
         let seq = unwrap16(prev_seq, raw);
         prev_seq = Some(seq);
         if rest.contains("no answer yet") {
@@ -145,5 +151,26 @@ mod tests {
         assert_eq!(unwrap16(Some(65536), 65535), 65535);
         assert_eq!(unwrap16(Some(3 * 65536 + 10), 9), 3 * 65536 + 9);
         assert_eq!(unwrap16(Some(3), 65534), 65534);
+    }
+
+    #[test]
+    fn a_bad_icmp_seq_is_shown_as_written() {
+        let opts = Options { send: true };
+        let line = |seq: &str| {
+            format!(
+                "[1732550000.123456] 64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.045 ms\n\
+                 [1732550001.123456] 64 bytes from 127.0.0.1: icmp_seq={seq} ttl=64 time=0.045 ms\n"
+            )
+        };
+        for (seq, shown) in [("12a", "12a"), ("", ""), ("x7", "x7"), ("-3", "-3")] {
+            let e = read(line(seq).as_bytes(), "p.log", &opts, None)
+                .unwrap_err()
+                .to_string();
+            assert_eq!(
+                e,
+                format!("p.log line 2: icmp_seq={shown} is not a sequence number (a whole number, e.g. icmp_seq=12)")
+            );
+        }
+        assert!(read(line("2").as_bytes(), "p.log", &opts, None).is_ok());
     }
 }

@@ -65,6 +65,10 @@ pub const DEFAULT_SEED: u64 = 1;
 /// The most heartbeats one trace may have.
 pub const MAX_COUNT: u64 = u32::MAX as u64;
 
+/// The most heartbeats [`generate`] holds in memory (2.4 GB of columns); longer traces
+/// stream to a file ([`Heartbeats::write_csv`], `fdbench generate`).
+pub const MAX_IN_MEMORY: u64 = 100_000_000;
+
 /// How long a trace is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -577,81 +581,196 @@ impl Process {
     }
 }
 
-/// Generates a trace (module docs). The trace has send times, the nominal interval as
-/// metadata, and a comment line with the command that regenerates it.
-pub fn generate(cfg: &SynthConfig, seed: u64) -> Result<Trace, SynthError> {
-    cfg.validate()?;
-    let n = cfg.count();
-    let eta = cfg.interval.0;
-    let half = (eta - 1) / 2;
-    let mut jitter_rng = rng(seed, Stream::Jitter);
-    let jitter = match cfg.jitter.0 {
-        0 => None,
-        s => Some(Normal::new(0.0, s as f64).map_err(|e| invalid("--jitter", e.to_string()))?),
-    };
-    let mut delay_rng = rng(seed, Stream::Delay);
-    let delay = cfg.delay.sampler().map_err(|e| invalid("--delay", e.0))?;
-    let mut loss_rng = rng(seed, Stream::Loss);
-    let mut loss = cfg.loss.start(&mut loss_rng);
-    let mut stalls = Process::new(
-        cfg.stalls.every,
-        &cfg.stalls.duration,
-        &Dist::ZERO,
-        rng(seed, Stream::Stalls),
-        "--stall-duration",
-    )?;
-    let mut shifts = Process::new(
-        cfg.shifts.every,
-        &cfg.shifts.hold,
-        &cfg.shifts.size,
-        rng(seed, Stream::Shifts),
-        "--shift-size",
-    )?;
-    let mut spikes = Process::new(
-        cfg.spikes.every,
-        &cfg.spikes.hold,
-        &cfg.spikes.size,
-        rng(seed, Stream::Spikes),
-        "--spike-size",
-    )?;
+/// The heartbeats of a configuration, one at a time: `(seq, send, recv)` with `recv`
+/// `None` for a lost heartbeat. Memory does not grow with the length of the trace;
+/// [`generate`] collects them into a [`Trace`], [`write_csv`] streams them to a file.
+pub struct Heartbeats {
+    comment: String,
+    n: u64,
+    k: u64,
+    eta: i64,
+    half: i64,
+    base: i64,
+    fifo: bool,
+    jitter_rng: ChaCha8Rng,
+    jitter: Option<Normal<f64>>,
+    delay_rng: ChaCha8Rng,
+    delay: Sampler,
+    loss_rng: ChaCha8Rng,
+    loss: loss::LossState,
+    stalls: Process,
+    shifts: Process,
+    spikes: Process,
+    prev_send: i64,
+    prev_recv: i64,
+}
 
-    let mut b = TraceBuilder::new(true);
-    b.reserve(n as usize);
-    b.comment(format!("generator: {}", cfg.command_line(seed)));
-    let base = cfg.base_delay.0;
-    let mut prev_send = 0i64;
-    let mut prev_recv = 0i64;
-    for k in 1..=n {
-        let mut send = k as i64 * eta;
-        if let Some(j) = &jitter {
-            send += (j.sample(&mut jitter_rng).round() as i64).clamp(-half, half);
+impl Heartbeats {
+    /// Validates `cfg` and starts its heartbeats for `seed`.
+    pub fn new(cfg: &SynthConfig, seed: u64) -> Result<Heartbeats, SynthError> {
+        cfg.validate()?;
+        let eta = cfg.interval.0;
+        let jitter = match cfg.jitter.0 {
+            0 => None,
+            s => Some(Normal::new(0.0, s as f64).map_err(|e| invalid("--jitter", e.to_string()))?),
+        };
+        let mut loss_rng = rng(seed, Stream::Loss);
+        let loss = cfg.loss.start(&mut loss_rng);
+        Ok(Heartbeats {
+            comment: format!("generator: {}", cfg.command_line(seed)),
+            n: cfg.count(),
+            k: 0,
+            eta,
+            half: (eta - 1) / 2,
+            base: cfg.base_delay.0,
+            fifo: cfg.fifo,
+            jitter_rng: rng(seed, Stream::Jitter),
+            jitter,
+            delay_rng: rng(seed, Stream::Delay),
+            delay: cfg.delay.sampler().map_err(|e| invalid("--delay", e.0))?,
+            loss_rng,
+            loss,
+            stalls: Process::new(
+                cfg.stalls.every,
+                &cfg.stalls.duration,
+                &Dist::ZERO,
+                rng(seed, Stream::Stalls),
+                "--stall-duration",
+            )?,
+            shifts: Process::new(
+                cfg.shifts.every,
+                &cfg.shifts.hold,
+                &cfg.shifts.size,
+                rng(seed, Stream::Shifts),
+                "--shift-size",
+            )?,
+            spikes: Process::new(
+                cfg.spikes.every,
+                &cfg.spikes.hold,
+                &cfg.spikes.size,
+                rng(seed, Stream::Spikes),
+                "--spike-size",
+            )?,
+            prev_send: 0,
+            prev_recv: 0,
+        })
+    }
+
+    /// The number of heartbeats, received or lost.
+    pub fn total(&self) -> u64 {
+        self.n
+    }
+
+    /// Streams the trace of [`generate`] to `out` in the trace CSV format, byte for byte
+    /// what [`crate::trace::csv::write`] writes of it, in memory that does not grow with
+    /// its length. Whether it is a valid trace (at least 2 receipts) is known at the end:
+    /// [`Written::check`] it, and write to a temporary that is discarded unless it passes.
+    pub fn write_csv<W: std::io::Write>(self, out: W) -> std::io::Result<Written> {
+        let comments = [self.comment.clone()];
+        let interval = Nanos(self.eta);
+        let mut written = Written {
+            heartbeats: 0,
+            received: 0,
+        };
+        let rows = self.map(|(k, send, recv)| {
+            written.heartbeats += 1;
+            written.received += u64::from(recv.is_some());
+            (k, Some(send), recv)
+        });
+        crate::trace::csv::write_rows(&comments, interval, true, rows, out)?;
+        Ok(written)
+    }
+}
+
+impl Iterator for Heartbeats {
+    type Item = (u64, Nanos, Option<Nanos>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.k == self.n {
+            return None;
         }
-        if let Some((end, _)) = stalls.at(send) {
+        self.k += 1;
+        let k = self.k;
+        let mut send = k as i64 * self.eta;
+        if let Some(j) = &self.jitter {
+            send += (j.sample(&mut self.jitter_rng).round() as i64).clamp(-self.half, self.half);
+        }
+        if let Some((end, _)) = self.stalls.at(send) {
             send = end;
         }
-        send = send.max(prev_send);
-        prev_send = send;
-        let mut d = base.saturating_add(delay.sample(&mut delay_rng));
-        if let Some((_, extra)) = shifts.at(send) {
+        send = send.max(self.prev_send);
+        self.prev_send = send;
+        let mut d = self.base.saturating_add(self.delay.sample(&mut self.delay_rng));
+        if let Some((_, extra)) = self.shifts.at(send) {
             d = d.saturating_add(extra);
         }
-        if let Some((_, extra)) = spikes.at(send) {
+        if let Some((_, extra)) = self.spikes.at(send) {
             d = d.saturating_add(extra);
         }
-        let recv = if loss.next(&mut loss_rng) {
+        let recv = if self.loss.next(&mut self.loss_rng) {
             None
         } else {
             let mut r = send.saturating_add(d);
-            if cfg.fifo {
-                r = r.max(prev_recv);
-                prev_recv = r;
+            if self.fifo {
+                r = r.max(self.prev_recv);
+                self.prev_recv = r;
             }
             Some(Nanos(r))
         };
-        b.push(k, Some(Nanos(send)), recv).map_err(SynthError::Trace)?;
+        Some((k, Nanos(send), recv))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = usize::try_from(self.n - self.k).unwrap_or(usize::MAX);
+        (left, usize::try_from(self.n - self.k).ok())
+    }
+}
+
+/// Generates a trace (module docs). The trace has send times, the nominal interval as
+/// metadata, and a comment line with the command that regenerates it.
+pub fn generate(cfg: &SynthConfig, seed: u64) -> Result<Trace, SynthError> {
+    let heartbeats = Heartbeats::new(cfg, seed)?;
+    let n = heartbeats.total();
+    if n > MAX_IN_MEMORY {
+        let flag = match cfg.length {
+            Length::Count(_) => "--count",
+            Length::Duration(_) => "--duration",
+        };
+        return Err(invalid(
+            flag,
+            format!(
+                "{n} heartbeats at interval {}; a trace held in memory has at most {MAX_IN_MEMORY}: give a shorter length, or write the trace to a file with `fdbench generate` (which streams) and use the file",
+                cfg.interval
+            ),
+        ));
+    }
+    let mut b = TraceBuilder::new(true);
+    b.reserve(usize::try_from(heartbeats.total()).unwrap_or(usize::MAX));
+    b.comment(heartbeats.comment.clone());
+    for (k, send, recv) in heartbeats {
+        b.push(k, Some(send), recv).map_err(SynthError::Trace)?;
     }
     b.finish(Some((cfg.interval, IntervalSource::Metadata)))
         .map_err(SynthError::Trace)
+}
+
+/// What [`Heartbeats::write_csv`] wrote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Written {
+    /// Heartbeats (rows), received or lost.
+    pub heartbeats: u64,
+    /// Received heartbeats.
+    pub received: u64,
+}
+
+impl Written {
+    /// Whether what was written is a valid trace: the error [`generate`] gives if not.
+    pub fn check(&self) -> Result<(), SynthError> {
+        if self.received < 2 {
+            return Err(SynthError::Trace(TraceError::TooFewReceipts(self.received as usize)));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

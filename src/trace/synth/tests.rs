@@ -480,3 +480,35 @@ fn the_command_line_names_every_setting() {
         assert!(line.contains(flag), "{flag} not in {line}");
     }
 }
+
+#[test]
+fn streamed_rows_are_the_bytes_of_the_trace() {
+    for p in Preset::ALL {
+        let mut cfg = p.config();
+        cfg.length = Length::Count(5_000);
+        let mut whole = Vec::new();
+        crate::trace::csv::write(&generate(&cfg, 11).unwrap(), &mut whole).unwrap();
+        let mut streamed = Vec::new();
+        let w = Heartbeats::new(&cfg, 11).unwrap().write_csv(&mut streamed).unwrap();
+        assert_eq!(
+            String::from_utf8(streamed).unwrap(),
+            String::from_utf8(whole).unwrap(),
+            "{p:?}"
+        );
+        assert_eq!(w.heartbeats, 5_000);
+        let t = generate(&cfg, 11).unwrap();
+        assert_eq!(w.received as usize, t.receipts());
+        assert_eq!(w.check(), Ok(()));
+    }
+    let mut cfg = plain(10);
+    cfg.loss = Loss::Bernoulli { rate: 1.0 };
+    let w = Heartbeats::new(&cfg, 1).unwrap().write_csv(std::io::sink()).unwrap();
+    assert_eq!(
+        w,
+        Written {
+            heartbeats: 10,
+            received: 0
+        }
+    );
+    assert_eq!(w.check(), generate(&cfg, 1).map(|_| ()));
+}
