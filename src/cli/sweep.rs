@@ -20,7 +20,7 @@ use super::common::{self, EvalArgs};
     fdbench sweep a.csv b.csv.gz --detector 'chen:alpha=0..1s:10ms' --format json -o results.json
     fdbench sweep big.csv --shard 3/8 -o part-3.csv             # one shard of the grid; see `fdbench merge`
     fdbench sweep datasets/cluster-netns-4 --quorum 2 -d 'fixed:timeout=20ms..200ms:10ms' -o c.csv
-    sbatch --array=1-8 --wrap 'fdbench sweep big.csv -q -o part-$SLURM_ARRAY_TASK_ID.csv'   # shards from Slurm
+    sbatch --array=1-8 --wrap 'fdbench sweep big.csv -q --resume -o part-$SLURM_ARRAY_TASK_ID.csv'   # shards from Slurm (see scripts/slurm/)
 
 Without --shard, an array job's task is the shard: SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT
 (from SLURM_ARRAY_TASK_MIN), or JOB_COMPLETION_INDEX (0-based) of --shard-count N.")]
