@@ -79,7 +79,7 @@ fn parse_fraction(s: &str) -> Result<f64, String> {
     }
 }
 
-fn targets(texts: &[String]) -> anyhow::Result<Vec<Target>> {
+pub(super) fn targets(texts: &[String]) -> anyhow::Result<Vec<Target>> {
     if texts.is_empty() {
         return Ok(tune::default_targets());
     }
@@ -181,7 +181,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let out = args.output.clone().unwrap_or_else(|| PathBuf::from("-"));
     common::check_not_input(&out, std::slice::from_ref(&args.trace))?;
     if let Some(dir) = super::cluster::folder(std::slice::from_ref(&args.trace))? {
-        let (text, rows) = super::cluster::tune(dir, &targets, args.max_mistakes, &args.eval, &args.cluster)?;
+        let markdown = args.format == super::replay::OutFormat::Markdown;
+        let (text, rows) = super::cluster::tune(dir, &targets, args.max_mistakes, &args.eval, &args.cluster, markdown)?;
         return super::cluster::write_tuned(&text, &rows, args.format, &out);
     }
     let trace = common::load_trace(&args.trace, args.eval.interval)?;
