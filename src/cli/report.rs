@@ -32,7 +32,7 @@ EXAMPLES:
     fdbench report --trace datasets/loopback-idle-10ms.csv.gz --max-mistakes 1/h
     fdbench report --trace trace.csv --deadline 500ms -o my-report
     fdbench report --trace ping.csv --warmup 20 -d 'chen:window=20,alpha=0..2s:20ms'
-    fdbench report --trace datasets/cluster-netns-4 --quorum 2 --max-mistakes 1/day -d 'fixed:timeout=20ms..300ms:5ms' -o cluster-report"
+    fdbench report --trace datasets/cluster-netns-4 -d 'fixed:timeout=20ms..300ms:5ms' -o cr"
 )]
 pub struct Args {
     /// Report on this trace file (CSV, or .csv.gz), or on a cluster folder (with a
