@@ -254,7 +254,7 @@ const RUNS_PER_LINE: usize = 1000;
 
 impl Provenance {
     /// The comment lines, joined by line endings (without a final one): the shard line,
-    /// then the grid rows held as `first+count` runs, at most [`RUNS_PER_LINE`] a line.
+    /// then the grid rows held as `first+count` runs, at most 1000 a line.
     pub fn to_comment(&self) -> String {
         let mut out = format!(
             "{PROVENANCE_PREFIX}index={} count={} grid={} traces={} version={} total={}",
