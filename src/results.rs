@@ -234,22 +234,72 @@ pub struct Provenance {
     pub traces_sha256: Vec<String>,
     /// The fdbench version that wrote the shard.
     pub fdbench_version: String,
+    /// Rows in the whole grid, over all shards.
+    pub total_rows: usize,
+    /// The grid rows this shard holds, as `[first, count]` runs in grid order (row `i`
+    /// of the whole grid is the `i`-th row of a single run): `merge` puts every shard's
+    /// rows back in their places.
+    pub rows: Vec<[usize; 2]>,
 }
 
 /// The comment line that carries a [`Provenance`].
 const PROVENANCE_PREFIX: &str = "# fdbench-shard ";
 
+/// The comment lines that carry a [`Provenance`]'s grid rows, after its shard line.
+const ROWS_PREFIX: &str = "# fdbench-rows ";
+
+/// Most row runs on one `# fdbench-rows` line, so that lines stay far below
+/// [`MAX_LINE`].
+const RUNS_PER_LINE: usize = 1000;
+
 impl Provenance {
-    /// The comment line (without a line ending).
+    /// The comment lines, joined by line endings (without a final one): the shard line,
+    /// then the grid rows held as `first+count` runs, at most 1000 a line.
     pub fn to_comment(&self) -> String {
-        format!(
-            "{PROVENANCE_PREFIX}index={} count={} grid={} traces={} version={}",
+        let mut out = format!(
+            "{PROVENANCE_PREFIX}index={} count={} grid={} traces={} version={} total={}",
             self.shard_index,
             self.shard_count,
             self.grid_sha256,
             self.traces_sha256.join(":"),
-            self.fdbench_version
-        )
+            self.fdbench_version,
+            self.total_rows
+        );
+        for runs in self.rows.chunks(RUNS_PER_LINE) {
+            let runs: Vec<String> = runs.iter().map(|[first, n]| format!("{first}+{n}")).collect();
+            out.push('\n');
+            out.push_str(ROWS_PREFIX);
+            out.push_str(&runs.join(","));
+        }
+        out
+    }
+
+    /// The number of grid rows this shard holds.
+    pub fn held_rows(&self) -> usize {
+        self.rows.iter().map(|r| r[1]).sum()
+    }
+
+    /// Adds the runs of a `# fdbench-rows` line; `None` if `line` is another comment,
+    /// an error if it is damaged or its runs are out of order or beyond the grid.
+    fn add_rows_comment(&mut self, line: &str) -> Option<Result<(), String>> {
+        let body = line.strip_prefix(ROWS_PREFIX)?;
+        for run in body.split(',') {
+            let parsed = run
+                .split_once('+')
+                .and_then(|(a, n)| Some([a.parse::<usize>().ok()?, n.parse::<usize>().ok()?]));
+            let Some([first, n]) = parsed else {
+                return Some(Err(format!("'{run}' is not a run FIRST+COUNT")));
+            };
+            let after_last = self.rows.last().map_or(0, |[a, m]| a + m);
+            if n == 0 || first < after_last || first.checked_add(n).is_none_or(|end| end > self.total_rows) {
+                return Some(Err(format!(
+                    "run {run} is empty, out of order or beyond the grid's {} rows",
+                    self.total_rows
+                )));
+            }
+            self.rows.push([first, n]);
+        }
+        Some(Ok(()))
     }
 
     /// Parses the comment line written by [`Provenance::to_comment`]; `None` if `line`
@@ -262,6 +312,8 @@ impl Provenance {
             grid_sha256: String::new(),
             traces_sha256: Vec::new(),
             fdbench_version: String::new(),
+            total_rows: 0,
+            rows: Vec::new(),
         };
         let mut seen = 0;
         for field in body.split(' ') {
@@ -285,13 +337,19 @@ impl Provenance {
                 "grid" => p.grid_sha256 = v.to_string(),
                 "traces" => p.traces_sha256 = v.split(':').map(str::to_string).collect(),
                 "version" => p.fdbench_version = v.to_string(),
+                "total" => {
+                    p.total_rows = match num(v) {
+                        Ok(n) => n,
+                        Err(e) => return Some(Err(e)),
+                    }
+                }
                 _ => return Some(Err(format!("unknown field '{k}'"))),
             }
             seen += 1;
         }
-        if seen != 5 || p.shard_index == 0 || p.shard_index > p.shard_count {
+        if seen != 6 || p.shard_index == 0 || p.shard_index > p.shard_count {
             return Some(Err(
-                "it needs index, count, grid, traces and version with 1 <= index <= count".into(),
+                "it needs index, count, grid, traces, version and total with 1 <= index <= count".into(),
             ));
         }
         Some(Ok(p))
@@ -437,6 +495,14 @@ pub fn read_csv_shard<R: Read>(input: R, name: &str) -> anyhow::Result<(Option<P
             if provenance.replace(p).is_some() {
                 anyhow::bail!("{name} line {comment_lines}: a second shard line; a shard has one");
             }
+        } else if line.starts_with(ROWS_PREFIX) {
+            let added = provenance.as_mut().map_or_else(
+                || Err("a rows line before the shard line".to_string()),
+                |p| p.add_rows_comment(line.trim_end()).unwrap_or(Ok(())),
+            );
+            added.map_err(|e| {
+                anyhow::anyhow!("{name} line {comment_lines}: a damaged shard line: {e}; run the shard's sweep again")
+            })?;
         }
     }
     let mut r = csv::Reader::from_reader(input);
@@ -482,6 +548,39 @@ pub fn read_csv_shard_path(path: &Path) -> anyhow::Result<(Option<Provenance>, V
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shards_provenance_survives_its_comment_lines() {
+        let p = Provenance {
+            shard_index: 2,
+            shard_count: 3,
+            grid_sha256: "ab".into(),
+            traces_sha256: vec!["c1".into(), "c2".into()],
+            fdbench_version: "1.2.3".into(),
+            total_rows: 10_000,
+            rows: (0..2500).map(|i| [4 * i, 2]).collect(),
+        };
+        let comment = p.to_comment();
+        assert_eq!(comment.lines().count(), 1 + 3, "1000 runs a line");
+        assert!(comment.starts_with(
+            "# fdbench-shard index=2 count=3 grid=ab traces=c1:c2 version=1.2.3 total=10000\n# fdbench-rows 0+2,4+2,"
+        ));
+        let mut csv = comment.into_bytes();
+        csv.push(b'\n');
+        write(&[], Format::Csv, &mut csv).unwrap();
+        let (back, rows) = read_csv_shard(&csv[..], "s.csv").unwrap();
+        assert_eq!(back, Some(p.clone()));
+        assert_eq!(back.unwrap().held_rows(), 5000);
+        assert!(rows.is_empty());
+        let bad = "# fdbench-shard index=1 count=2 grid=a traces=b version=v total=10\n# fdbench-rows 0+4,2+4\n";
+        let e = read_csv_shard(bad.as_bytes(), "s.csv").unwrap_err().to_string();
+        assert!(
+            e.contains("s.csv line 2") && e.contains("run 2+4 is empty, out of order"),
+            "{e}"
+        );
+        let beyond = "# fdbench-shard index=1 count=2 grid=a traces=b version=v total=10\n# fdbench-rows 8+4\n";
+        assert!(read_csv_shard(beyond.as_bytes(), "s.csv").is_err());
+    }
 
     #[test]
     fn a_setting_is_shown_with_its_unit_and_without_float_noise() {

@@ -4,8 +4,24 @@
 //! into **cells**: one trace, one spec and a chunk of its knob values, evaluated by one
 //! replay of the detector's [`Family`](crate::detector::Family). Cells run in parallel;
 //! their rows are put back in grid order, so the output does not depend on the number of
-//! threads. `--shard I/N` keeps only the I-th of N contiguous slices of the grid's rows,
-//! so shard outputs concatenated in order are the rows of the whole grid.
+//! threads.
+//!
+//! **Shards.** `--shard I/N` keeps the grid's *shard cells* whose stable hash falls in
+//! slice `I`. A shard cell is one trace, one spec and one block of [`SHARD_BLOCK`]
+//! consecutive knob values of that spec (the last block may be shorter). Its hash is the
+//! 64-bit FNV-1a of the canonical string
+//!
+//! ```text
+//! trace=<SHA-256 of the trace>;detector=<name>;params=<params>;knob=<name>;block=<b>;values=<v0>..<vlast>
+//! ```
+//!
+//! (the trace's [`fingerprint`], the spec's name and fixed parameters, the block's index
+//! `b` within the spec and its first and last knob values as the hexadecimal bits of
+//! their `f64`), and the cell belongs to shard `hash mod N + 1`. So a cell's shard
+//! depends on what it evaluates, never on the order the traces or specs were given in,
+//! the number of threads or the machine; a shard's rows keep grid order, and the grid
+//! rows each shard holds ([`Plan::held`]) let `merge` put them back in the order of a
+//! single run.
 
 use std::ops::Range;
 
@@ -30,6 +46,9 @@ const MIN_CHUNK: usize = 32;
 /// Most knob values per cell for a timeout-style family, whose replay costs about the
 /// same for one knob value or thousands.
 const SHIFTED_CHUNK: usize = 4096;
+
+/// Knob values per shard cell: the unit `--shard` partitions by its stable hash.
+pub const SHARD_BLOCK: usize = 256;
 
 /// The largest grid evaluated without `--force`, in rows.
 pub const MAX_ROWS: usize = 50_000;
@@ -140,6 +159,55 @@ pub struct Plan<'a> {
     opts: Options,
     cells: Vec<Cell>,
     rows: usize,
+    total: usize,
+    held: Vec<[usize; 2]>,
+    fingerprints: Vec<String>,
+}
+
+/// The SHA-256 of a trace, hex: its name, interval and every accepted receipt (sequence
+/// number, receipt time and send time when known). Shards hash cells with it and
+/// `merge` checks that shards saw the same traces.
+pub fn fingerprint(t: &SweepTrace) -> String {
+    use sha2::{Digest, Sha256};
+    let r = &t.receipts;
+    let mut h = Sha256::new();
+    h.update(t.name.as_bytes());
+    h.update(r.interval.0.to_le_bytes());
+    for (j, (seq, recv)) in r.seq.iter().zip(&r.recv).enumerate() {
+        h.update(seq.to_le_bytes());
+        h.update(recv.0.to_le_bytes());
+        if let Some(send) = &r.send {
+            h.update(send[j].0.to_le_bytes());
+        }
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The 64-bit FNV-1a hash of `bytes`: fixed by its definition, the same on every machine
+/// and in every run (unlike the standard library's randomly seeded hasher).
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// The shard (1-based, of `count`) of block `block` of `spec`'s knob values on the trace
+/// whose [`fingerprint`] is `trace`: see the module documentation.
+pub fn shard_of(trace: &str, spec: &DetectorSpec, block: usize, count: usize) -> usize {
+    let values = &spec.knob_values[block * SHARD_BLOCK..((block + 1) * SHARD_BLOCK).min(spec.knob_values.len())];
+    let bits = |v: Option<&f64>| v.map_or_else(String::new, |v| format!("{:016x}", v.to_bits()));
+    let canonical = format!(
+        "trace={trace};detector={};params={};knob={};block={block};values={}..{}",
+        spec.config.name(),
+        spec.config.params(),
+        spec.config.knob().map_or("", |k| k.name),
+        bits(values.first()),
+        bits(values.last()),
+    );
+    (fnv1a(canonical.as_bytes()) % count as u64) as usize + 1
 }
 
 impl<'a> Plan<'a> {
@@ -177,9 +245,9 @@ impl<'a> Plan<'a> {
                 heartbeats: longest,
             });
         }
-        let keep = match shard {
-            Some(s) => (s.index - 1) * total / s.count..s.index * total / s.count,
-            None => 0..total,
+        let fingerprints: Vec<String> = match shard {
+            Some(_) => traces.iter().map(fingerprint).collect(),
+            None => Vec::new(),
         };
         // Timeout-style families cost about the same for any number of values.
         let interval = traces[0].receipts.interval;
@@ -200,28 +268,52 @@ impl<'a> Plan<'a> {
             .div_ceil(rayon::current_num_threads().max(1))
             .clamp(MIN_CHUNK, CHUNK);
         let mut cells = Vec::new();
+        let mut held: Vec<[usize; 2]> = Vec::new();
         let mut row = 0;
         for ti in 0..traces.len() {
             for (si, s) in specs.iter().enumerate() {
                 let n = s.knob_values.len();
-                let lo = keep.start.clamp(row, row + n) - row;
-                let hi = keep.end.clamp(row, row + n) - row;
+                // The runs of this spec's knob values that the shard holds.
+                let mut runs: Vec<Range<usize>> = Vec::new();
+                match shard {
+                    None => runs.push(0..n),
+                    Some(sh) => {
+                        for b in 0..n.div_ceil(SHARD_BLOCK) {
+                            let trace = fingerprints.get(ti).map_or("", String::as_str);
+                            if shard_of(trace, s, b, sh.count) != sh.index {
+                                continue;
+                            }
+                            let block = b * SHARD_BLOCK..((b + 1) * SHARD_BLOCK).min(n);
+                            match runs.last_mut() {
+                                Some(last) if last.end == block.start => last.end = block.end,
+                                _ => runs.push(block),
+                            }
+                        }
+                    }
+                }
                 let most = if shifted[si] { SHIFTED_CHUNK } else { chunk };
-                let size = (hi - lo).div_ceil((hi - lo).div_ceil(most).max(1)).max(1);
-                let mut k = lo;
-                while k < hi {
-                    let end = (k + size).min(hi);
-                    cells.push(Cell {
-                        trace: ti,
-                        spec: si,
-                        knobs: k..end,
-                        cost: if shifted[si] {
-                            1
-                        } else {
-                            (1 + end - k) * weight(&s.config)
-                        },
-                    });
-                    k = end;
+                for run in runs {
+                    let (lo, hi) = (run.start, run.end);
+                    match held.last_mut() {
+                        Some([first, count]) if *first + *count == row + lo => *count += hi - lo,
+                        _ => held.push([row + lo, hi - lo]),
+                    }
+                    let size = (hi - lo).div_ceil((hi - lo).div_ceil(most).max(1)).max(1);
+                    let mut k = lo;
+                    while k < hi {
+                        let end = (k + size).min(hi);
+                        cells.push(Cell {
+                            trace: ti,
+                            spec: si,
+                            knobs: k..end,
+                            cost: if shifted[si] {
+                                1
+                            } else {
+                                (1 + end - k) * weight(&s.config)
+                            },
+                        });
+                        k = end;
+                    }
                 }
                 row += n;
             }
@@ -231,8 +323,28 @@ impl<'a> Plan<'a> {
             specs,
             opts,
             cells,
-            rows: keep.len(),
+            rows: held.iter().map(|r| r[1]).sum(),
+            total,
+            held,
+            fingerprints,
         })
+    }
+
+    /// Each trace's [`fingerprint`], in the order given, when the plan is a shard; empty
+    /// otherwise.
+    pub fn fingerprints(&self) -> &[String] {
+        &self.fingerprints
+    }
+
+    /// Rows in the whole grid, over all shards.
+    pub fn total_rows(&self) -> usize {
+        self.total
+    }
+
+    /// The grid rows this plan evaluates, as `[first, count]` runs in grid order: the
+    /// whole grid without a shard.
+    pub fn held(&self) -> &[[usize; 2]] {
+        &self.held
     }
 
     /// Number of cells (units of parallel work).
@@ -390,6 +502,80 @@ pub fn preset_of(row: &Row) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A regular trace of `n` heartbeats 10 ms apart, named `name`.
+    fn trace(name: &str, n: u64, jitter: i64) -> SweepTrace {
+        let seq: Vec<u64> = (1..=n).collect();
+        let recv = seq
+            .iter()
+            .map(|&s| crate::time::Nanos(s as i64 * 10_000_000 + (s as i64 % 7) * jitter))
+            .collect();
+        SweepTrace {
+            name: name.into(),
+            receipts: Receipts {
+                seq,
+                recv,
+                send: None,
+                stale: 0,
+                interval: crate::time::Nanos(10_000_000),
+            },
+        }
+    }
+
+    #[test]
+    fn fnv1a_is_the_published_function() {
+        // Test vectors of the FNV-1a 64-bit hash (Fowler, Noll, Vo).
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fnv1a(b"foobar"), 0x8594_4171_f739_67e8);
+    }
+
+    #[test]
+    fn shards_partition_the_grid_by_cell_not_by_order() {
+        let a = trace("a", 3000, 100_000);
+        let b = trace("b", 3000, 300_000);
+        let specs = crate::detector::spec::parse("fixed:timeout=1ms..1s:1ms").unwrap();
+        let opts = Options {
+            warmup: 10,
+            deadline: crate::time::Nanos(1_000_000_000),
+        };
+        let ab = [a.clone(), b.clone()];
+        let ba = [b, a];
+        let total = 2 * 1000;
+        let mut seen = vec![0; total];
+        let mut nonempty = 0;
+        for index in 1..=4 {
+            let shard = Some(Shard { index, count: 4 });
+            let plan = Plan::new(&ab, &specs, opts, shard, false).unwrap();
+            assert_eq!(plan.total_rows(), total);
+            nonempty += usize::from(plan.rows() > 0);
+            for &[first, n] in plan.held() {
+                for c in &mut seen[first..first + n] {
+                    *c += 1;
+                }
+            }
+            // The same cells whatever the order of the traces: trace a's rows are the
+            // first 1000 in `ab` and the last 1000 in `ba`.
+            let swapped = Plan::new(&ba, &specs, opts, shard, false).unwrap();
+            let rows = |p: &Plan, from: usize| -> Vec<usize> {
+                p.held()
+                    .iter()
+                    .flat_map(|&[f, n]| f..f + n)
+                    .filter(|r| (from..from + 1000).contains(r))
+                    .map(|r| r - from)
+                    .collect()
+            };
+            assert_eq!(rows(&plan, 0), rows(&swapped, 1000), "shard {index}");
+            assert_eq!(rows(&plan, 1000), rows(&swapped, 0), "shard {index}");
+        }
+        assert!(seen.iter().all(|&c| c == 1), "every row in exactly one shard");
+        assert!(nonempty >= 2, "the blocks spread over several shards");
+        // A block is SHARD_BLOCK consecutive knob values: runs start on block edges.
+        let one = Plan::new(&ab, &specs, opts, Some(Shard { index: 1, count: 4 }), false).unwrap();
+        for &[first, _] in one.held() {
+            assert_eq!(first % 1000 % SHARD_BLOCK, 0);
+        }
+    }
 
     #[test]
     fn shards_parse_and_validate() {

@@ -200,3 +200,67 @@ fn a_folder_without_a_manifest_is_named() {
         .code(1)
         .stderr(contains("a folder without cluster.json"));
 }
+
+#[test]
+fn cluster_tables_honour_markdown() {
+    let dir = three_nodes();
+    let out = fdbench()
+        .args(["tune", "--detector", "fixed:timeout=1ms..100ms:1ms", "--warmup", "1"])
+        .args(["--max-mistakes", "0/day", "--format", "markdown"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().filter(|l| l.starts_with('|')).collect();
+    assert_eq!(lines.len(), 3, "header, rule, one row: {text}");
+    assert!(lines[0].starts_with("| detector | knob "), "{text}");
+    assert!(lines[1].starts_with("|----------|"), "{text}");
+    assert!(lines[2].starts_with("| fixed    | timeout=28 ms "), "{text}");
+}
+
+#[test]
+fn a_cluster_report_has_the_pairs_the_cluster_rows_and_one_setting() {
+    let dir = three_nodes();
+    let reports = tempfile::tempdir().unwrap();
+    let out = reports.path().join("r");
+    fdbench()
+        .args(["report", "--trace"])
+        .arg(dir.path())
+        .args([
+            "-d",
+            "fixed:timeout=1ms..100ms:1ms",
+            "--warmup",
+            "1",
+            "--deadline",
+            "20ms",
+        ])
+        .args(["--max-mistakes", "0/day", "--quorum", "2", "-q", "-o"])
+        .arg(&out)
+        .assert()
+        .success();
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    // 28 ms is B->A's longest gap (30 to 58 ms): the shortest timeout without a mistake.
+    assert!(md.contains("**fixed timeout=28 ms**"), "{md}");
+    assert!(md.contains("3 nodes (A, B, C), 6 monitor->target pairs"), "{md}");
+    assert!(
+        md.contains("| B->A | b-a.csv | 7        | 0.1        | 0.00000 | 11.667 "),
+        "{md}"
+    );
+    assert!(md.contains("| C->A | 0        | 0.000        | 1.000000 "), "{md}");
+    // The swept grid: one cluster row per timeout, with the hand-computed figures of
+    // the 15 ms setting (see the sweep test above).
+    let csv = std::fs::read_to_string(out.join("cluster.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows.len(), 1 + 100);
+    let r15 = rows.iter().find(|r| r.starts_with("fixed,,timeout,15.0,")).unwrap();
+    assert_eq!(column(rows[0], r15, "false_suspicions"), "3");
+    assert_eq!(column(rows[0], r15, "worst_pair"), "C->A");
+    assert_eq!(column(rows[0], r15, "false_declarations"), "1");
+    let pairs = std::fs::read_to_string(out.join("pairs.csv")).unwrap();
+    assert_eq!(pairs.lines().count(), 1 + 6 * 100);
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(html.contains("<strong>fixed timeout=28 ms</strong>"), "{html:.2000}");
+    assert_eq!(html.matches("<table").count(), 3);
+    assert!(out.join("manifest.json").is_file());
+}

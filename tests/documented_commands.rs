@@ -74,7 +74,7 @@ fn readme_commands() -> Vec<String> {
             in_sh = line == "```sh";
             continue;
         }
-        if in_sh && line.starts_with("fdbench ") {
+        if in_sh && (line.starts_with("fdbench ") || line.starts_with("parallel ")) {
             out.push(line.to_string());
         }
         if let Some(first) = line.strip_prefix("| `fdbench").map(|_| &line[1..]) {
@@ -163,6 +163,13 @@ fn fixtures(dir: &Path) {
     std::os::unix::fs::symlink(datasets, dir.join("datasets")).unwrap();
 }
 
+fn has_parallel() -> bool {
+    Command::new("parallel")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
 fn fresh_copy(from: &Path) -> tempfile::TempDir {
     let d = tempfile::tempdir().unwrap();
     for e in std::fs::read_dir(from).unwrap() {
@@ -194,6 +201,14 @@ fn every_documented_command_runs() {
         }
         if let Some((_, why)) = APART.iter().find(|(p, _)| c.starts_with(p)) {
             println!("skipped ({why}): {c}");
+            continue;
+        }
+        if c.starts_with("parallel ") && !has_parallel() {
+            assert!(
+                std::env::var("FDBENCH_REQUIRE_ALL").as_deref() != Ok("1"),
+                "GNU parallel is not installed (.ci/run installs it): {c}"
+            );
+            println!("skipped (GNU parallel is not installed: apt-get install parallel): {c}");
             continue;
         }
         let run = SHRINK.iter().fold(c.clone(), |s, (from, to)| s.replace(from, to));

@@ -53,6 +53,16 @@ fn output_is_identical_for_one_thread_and_many() {
     assert_eq!(text.lines().count(), 1 + 96);
 }
 
+/// A grid of several shard cells per trace (blocks of 256 knob values).
+const WIDE: [&str; 6] = [
+    "--detector",
+    "fixed:timeout=1ms..1s:1ms",
+    "--detector",
+    "phi:window=100,threshold=0.5..16:0.5",
+    "--warmup",
+    "100",
+];
+
 #[test]
 fn shards_merge_into_the_bytes_of_a_single_run() {
     let dir = tempfile::tempdir().unwrap();
@@ -64,7 +74,7 @@ fn shards_merge_into_the_bytes_of_a_single_run() {
     fdbench()
         .arg("sweep")
         .args([&a, &b])
-        .args(GRID)
+        .args(WIDE)
         .arg("-o")
         .arg(&full)
         .assert()
@@ -75,14 +85,29 @@ fn shards_merge_into_the_bytes_of_a_single_run() {
         fdbench()
             .arg("sweep")
             .args([&a, &b])
-            .args(GRID)
+            .args(WIDE)
             .args(["--shard", &format!("{i}/3"), "-o"])
             .arg(&p)
             .assert()
             .success();
         parts.push(p);
     }
+    // Cells go to shards by their hash: a shard holds rows from all over the grid, and
+    // merge must put them back in place (2 traces x (1000 + 32) rows).
+    let runs: Vec<String> = parts
+        .iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(p).unwrap();
+            let line = text.lines().find(|l| l.starts_with("# fdbench-rows ")).unwrap_or("");
+            line.to_string()
+        })
+        .collect();
+    assert!(
+        runs.iter().any(|r| r.contains(',')),
+        "some shard is not one slice: {runs:?}"
+    );
     let merged = dir.path().join("merged.csv");
+    parts.reverse();
     fdbench()
         .arg("merge")
         .args(&parts)
@@ -92,7 +117,94 @@ fn shards_merge_into_the_bytes_of_a_single_run() {
         .success();
     let full = std::fs::read_to_string(&full).unwrap();
     assert!(full.starts_with("trace,detector,"), "several traces add a trace column");
+    assert_eq!(full.lines().count(), 1 + 2 * 1032);
     assert_eq!(std::fs::read_to_string(&merged).unwrap(), full);
+    // A shard cut short is refused by merge, and re-run by --resume.
+    let cut = &parts[0];
+    let whole = std::fs::read_to_string(cut).unwrap();
+    let short: String = whole
+        .lines()
+        .take(whole.lines().count() - 1)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(cut, &short).unwrap();
+    fdbench()
+        .arg("merge")
+        .args(&parts)
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("the file is incomplete: run shard 3/3 again"));
+    fdbench()
+        .arg("sweep")
+        .args([&a, &b])
+        .args(WIDE)
+        .args(["--shard", "3/3", "--resume", "-o"])
+        .arg(cut)
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("is incomplete ("))
+        .stderr(predicates::str::contains("running the shard"));
+    assert_eq!(std::fs::read_to_string(cut).unwrap(), whole);
+}
+
+#[test]
+fn resume_skips_a_complete_shard_and_runs_any_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("t.csv");
+    write_trace(&t, 5);
+    let out = dir.path().join("part.csv");
+    let sweep = |shard: &str| {
+        let mut c = fdbench();
+        c.arg("sweep")
+            .arg(&t)
+            .args(WIDE)
+            .args(["--shard", shard, "--resume", "-o"])
+            .arg(&out);
+        c
+    };
+    sweep("1/2")
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("no output yet; running the shard"));
+    let first = std::fs::read(&out).unwrap();
+    sweep("1/2")
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("shard 1/2 is complete ("));
+    assert_eq!(std::fs::read(&out).unwrap(), first);
+    // Another shard's output at the same path is not taken for this one's.
+    sweep("2/2")
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("is the output of another shard"));
+    assert_ne!(std::fs::read(&out).unwrap(), first);
+    // Nor is a file without a shard line, or a damaged one.
+    for (text, why) in [
+        ("detector,params\n", "has no shard line"),
+        ("# fdbench-shard index=1\n", "unreadable ("),
+    ] {
+        std::fs::write(&out, text).unwrap();
+        sweep("1/2").assert().success().stderr(predicates::str::contains(why));
+        assert_eq!(std::fs::read(&out).unwrap(), first);
+    }
+    // --resume needs a shard and its file.
+    fdbench()
+        .arg("sweep")
+        .arg(&t)
+        .args(WIDE)
+        .args(["--resume", "-o"])
+        .arg(&out)
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("--resume: needs a shard"));
+    fdbench()
+        .arg("sweep")
+        .arg(&t)
+        .args(WIDE)
+        .args(["--shard", "1/2", "--resume"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("give -o FILE"));
 }
 
 #[test]

@@ -111,16 +111,7 @@ pub fn sweep(args: &super::sweep::Args, dir: &Path, specs: &[DetectorSpec], thre
         .build()
         .context("starting worker threads")?;
     let bar = super::progress::bar(specs.len() as u64, "detectors", args.quiet);
-    let mut out_rows: Vec<ClusterRow> = Vec::new();
-    let mut pair_rows = Vec::new();
-    for s in specs {
-        let all = pool.install(|| metrics::evaluate(&cluster, &s.config, &s.knob_values, &opts, k))?;
-        for (&knob, m) in s.knob_values.iter().zip(&all) {
-            out_rows.push(rows::row(&cluster, &s.config, knob, m));
-            pair_rows.extend(per_pair(&cluster, s, knob, m));
-        }
-        bar.inc(1);
-    }
+    let (out_rows, pair_rows) = grid(&cluster, specs, &opts, k, &pool, &|| bar.inc(1))?;
     bar.finish_and_clear();
     if let Some(path) = &args.cluster.pairs_output {
         results::write_path(&pair_rows, args.format, path).with_context(|| format!("writing {}", path.display()))?;
@@ -136,6 +127,28 @@ pub fn sweep(args: &super::sweep::Args, dir: &Path, specs: &[DetectorSpec], thre
         );
     }
     Ok(())
+}
+
+/// The cluster rows and every pair's rows of a grid, spec by spec (`done` after each).
+fn grid(
+    cluster: &Cluster,
+    specs: &[DetectorSpec],
+    opts: &Options,
+    k: usize,
+    pool: &rayon::ThreadPool,
+    done: &dyn Fn(),
+) -> anyhow::Result<(Vec<ClusterRow>, Vec<results::Row>)> {
+    let mut out_rows = Vec::new();
+    let mut pair_rows = Vec::new();
+    for s in specs {
+        let all = pool.install(|| metrics::evaluate(cluster, &s.config, &s.knob_values, opts, k))?;
+        for (&knob, m) in s.knob_values.iter().zip(&all) {
+            out_rows.push(rows::row(cluster, &s.config, knob, m));
+            pair_rows.extend(per_pair(cluster, s, knob, m));
+        }
+        done();
+    }
+    Ok((out_rows, pair_rows))
 }
 
 /// The rows of each pair at one setting.
@@ -166,14 +179,22 @@ pub struct TuneArgs {
     pub cluster_min_accuracy: f64,
 }
 
-/// `fdbench tune DIR`: one setting per detector for the whole cluster.
-pub fn tune(
+/// One setting per detector for a whole cluster, with the goal it was tuned for.
+struct Tuning {
+    cluster: Cluster,
+    goal: Goal,
+    /// Each detector's tuned row and its metrics (every pair's among them).
+    tuned: Vec<(ClusterRow, ClusterMetrics)>,
+    notes: String,
+}
+
+fn tune_all(
     dir: &Path,
     targets: &[fdbench::tune::Target],
     max_per_h: f64,
     eval: &EvalArgs,
     args: &TuneArgs,
-) -> anyhow::Result<(String, Vec<ClusterRow>)> {
+) -> anyhow::Result<Tuning> {
     let p = args.cluster_min_accuracy;
     if !(0.0..=1.0).contains(&p) {
         return Err(common::usage(format!(
@@ -233,26 +254,272 @@ pub fn tune(
             }
             _ => {}
         }
-        out.push(row);
+        out.push((row, tuned.metrics));
     }
-    let what = match args.objective {
-        Objective::Total => "false suspicions of all pairs together",
-        Objective::WorstPair => "false suspicions of the worst pair",
-        Objective::Quorum => "false declarations",
-    };
-    let mut text = format!(
-        "One setting for the cluster {} ({} pairs, quorum {k}): at most {:.4} {what} per day, accuracy >= {p}:\n\n",
-        dir.display(),
-        cluster.pairs.len(),
-        goal.per_day
-    );
-    text.push_str(&table(&out));
-    text.push_str(&notes);
-    Ok((text, out))
+    Ok(Tuning {
+        cluster,
+        goal,
+        tuned: out,
+        notes,
+    })
 }
 
-/// Cluster rows as an aligned text table.
-fn table(rows: &[ClusterRow]) -> String {
+impl Tuning {
+    /// What the goal bounds, in words.
+    fn bounded(&self) -> &'static str {
+        match self.goal.objective {
+            Objective::Total => "false suspicions of all pairs together",
+            Objective::WorstPair => "false suspicions of the worst pair",
+            Objective::Quorum => "false declarations",
+        }
+    }
+
+    fn rows(&self) -> Vec<ClusterRow> {
+        self.tuned.iter().map(|(r, _)| r.clone()).collect()
+    }
+}
+
+/// `fdbench tune DIR`: one setting per detector for the whole cluster, as a text (or,
+/// with `markdown`, a Markdown) table.
+pub fn tune(
+    dir: &Path,
+    targets: &[fdbench::tune::Target],
+    max_per_h: f64,
+    eval: &EvalArgs,
+    args: &TuneArgs,
+    markdown: bool,
+) -> anyhow::Result<(String, Vec<ClusterRow>)> {
+    let t = tune_all(dir, targets, max_per_h, eval, args)?;
+    let mut text = format!(
+        "One setting for the cluster {} ({} pairs, quorum {}): at most {:.4} {} per day, accuracy >= {}:\n\n",
+        dir.display(),
+        t.cluster.pairs.len(),
+        t.goal.quorum,
+        t.goal.per_day,
+        t.bounded(),
+        t.goal.min_accuracy
+    );
+    let rows = t.rows();
+    text.push_str(&table(&rows, markdown));
+    text.push_str(&t.notes);
+    Ok((text, rows))
+}
+
+/// Flags of `fdbench report --trace DIR`.
+pub struct ReportArgs<'a> {
+    pub detectors: &'a [String],
+    pub max_per_h: f64,
+    pub eval: EvalArgs,
+    pub quorum: Option<usize>,
+    pub threads: usize,
+    pub command_line: String,
+    pub quiet: bool,
+}
+
+/// `fdbench report --trace DIR`: the report of a cluster folder, written atomically into
+/// `out`: `summary.md` and `index.html` (each pair's trace, the cluster-wide and quorum
+/// figures of every detector at its one tuned setting, the setting chosen for the
+/// cluster and every pair's figures at it), `cluster.csv` and `pairs.csv` (the sweep of
+/// the grid) and `manifest.json`.
+pub fn report(dir: &Path, out: &Path, a: &ReportArgs) -> anyhow::Result<()> {
+    fdbench::output::check_not_input(out, &[dir])?;
+    fdbench::output::check_folder(out, fdbench::report::REPORT_FOLDER)?;
+    let targets = super::tune::targets(a.detectors)?;
+    let tune_args = TuneArgs {
+        cluster: ClusterArgs {
+            quorum: a.quorum,
+            pairs_output: None,
+        },
+        objective: Objective::Total,
+        cluster_min_accuracy: 0.999,
+    };
+    let say = |what: &str| {
+        if !a.quiet {
+            eprintln!("{what}");
+        }
+    };
+    say("tuning one setting per detector for the cluster");
+    let t = tune_all(dir, &targets, a.max_per_h, &a.eval, &tune_args)?;
+    let specs = if a.detectors.is_empty() {
+        sweep::default_grid()
+    } else {
+        common::parse_specs(a.detectors)?
+    };
+    let opts = Options {
+        warmup: sweep::warmup_for(&specs, a.eval.warmup)?,
+        deadline: a.eval.deadline,
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(a.threads)
+        .build()
+        .context("starting worker threads")?;
+    say("sweeping the grid over every pair");
+    let (grid_rows, pair_rows) = grid(&t.cluster, &specs, &opts, t.goal.quorum, &pool, &|| {})?;
+    let summary = report_summary(dir, &t, a, grid_rows.len())?;
+    let staged = fdbench::output::StagedDir::new(out, fdbench::report::REPORT_FOLDER)?;
+    let s = staged.path();
+    let write = |name: &str, f: &dyn Fn(&Path) -> std::io::Result<()>| {
+        f(&s.join(name)).with_context(|| format!("writing {}", out.join(name).display()))
+    };
+    write("summary.md", &|p| fdbench::output::write_bytes(p, summary.as_bytes()))?;
+    let title = format!("cluster {}", dir.display());
+    write("index.html", &|p| {
+        fdbench::output::write_bytes(p, fdbench::report::html::render_markdown(&title, &summary).as_bytes())
+    })?;
+    write("cluster.csv", &|p| rows::write_path(&grid_rows, Format::Csv, p))?;
+    write("pairs.csv", &|p| results::write_path(&pair_rows, Format::Csv, p))?;
+    let manifest = serde_json::json!({
+        "fdbench_version": env!("CARGO_PKG_VERSION"),
+        "command": a.command_line,
+        "cluster": dir.display().to_string(),
+        "pairs": t.cluster.pairs.len(),
+        "quorum": t.goal.quorum,
+        "target_per_day": t.goal.per_day,
+        "files": ["summary.md", "index.html", "cluster.csv", "pairs.csv"],
+    });
+    write("manifest.json", &|p| {
+        fdbench::output::write_bytes(p, (serde_json::to_string_pretty(&manifest)? + "\n").as_bytes())
+    })?;
+    staged.commit().with_context(|| format!("writing {}", out.display()))?;
+    say(&format!(
+        "wrote {} (summary.md, index.html, cluster.csv, pairs.csv, manifest.json)",
+        out.display()
+    ));
+    Ok(())
+}
+
+/// The setting chosen for the whole cluster: among the tuned settings that meet the
+/// goal, the fastest to detect a crash under the quorum (mean, then worst case), the
+/// first in the table on a tie.
+fn chosen(t: &Tuning) -> Option<&(ClusterRow, ClusterMetrics)> {
+    t.tuned
+        .iter()
+        .filter(|(r, m)| !r.detector.ends_with('*') && t.goal.met(m))
+        .min_by(|(a, _), (b, _)| {
+            (a.detection_mean_ms, a.detection_max_ms)
+                .partial_cmp(&(b.detection_mean_ms, b.detection_max_ms))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        })
+}
+
+/// `summary.md` of a cluster report.
+fn report_summary(dir: &Path, t: &Tuning, a: &ReportArgs, swept: usize) -> anyhow::Result<String> {
+    let c = &t.cluster;
+    let mut md = format!(
+        "# fdbench report: cluster {}\n\n{} nodes ({}), {} monitor->target pairs; a target is declared failed while at least {} of its monitors suspect it (quorum {} of n).\n\nCommand: `{}`\n\n## Pairs\n\n",
+        dir.display(),
+        c.nodes.len(),
+        c.nodes.join(", "),
+        c.pairs.len(),
+        t.goal.quorum,
+        t.goal.quorum,
+        a.command_line
+    );
+    let mut cells = vec![
+        [
+            "pair",
+            "trace",
+            "received",
+            "duration_s",
+            "loss",
+            "gap_mean_ms",
+            "gap_std_ms",
+            "gap_max_ms",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for (p, pair) in c.pairs.iter().enumerate() {
+        let trace = fdbench::trace::csv::read_path(&pair.file, a.eval.interval)?;
+        let st = fdbench::trace::stats::compute(&trace);
+        let ms = |x: Option<f64>| x.map_or_else(|| "-".to_string(), |x| format!("{x:.3}"));
+        cells.push(vec![
+            c.pair_name(p),
+            pair.file
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().to_string()),
+            st.received.to_string(),
+            format!("{:.1}", st.duration_s),
+            format!("{:.5}", st.loss_fraction),
+            ms(st.interarrival_mean_ms),
+            ms(st.interarrival_std_ms),
+            ms(st.interarrival_max_ms),
+        ]);
+    }
+    md.push_str(&common::align(&cells, true));
+    let _ = write!(
+        md,
+        "\n## One setting per detector for the cluster\n\nEach detector's setting tuned for at most {:.4} {} per day over the cluster, every pair's query accuracy at least {}: cluster-wide false suspicions per day (all pairs), the worst pair, and the quorum's false declarations and detection time (of the k-th fastest monitor, k = {}, after a crash injected at each heartbeat of a target).\n\n",
+        t.goal.per_day,
+        t.bounded(),
+        t.goal.min_accuracy,
+        t.goal.quorum
+    );
+    md.push_str(&table(&t.rows(), true));
+    for note in t.notes.lines() {
+        let _ = writeln!(md, "\n{}", note.replacen('*', "\\*", 1).replacen('+', "\\+", 1));
+    }
+    md.push_str("\n## The setting for the cluster\n\n");
+    match chosen(t) {
+        None => md.push_str("No tuned setting meets the goal: widen the ranges (`-d`) or relax `--max-mistakes`.\n"),
+        Some((row, m)) => {
+            let _ = write!(
+                md,
+                "**{} {}**: the fastest detection under the quorum among the settings that meet the goal ({} false suspicions per day over all pairs, worst pair {} at {:.3} per day, {:.3} false declarations per day, detection {:.1} ms on average). Each pair at this setting:\n\n",
+                row.detector.trim_end_matches('+'),
+                setting(row),
+                fmt3(row.false_suspicions_per_day),
+                row.worst_pair,
+                row.worst_pair_per_day,
+                row.false_declarations_per_day,
+                row.detection_mean_ms
+            );
+            let mut cells = vec![
+                ["pair", "mistakes", "mistakes/day", "P_A", "TD_mean_ms", "TD_max_ms"]
+                    .map(String::from)
+                    .to_vec(),
+            ];
+            for (p, pm) in m.pairs.iter().enumerate() {
+                let max = pm.detection.max;
+                cells.push(vec![
+                    c.pair_name(p),
+                    pm.mistakes.to_string(),
+                    fmt3(pm.mistake_rate_per_h() * 24.0),
+                    format!("{:.6}", pm.query_accuracy()),
+                    format!("{:.1}", pm.detection.mean_ns / 1e6),
+                    if max == Nanos::MAX {
+                        "inf".into()
+                    } else {
+                        format!("{:.1}", max.as_millis_f64())
+                    },
+                ]);
+            }
+            md.push_str(&common::align(&cells, true));
+        }
+    }
+    let _ = write!(
+        md,
+        "\n## Files\n\n- `cluster.csv`: {swept} cluster rows, one per swept setting (columns: `src/cluster/rows.rs`)\n- `pairs.csv`: every pair's rows at each setting, in the results schema\n"
+    );
+    Ok(md)
+}
+
+fn fmt3(x: f64) -> String {
+    format!("{x:.3}")
+}
+
+/// A cluster row's setting for people (`timeout=309.3 ms`), or `-` without a knob.
+fn setting(r: &ClusterRow) -> String {
+    let row = results::Row {
+        knob: r.knob.clone(),
+        value: r.value,
+        ..results::Row::default()
+    };
+    row.setting().unwrap_or_else(|| "-".into())
+}
+
+/// Cluster rows as an aligned text table, or a Markdown one.
+fn table(rows: &[ClusterRow], markdown: bool) -> String {
     let header = [
         "detector",
         "knob",
@@ -277,8 +544,7 @@ fn table(rows: &[ClusterRow]) -> String {
     for r in rows {
         cells.push(vec![
             r.detector.clone(),
-            r.value
-                .map_or_else(|| "-".into(), |v| format!("{}={}", r.knob, common::fmt_g(v))),
+            setting(r),
             format!("{:.3}", r.false_suspicions_per_day),
             r.worst_pair.clone(),
             format!("{:.3}", r.worst_pair_per_day),
@@ -290,7 +556,7 @@ fn table(rows: &[ClusterRow]) -> String {
             format!("{:.4}", r.completeness),
         ]);
     }
-    common::align(&cells, false)
+    common::align(&cells, markdown)
 }
 
 /// Writes tuned cluster rows as a table, CSV or JSON.

@@ -52,6 +52,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             );
         }
         if prov.shard_count != first.shard_count
+            || prov.total_rows != first.total_rows
             || prov.grid_sha256 != first.grid_sha256
             || prov.traces_sha256 != first.traces_sha256
         {
@@ -84,6 +85,47 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             first.shard_count
         );
     }
-    let rows: Vec<_> = shards.into_iter().flat_map(|(_, _, rows)| rows).collect();
+    let rows = in_grid_order(shards, first.total_rows)?;
     results::write_path(&rows, args.format, &out).with_context(|| format!("writing {}", out.display()))
+}
+
+/// The shards' rows in the order of a single run: each shard's rows go to the grid rows
+/// its provenance says it holds, and together the shards must hold every row once.
+fn in_grid_order(
+    shards: Vec<(&PathBuf, results::Provenance, Vec<results::Row>)>,
+    total: usize,
+) -> anyhow::Result<Vec<results::Row>> {
+    for (p, prov, rows) in &shards {
+        if rows.len() != prov.held_rows() {
+            anyhow::bail!(
+                "{}: has {} rows, its shard line says {}; the file is incomplete: run shard {}/{} again",
+                p.display(),
+                rows.len(),
+                prov.held_rows(),
+                prov.shard_index,
+                prov.shard_count
+            );
+        }
+    }
+    let held: usize = shards.iter().map(|(_, _, rows)| rows.len()).sum();
+    if held != total {
+        anyhow::bail!("the shards hold {held} rows, the grid has {total}; merge the shards of one sweep");
+    }
+    let mut slots: Vec<Option<results::Row>> = vec![None; total];
+    for (p, prov, rows) in shards {
+        let places = prov.rows.iter().flat_map(|&[first, n]| first..first + n);
+        for (place, row) in places.zip(rows) {
+            if slots[place].replace(row).is_some() {
+                anyhow::bail!(
+                    "{}: holds grid row {place}, which another shard holds too; merge the shards of one sweep",
+                    p.display()
+                );
+            }
+        }
+    }
+    let filled = slots.iter().filter(|r| r.is_some()).count();
+    if filled != total {
+        anyhow::bail!("the shards hold {filled} of the grid's {total} rows; merge the shards of one sweep");
+    }
+    Ok(slots.into_iter().flatten().collect())
 }

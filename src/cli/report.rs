@@ -31,12 +31,18 @@ EXAMPLES:
     fdbench report --preset gc --duration 2h -o reports/gc
     fdbench report --trace datasets/loopback-idle-10ms.csv.gz --max-mistakes 1/h
     fdbench report --trace trace.csv --deadline 500ms -o my-report
-    fdbench report --trace ping.csv --warmup 20 -d 'chen:window=20,alpha=0..2s:20ms'"
+    fdbench report --trace ping.csv --warmup 20 -d 'chen:window=20,alpha=0..2s:20ms'
+    fdbench report --trace datasets/cluster-netns-4 -d 'fixed:timeout=20ms..300ms:5ms' -o cr"
 )]
 pub struct Args {
-    /// Report on this trace file (CSV, or .csv.gz)
+    /// Report on this trace file (CSV, or .csv.gz), or on a cluster folder (with a
+    /// cluster.json): its pairs, cluster-wide and quorum figures, one setting for all
     #[arg(long, value_name = "FILE", conflicts_with = "preset")]
     pub trace: Option<PathBuf>,
+    /// Cluster folder only: a target is declared failed while at least K of its
+    /// monitors suspect it [default: a majority of the fewest monitors of a target]
+    #[arg(long, value_name = "K", requires = "trace")]
+    pub quorum: Option<usize>,
     /// Generate the trace from this preset [default: wan]
     #[arg(long, value_enum)]
     pub preset: Option<Preset>,
@@ -102,6 +108,23 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .output
         .clone()
         .unwrap_or_else(|| PathBuf::from("reports").join(&title));
+    if let Some(folder) = super::cluster::folder(args.trace.as_slice())? {
+        let interval = super::cluster::load(folder, args.interval)?.pairs[0].receipts.interval;
+        let cluster = super::cluster::ReportArgs {
+            detectors: &args.detectors,
+            max_per_h: args.max_mistakes,
+            eval: super::common::EvalArgs {
+                warmup: args.warmup,
+                deadline: args.deadline.unwrap_or(Nanos(interval.0.saturating_mul(10))),
+                interval: args.interval,
+            },
+            quorum: args.quorum,
+            threads,
+            command_line,
+            quiet: args.quiet,
+        };
+        return super::cluster::report(folder, &dir, &cluster);
+    }
     if let Some(path) = &args.trace {
         output::check_not_input(&dir, &[path.as_path()])?;
     }

@@ -18,9 +18,9 @@ use super::common::{self, EvalArgs};
     fdbench sweep trace.csv -o results.csv                      # the default grid of every detector
     fdbench sweep trace.csv -d 'fixed:timeout=50ms..2s:10ms' -d 'phi:threshold=0.5..16:0.1'
     fdbench sweep a.csv b.csv.gz --detector 'chen:alpha=0..1s:10ms' --format json -o results.json
-    fdbench sweep big.csv --shard 3/8 -o part-3.csv             # one slice of the grid; see `fdbench merge`
+    fdbench sweep big.csv --shard 3/8 -o part-3.csv             # one shard of the grid; see `fdbench merge`
     fdbench sweep datasets/cluster-netns-4 --quorum 2 -d 'fixed:timeout=20ms..200ms:10ms' -o c.csv
-    sbatch --array=1-8 --wrap 'fdbench sweep big.csv -q -o part-$SLURM_ARRAY_TASK_ID.csv'   # slices from Slurm
+    sbatch --array=1-8 --wrap 'fdbench sweep big.csv -q --resume -o part-$SLURM_ARRAY_TASK_ID.csv'   # shards from Slurm (see scripts/slurm/)
 
 Without --shard, an array job's task is the shard: SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT
 (from SLURM_ARRAY_TASK_MIN), or JOB_COMPLETION_INDEX (0-based) of --shard-count N.")]
@@ -51,9 +51,17 @@ pub struct Args {
     /// Output format
     #[arg(long, value_enum, default_value = "csv")]
     pub format: Format,
-    /// Run only slice I of N of the grid (1-based), for spreading a grid over machines
+    /// Run only shard I of N (1-based), for spreading a grid over machines: the grid's
+    /// cells (a trace, a detector spec, a block of its knob values) whose stable hash
+    /// falls in shard I; `fdbench merge` puts the shards' rows back in grid order
     #[arg(long, value_name = "I/N")]
     pub shard: Option<Shard>,
+    /// With a shard and -o FILE: do nothing if FILE is already this shard's complete
+    /// output (its shard line matches this sweep's shard, grid, traces and version, and
+    /// it has every row that line names); run the shard otherwise. For re-running the
+    /// failed tasks of an array job
+    #[arg(long)]
+    pub resume: bool,
     /// With JOB_COMPLETION_INDEX (a Kubernetes indexed job) and no --shard: the number
     /// of shards, N
     #[arg(long, value_name = "N")]
@@ -104,6 +112,30 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         None => shard_from_env(&|k| std::env::var(k).ok(), args.shard_count)?,
     };
     let plan = sweep::Plan::new(&traces, &specs, opts, shard, args.force)?;
+    let provenance = shard.map(|shard| provenance(shard, &specs, &opts, &plan));
+    if args.resume {
+        let Some(provenance) = &provenance else {
+            anyhow::bail!("--resume: needs a shard: give --shard I/N, or run as a task of an array job");
+        };
+        if out.as_os_str() == "-" || args.format != Format::Csv {
+            anyhow::bail!("--resume: needs the shard's CSV output file: give -o FILE, without --format json");
+        }
+        match complete(&out, provenance) {
+            Ok(rows) => {
+                if !args.quiet {
+                    eprintln!(
+                        "{}: shard {}/{} is complete ({rows} rows); nothing to do",
+                        out.display(),
+                        provenance.shard_index,
+                        provenance.shard_count
+                    );
+                }
+                return Ok(());
+            }
+            Err(why) if !args.quiet => eprintln!("{}: {why}; running the shard", out.display()),
+            Err(_) => {}
+        }
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -111,11 +143,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let bar = super::progress::bar(plan.cells() as u64, "cells", args.quiet);
     let rows = pool.install(|| plan.run(&|| bar.inc(1)));
     bar.finish_and_clear();
-    let written = match shard {
-        Some(shard) => {
-            let provenance = provenance(shard, &specs, &opts, &traces);
-            results::write_shard_path(&rows, &provenance, args.format, &out)
-        }
+    let written = match &provenance {
+        Some(provenance) => results::write_shard_path(&rows, provenance, args.format, &out),
         None => results::write_path(&rows, args.format, &out),
     };
     written.with_context(|| format!("writing {}", out.display()))?;
@@ -125,44 +154,44 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What `merge` checks of a shard: its place, the grid's and the traces' fingerprints and
-/// the version.
+/// What `merge` checks of a shard: its place, the grid's and the traces' fingerprints,
+/// the version and the grid rows it holds.
 fn provenance(
     shard: Shard,
     specs: &[fdbench::detector::DetectorSpec],
     opts: &Options,
-    traces: &[SweepTrace],
+    plan: &sweep::Plan,
 ) -> Provenance {
     let mut grid = Sha256::new();
     grid.update(format!("{specs:?}|warmup={}|deadline={}", opts.warmup, opts.deadline.0).as_bytes());
-    let traces_sha256 = traces
-        .iter()
-        .map(|t| {
-            let r = &t.receipts;
-            let mut h = Sha256::new();
-            h.update(t.name.as_bytes());
-            h.update(r.interval.0.to_le_bytes());
-            for (j, (seq, recv)) in r.seq.iter().zip(&r.recv).enumerate() {
-                h.update(seq.to_le_bytes());
-                h.update(recv.0.to_le_bytes());
-                if let Some(send) = &r.send {
-                    h.update(send[j].0.to_le_bytes());
-                }
-            }
-            hex(&h.finalize())
-        })
-        .collect();
     Provenance {
         shard_index: shard.index,
         shard_count: shard.count,
-        grid_sha256: hex(&grid.finalize()),
-        traces_sha256,
+        grid_sha256: grid.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+        traces_sha256: plan.fingerprints().to_vec(),
         fdbench_version: env!("CARGO_PKG_VERSION").to_string(),
+        total_rows: plan.total_rows(),
+        rows: plan.held().to_vec(),
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// Whether `out` is the complete output of the shard `expected` (its number of rows), or
+/// why not. Outputs are renamed into place only once fully written, so a killed shard
+/// leaves no partial file at `out`; a file of another sweep, or one cut short since,
+/// fails the provenance or the row count.
+fn complete(out: &std::path::Path, expected: &Provenance) -> Result<usize, String> {
+    if !out.exists() {
+        return Err("no output yet".into());
+    }
+    let (found, rows) = results::read_csv_shard_path(out).map_err(|e| format!("unreadable ({e:#})"))?;
+    match found {
+        None => Err("has no shard line".into()),
+        Some(p) if p != *expected => Err("is the output of another shard, grid, trace set or version".into()),
+        Some(p) if rows.len() != p.held_rows() => {
+            Err(format!("is incomplete ({} of {} rows)", rows.len(), p.held_rows()))
+        }
+        Some(_) => Ok(rows.len()),
+    }
 }
 
 /// The shard of an array job, when no --shard is given: Slurm's

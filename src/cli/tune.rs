@@ -84,7 +84,7 @@ fn parse_fraction(s: &str) -> Result<f64, String> {
     }
 }
 
-fn targets(texts: &[String]) -> anyhow::Result<Vec<Target>> {
+pub(super) fn targets(texts: &[String]) -> anyhow::Result<Vec<Target>> {
     if texts.is_empty() {
         return Ok(tune::default_targets());
     }
@@ -235,7 +235,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 "--plot draws the frontier of one trace; it does not apply to a cluster folder",
             ));
         }
-        let (text, rows) = super::cluster::tune(dir, &targets, args.max_mistakes, &args.eval, &args.cluster)?;
+        let markdown = args.format == super::replay::OutFormat::Markdown;
+        let (text, rows) = super::cluster::tune(dir, &targets, args.max_mistakes, &args.eval, &args.cluster, markdown)?;
         return super::cluster::write_tuned(&text, &rows, args.format, &out);
     }
     let trace = common::load_trace(&args.trace, args.eval.interval)?;

@@ -65,13 +65,28 @@ pub fn render(p: &Page) -> String {
     );
     results_table(p.rows, &mut body);
     body.push_str("</details>\n");
+    shell(p.title, &body)
+}
+
+/// The page of a report that is all Markdown (a cluster report's `summary.md`), its
+/// tables sortable as in [`render`].
+pub fn render_markdown(title: &str, summary_md: &str) -> String {
+    let mut body = String::new();
+    markdown(summary_md, &mut body, &|file, alt| {
+        format!("<p>{}: {}</p>\n", esc(alt), esc(file))
+    });
+    shell(title, &body)
+}
+
+/// The HTML document around a page's body.
+fn shell(title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>fdbench report: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n{body}</main>\n\
          <div id=\"tip\" role=\"tooltip\" hidden></div>\n<script>{SCRIPT}</script>\n</body>\n</html>\n",
-        esc(p.title)
+        esc(title)
     )
 }
 
