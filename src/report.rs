@@ -350,6 +350,12 @@ fn build(
         })
         .map_err(io_err(&path))?;
     }
+    let thinned = if opts.detectors.is_empty() {
+        progress("presets on the thinned trace");
+        thinned_presets(trace, eval)?
+    } else {
+        Vec::new()
+    };
     let summary = summary(
         opts,
         trace.comments(),
@@ -358,6 +364,7 @@ fn build(
         &frontiers,
         eval,
         &fitted.notes,
+        &thinned,
     );
     let summary_path = dir.join("summary.md");
     crate::output::write_bytes(&summary_path, summary.as_bytes()).map_err(io_err(&summary_path))?;
@@ -453,6 +460,84 @@ fn ms(x: f64) -> String {
 /// The fraction of the evaluated span a long enough report holds out of the tuning.
 const HOLDOUT: f64 = 0.3;
 
+/// The presets of one heartbeat that is a whole multiple of the trace's interval, each
+/// at its own settings on the trace thinned to that heartbeat.
+struct Thinned {
+    /// The presets' heartbeat.
+    heartbeat: crate::time::Nanos,
+    /// One heartbeat kept in `every` (by seq).
+    every: u64,
+    /// The evaluation on the thinned trace: the same span of warm-up, `D` in the same
+    /// number of heartbeats.
+    eval: Options,
+    /// Accepted heartbeats of the thinned trace.
+    receipts: usize,
+    /// One line per preset.
+    lines: Vec<Line>,
+}
+
+/// Every preset whose heartbeat is a whole multiple `k > 1` of the trace's interval, on
+/// the trace thinned to one heartbeat in `k` (as `fdbench resample` does), grouped by
+/// heartbeat; groups whose thinned trace is too short to evaluate are left out.
+fn thinned_presets(trace: &Trace, eval: Options) -> Result<Vec<Thinned>, ReportError> {
+    let eta = trace.interval();
+    let mut groups: std::collections::BTreeMap<i64, Vec<crate::detector::spec::DetectorSpec>> = Default::default();
+    for spec in sweep::presets() {
+        let Some(p) = spec.config.preset() else { continue };
+        if p.heartbeat != eta && crate::trace::resample::factor(eta, p.heartbeat).is_ok() {
+            groups.entry(p.heartbeat.0).or_default().push(spec);
+        }
+    }
+    let mut out = Vec::new();
+    for (heartbeat, specs) in groups {
+        let heartbeat = crate::time::Nanos(heartbeat);
+        let Ok(every) = crate::trace::resample::factor(eta, heartbeat) else {
+            continue;
+        };
+        let Ok(thin) = crate::trace::resample::thin(trace, every) else {
+            continue;
+        };
+        let receipts = thin.accepted();
+        let k = usize::try_from(every).unwrap_or(usize::MAX);
+        let warmup = eval.warmup.div_ceil(k).max(2);
+        if receipts.len() < warmup.saturating_add(fit::MIN_EVALUATED) {
+            continue;
+        }
+        let eval = Options {
+            warmup,
+            deadline: crate::time::Nanos(eval.deadline.0.saturating_mul(i64::try_from(every).unwrap_or(i64::MAX))),
+        };
+        let mut lines = Vec::new();
+        for spec in specs {
+            if !sweep::runs_on(&spec.config, &receipts) {
+                continue;
+            }
+            let value = spec.knob_values[0];
+            let metrics = sweep::evaluate(&receipts, &spec.config, &[value], &eval)?.remove(0);
+            lines.push(Line {
+                preset: spec.config.preset().map(|p| p.name),
+                tuned: tune::Tuned {
+                    config: spec.config.clone(),
+                    value: Some(value),
+                    metrics,
+                    status: Status::Found,
+                },
+            });
+        }
+        if !lines.is_empty() {
+            out.push(Thinned {
+                heartbeat,
+                every,
+                eval,
+                receipts: receipts.len(),
+                lines,
+            });
+        }
+    }
+    Ok(out)
+}
+
+#[allow(clippy::too_many_arguments)]
 fn summary(
     opts: &ReportOptions,
     comments: &[String],
@@ -461,6 +546,7 @@ fn summary(
     frontiers: &[tune::Frontier],
     eval: Options,
     fit_notes: &[String],
+    thinned: &[Thinned],
 ) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# fdbench report: {}\n", opts.title);
@@ -679,12 +765,29 @@ fn summary(
             file = plot::frontier_name(f)
         );
     }
-    let _ = writeln!(
-        md,
-        "\n## Where the production presets stand\n\nAt their own settings, on the same trace:\n\n{header}"
-    );
-    for l in tuned.iter().filter(|l| l.preset.is_some()) {
-        line(&mut md, l.preset.unwrap_or_default(), l, "");
+    let _ = writeln!(md, "\n## Where the production presets stand\n");
+    let matching: Vec<&Line> = tuned.iter().filter(|l| l.preset.is_some()).collect();
+    if matching.is_empty() {
+        let _ = writeln!(md, "No preset has this trace's heartbeat ({} ms).", s.interval_ms);
+    } else {
+        let _ = writeln!(md, "At their own settings, on the same trace:\n\n{header}");
+        for l in matching {
+            line(&mut md, l.preset.unwrap_or_default(), l, "");
+        }
+    }
+    for t in thinned {
+        let _ = writeln!(
+            md,
+            "\nThe presets with a heartbeat of {hb}, on this trace thinned to one heartbeat in {k} (as `fdbench resample TRACE --interval {hb}` does: {n} heartbeats, warm-up {w}, completeness within D = {d}): what a heartbeat every {hb} would see if it were delayed and lost as one heartbeat in {k} of this trace is:\n\n{header}",
+            hb = t.heartbeat,
+            k = t.every,
+            n = t.receipts,
+            w = t.eval.warmup,
+            d = t.eval.deadline,
+        );
+        for l in &t.lines {
+            line(&mut md, l.preset.unwrap_or_default(), l, "");
+        }
     }
     let _ = writeln!(
         md,

@@ -33,6 +33,7 @@ const PROBE_TAIL: &str = r#"<script>
   r.points=document.querySelectorAll('.pt').length;
   r.tables=document.querySelectorAll('table.sortable').length;
   var pt=document.querySelector('#chart-qos .pt[data-tip*="(tuned)"]');
+  pt.scrollIntoView({block:"center"});
   var b=pt.getBoundingClientRect();r.pt_y=b.y;r.inner_h=innerHeight;
   pt.dispatchEvent(new MouseEvent('mouseover',{bubbles:true,clientX:b.x+b.width/2,clientY:b.y+b.height/2}));
   var tip=document.getElementById('tip');
@@ -49,7 +50,7 @@ const PROBE_TAIL: &str = r#"<script>
 })();
 </script>"#;
 
-/// Tall enough that the detection-time chart is in view without scrolling.
+/// A tall window; the probe also scrolls the hovered point into view.
 const WINDOW: &str = "--window-size=1280,6000";
 
 fn chromium() -> Option<PathBuf> {

@@ -580,6 +580,7 @@ fn tune_plots_its_frontier_into_a_folder() {
         .code(2)
         .stderr(predicates::str::contains("two-parameter"));
     assert!(!none.exists(), "nothing written");
+}
 
 /// Receipts 10 µs apart just below 2^63 ns: the level is sampled more finely than f64
 /// can tell times apart there (2048 ns), and drawing still ends.

@@ -33,12 +33,13 @@
 //!   `0.070566 y³ + 1.5976 y = ln(10^-t / (1 - 10^-t))` for threshold `t`.
 //!   From `p = 1 s` on, the start of the range, 0.001 (`y = -2.815`), already meets the
 //!   target: `T_D = 110 ms + p + 100 ms·y(0.001)`. At `p = 0` a mistake is made at every
-//!   heartbeat while `y < 0`, i.e. `10^-t > 1/2`: `t >= log10 2 = 0.30103`, so 0.3011 at
-//!   the resolution (rounded up to 4 significant digits), `T_D = 110 ms + 100 ms·y(0.302)`; this is the fastest pair, and
-//!   the other pauses follow it in `tuned.csv`. At `p = 500 ms` the threshold is the
-//!   search's, between the two: `T_D = 610 ms + 100 ms·y(t)` for the `t` found. The
-//!   `akka-cluster` and `cassandra` presets (threshold 8, pause 3 s) follow with the
-//!   same formulas.
+//!   heartbeat while `y < 0`, i.e. `10^-t > 1/2`: `t >= log10 2 = 0.30103`; at exactly
+//!   `y = 0` the deadline is the receipt, so the least feasible threshold is just above
+//!   log10 2, shown rounded up to 4 significant digits as 0.3011, with
+//!   `T_D = 110 ms + 100 ms·y(0.3011)`; this is the fastest pair, and the other pauses
+//!   follow it in `tuned.csv`. At `p = 500 ms` the threshold is the search's, between
+//!   the two: `T_D = 610 ms + 100 ms·y(t)` for the `t` found.
+//! - The presets whose heartbeat is the trace's 100 ms: `etcd` only (see its row).
 
 use std::path::Path;
 
@@ -186,7 +187,6 @@ fn tuned_csv_has_the_hand_computed_settings() {
     let tmp = tempfile::tempdir().unwrap();
     let rep = report(tmp.path());
     let text = std::fs::read_to_string(rep.join("tuned.csv")).unwrap();
-    let akka = "window=1000;min_std=100ms;pause=3s;first_estimate=1s";
     let exp_phi = "window=1000;initial=2s;max_interval=2s";
     let ln10 = std::f64::consts::LN_10;
     let exp_phi_tuned = (std::f64::consts::LOG10_E * 1e4).ceil() / 1e4;
@@ -207,8 +207,8 @@ fn tuned_csv_has_the_hand_computed_settings() {
             "akka",
             &pauses[0],
             "threshold",
-            Some(0.302),
-            110.0 + 100.0 * akka_y(0.302),
+            Some(0.3011),
+            110.0 + 100.0 * akka_y(0.3011),
             1.0,
         ),
         // The threshold the search found at 500 ms: NaN here, checked below.
@@ -236,8 +236,10 @@ fn tuned_csv_has_the_hand_computed_settings() {
     want.extend([
         ("satzger", "window=1000;scale=1", "threshold", Some(0.001), 110.0, 1.0),
         ("2w", "n1=1000;n2=1", "alpha", Some(0.0), 110.0, 1.0),
-        ("akka", akka, "threshold", Some(8.0), 3110.0 + 100.0 * akka_y(8.0), 0.0),
-        ("exp-phi", exp_phi, "threshold", Some(8.0), 800.0 * ln10 + 10.0, 0.0),
+        // etcd's preset (heartbeat 100 ms, the trace's): timeout 900 ms checked every
+        // 100 ms, so `τ = ⌈(a + 900 ms) / 100 ms⌉·100 ms = a - 10 ms + 1000 ms` and
+        // `T_D = 1000 ms` from the send, within `D = 1000 ms`.
+        ("etcd", "check=100ms", "timeout", Some(900.0), 1000.0, 1.0),
     ]);
     let mut r = csv::Reader::from_reader(text.as_bytes());
     let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
@@ -247,7 +249,7 @@ fn tuned_csv_has_the_hand_computed_settings() {
         if value.is_some_and(f64::is_nan) {
             // Between the thresholds of the pauses either side, with its own T_D.
             let v: f64 = row[header.iter().position(|h| h == "value").unwrap()].parse().unwrap();
-            assert!(v > 0.001 && v < 0.302, "akka at 500 ms: threshold {v}");
+            assert!(v > 0.001 && v < 0.3011, "akka at 500 ms: threshold {v}");
             value = Some(v);
             td = 610.0 + 100.0 * akka_y(v);
         }

@@ -409,7 +409,7 @@ fn hostile_inputs_are_rejected_with_clear_errors() {
         ),
         (
             "nope:x=1",
-            "unknown detector 'nope'; the detectors are: fixed, nfd-s, chen, bertier, phi, akka, exp-phi, satzger, 2w, akka-cluster, cassandra",
+            "unknown detector 'nope'; the detectors are: fixed, nfd-s, chen, bertier, phi, akka, exp-phi, satzger, 2w, akka-cluster, akka-remote-watch, pekko-multi-dc, cassandra, hazelcast, hazelcast-phi, etcd, kafka-consumer, kafka-broker, zookeeper-session, kubernetes-node, cockroach-liveness, redis-cluster",
         ),
     ];
     for &(t, want) in spec_cases {
@@ -703,11 +703,12 @@ fn knob_values(s: &spec::DetectorSpec) -> Vec<f64> {
     out
 }
 
-/// Every detector (default grid, presets and windows of 1) at extreme knob values through
-/// both engines; rows must be free of NaN and both engines must agree.
+/// Every detector (default grid, the presets whose heartbeat is the trace's, and windows
+/// of 1) at extreme knob values through both engines; rows must be free of NaN and both
+/// engines must agree.
 fn every_detector(r: &Receipts, warmup: usize, label: &str) -> usize {
     let mut specs = sweep::runnable(sweep::default_grid(), &[r]);
-    specs.extend(sweep::presets());
+    specs.extend(sweep::runnable(sweep::presets(), &[r]));
     for name in ["chen", "bertier", "phi", "akka", "exp-phi", "satzger", "2w"] {
         let keys: Vec<String> = fdbench::detector::Config::named(name)
             .unwrap()

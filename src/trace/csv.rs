@@ -407,7 +407,7 @@ pub fn write<W: Write>(trace: &Trace, out: W) -> io::Result<()> {
     write_rows(trace.comments(), trace.interval(), trace.has_send(), trace.rows(), out)
 }
 
-/// Writes the rows `(seq, send, recv)` of a trace as [`write`] does, streaming: the
+/// Writes the rows `(seq, send, recv)` of a trace as [`write()`] does, streaming: the
 /// comments, `# interval_ns=N`, the header (with `send_ns` when `has_send`) and one line
 /// per row.
 pub fn write_rows<W: Write>(

@@ -151,8 +151,10 @@ pub fn critical(
         (top..values.len()).find(|&i| ok[i]).map_or(values.len(), |i| i + 1)
     };
     let start = if ok[first] && (first..end).all(|i| ok[i]) {
-        // Down to the last halving that is still feasible, with all above it.
-        (0..first).rev().take_while(|&i| ok[i]).last().unwrap_or(first)
+        // Down to the last halving that is still feasible, with all above it, and the
+        // infeasible halving just below it (if any), between which the search goes on.
+        let low = (0..first).rev().take_while(|&i| ok[i]).last().unwrap_or(first);
+        low.saturating_sub(1)
     } else {
         first
     };

@@ -583,7 +583,7 @@ impl Process {
 
 /// The heartbeats of a configuration, one at a time: `(seq, send, recv)` with `recv`
 /// `None` for a lost heartbeat. Memory does not grow with the length of the trace;
-/// [`generate`] collects them into a [`Trace`], [`write_csv`] streams them to a file.
+/// [`generate`] collects them into a [`Trace`], [`write_csv`](Heartbeats::write_csv) streams them to a file.
 pub struct Heartbeats {
     comment: String,
     n: u64,
