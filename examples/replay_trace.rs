@@ -16,14 +16,18 @@ fn main() -> anyhow::Result<()> {
         None => synth::generate(&synth::preset("lan").expect("a built-in preset"), 7)?,
     };
     let text = args.next().unwrap_or_else(|| "chen:window=100,alpha=0..1s:250ms".to_string());
-    let opts = replay::Options { warmup: 1000, deadline: Nanos::from_secs(1) };
     for s in spec::parse(&text)? {
-        // A production preset runs at its system's heartbeat: thin a finer trace to it.
-        let receipts = match s.config.preset() {
-            Some(p) if p.heartbeat != trace.interval() => {
-                resample::thin(&trace, resample::factor(trace.interval(), p.heartbeat)?)?.accepted()
-            }
-            _ => trace.accepted(),
+        // A production preset runs at its system's heartbeat: thin a finer trace to it,
+        // one heartbeat in k, and keep the same span of warm-up (1000 heartbeats of the
+        // trace) and the same deadline in heartbeats (10).
+        let k = match s.config.preset() {
+            Some(p) if p.heartbeat != trace.interval() => resample::factor(trace.interval(), p.heartbeat)?,
+            _ => 1,
+        };
+        let receipts = if k > 1 { resample::thin(&trace, k)?.accepted() } else { trace.accepted() };
+        let opts = replay::Options {
+            warmup: 1000usize.div_ceil(k as usize).max(2),
+            deadline: Nanos(receipts.interval.0.saturating_mul(10)),
         };
         // One pass over the trace evaluates every knob value of the spec.
         let metrics = replay::replay_family(&receipts, &|| s.config.family(receipts.interval, &s.knob_values), &opts)?;
