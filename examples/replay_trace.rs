@@ -18,17 +18,14 @@ fn main() -> anyhow::Result<()> {
     let text = args.next().unwrap_or_else(|| "chen:window=100,alpha=0..1s:250ms".to_string());
     for s in spec::parse(&text)? {
         // A production preset runs at its system's heartbeat: thin a finer trace to it,
-        // one heartbeat in k, and keep the same span of warm-up (1000 heartbeats of the
-        // trace) and the same deadline in heartbeats (10).
+        // one heartbeat in k, with the warm-up over the same span of time and D over the
+        // same number of heartbeats.
         let k = match s.config.preset() {
             Some(p) if p.heartbeat != trace.interval() => resample::factor(trace.interval(), p.heartbeat)?,
             _ => 1,
         };
         let receipts = if k > 1 { resample::thin(&trace, k)?.accepted() } else { trace.accepted() };
-        let opts = replay::Options {
-            warmup: 1000usize.div_ceil(k as usize).max(2),
-            deadline: Nanos(receipts.interval.0.saturating_mul(10)),
-        };
+        let opts = replay::Options { warmup: 1000, deadline: Nanos::from_secs(1) }.thinned(k);
         // One pass over the trace evaluates every knob value of the spec.
         let metrics = replay::replay_family(&receipts, &|| s.config.family(receipts.interval, &s.knob_values), &opts)?;
         for (&knob, m) in s.knob_values.iter().zip(&metrics) {

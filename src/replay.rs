@@ -64,6 +64,19 @@ pub struct Options {
     pub deadline: Nanos,
 }
 
+impl Options {
+    /// The same evaluation on a trace thinned to one heartbeat in `every` (as
+    /// `fdbench resample` does): the warm-up covers the same span (`⌈w / every⌉`
+    /// receipts, at least 2) and `D` the same number of heartbeats (`every × D`).
+    pub fn thinned(self, every: u64) -> Options {
+        let k = usize::try_from(every).unwrap_or(usize::MAX).max(1);
+        Options {
+            warmup: self.warmup.div_ceil(k).max(2),
+            deadline: Nanos(self.deadline.0.saturating_mul(i64::try_from(every).unwrap_or(i64::MAX))),
+        }
+    }
+}
+
 impl Default for Options {
     fn default() -> Self {
         Options {
@@ -290,4 +303,29 @@ pub fn suspicions(receipts: &Receipts, tau: &[Nanos]) -> Vec<Suspicion> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_thinned_evaluation_keeps_the_span_of_its_warm_up_and_d_in_heartbeats() {
+        let eval = Options {
+            warmup: 1000,
+            deadline: Nanos::from_millis(200),
+        };
+        // 1000 receipts of 20 ms (20 s) are 20 of 1 s; D = 10 heartbeats of 20 ms are 10 of 1 s.
+        assert_eq!(
+            eval.thinned(50),
+            Options {
+                warmup: 20,
+                deadline: Nanos::from_secs(10),
+            }
+        );
+        // ⌈1000 / 3⌉ = 334; never below 2 receipts.
+        assert_eq!(eval.thinned(3).warmup, 334);
+        assert_eq!(eval.thinned(1000).warmup, 2);
+        assert_eq!(eval.thinned(1), eval);
+    }
 }

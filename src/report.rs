@@ -498,15 +498,10 @@ fn thinned_presets(trace: &Trace, eval: Options) -> Result<Vec<Thinned>, ReportE
             continue;
         };
         let receipts = thin.accepted();
-        let k = usize::try_from(every).unwrap_or(usize::MAX);
-        let warmup = eval.warmup.div_ceil(k).max(2);
-        if receipts.len() < warmup.saturating_add(fit::MIN_EVALUATED) {
+        let eval = eval.thinned(every);
+        if receipts.len() < eval.warmup.saturating_add(fit::MIN_EVALUATED) {
             continue;
         }
-        let eval = Options {
-            warmup,
-            deadline: crate::time::Nanos(eval.deadline.0.saturating_mul(i64::try_from(every).unwrap_or(i64::MAX))),
-        };
         let mut lines = Vec::new();
         for spec in specs {
             if !sweep::runs_on(&spec.config, &receipts) {
