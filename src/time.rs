@@ -136,7 +136,10 @@ pub enum DurationError {
     /// The number part does not parse.
     #[error("duration '{0}': '{1}' is not a number; write e.g. 250us, 100ms, 1.5s, 2m, 1h")]
     BadNumber(String, String),
-    /// The unit is missing or unknown.
+    /// No unit after the number.
+    #[error("duration '{0}' has no unit; add one of ns, us, ms, s, m, h or d (e.g. 100ms)")]
+    NoUnit(String),
+    /// The unit is unknown.
     #[error("duration '{0}': unknown unit '{1}'; use ns, us, ms, s, m, h or d (e.g. 100ms)")]
     BadUnit(String, String),
     /// Negative, NaN or too large for 64-bit nanoseconds.
@@ -164,13 +167,10 @@ pub fn parse_duration(text: &str) -> Result<Nanos, DurationError> {
     if t.is_empty() {
         return Err(DurationError::Empty);
     }
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | '+')))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
+    let (num, unit) = t.split_at(number_prefix(t));
     let unit = unit.trim();
     if unit.is_empty() {
-        return Err(DurationError::BadUnit(t.to_string(), String::new()));
+        return Err(DurationError::NoUnit(t.to_string()));
     }
     let scale = UNITS
         .iter()
@@ -185,6 +185,26 @@ pub fn parse_duration(text: &str) -> Result<Nanos, DurationError> {
         return Err(DurationError::OutOfRange(t.to_string()));
     }
     Ok(Nanos(ns.round() as i64))
+}
+
+/// The length of the number at the start of `t`: digits, signs and points, then an
+/// exponent (`e` or `E`, an optional sign, digits) when one follows, so that `1e3ms` and
+/// `1e999s` split before the unit.
+fn number_prefix(t: &str) -> usize {
+    let b = t.as_bytes();
+    let mantissa = b
+        .iter()
+        .position(|c| !(c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'+')))
+        .unwrap_or(b.len());
+    if !matches!(b.get(mantissa), Some(b'e' | b'E')) {
+        return mantissa;
+    }
+    let mut i = mantissa + 1;
+    if matches!(b.get(i), Some(b'+' | b'-')) {
+        i += 1;
+    }
+    let digits = b[i.min(b.len())..].iter().take_while(|c| c.is_ascii_digit()).count();
+    if digits == 0 { mantissa } else { i + digits }
 }
 
 impl FromStr for Nanos {
@@ -246,8 +266,22 @@ mod tests {
 
     #[test]
     fn rejects_bad_durations_with_a_hint() {
-        let e = parse_duration("100").unwrap_err();
-        assert!(e.to_string().contains("unknown unit"), "{e}");
+        assert_eq!(
+            parse_duration("100").unwrap_err().to_string(),
+            "duration '100' has no unit; add one of ns, us, ms, s, m, h or d (e.g. 100ms)"
+        );
+        assert_eq!(
+            parse_duration("1e999s").unwrap_err().to_string(),
+            "duration '1e999s' is out of range; it must be between 0 and 292 years"
+        );
+        assert_eq!(parse_duration("1e3ms"), Ok(Nanos(1_000_000_000)));
+        assert_eq!(parse_duration("2.5E-3s"), Ok(Nanos(2_500_000)));
+        assert!(matches!(parse_duration("1e-999s"), Ok(Nanos(0))));
+        // An `e` that starts no exponent is the unit's.
+        assert_eq!(
+            parse_duration("1eons").unwrap_err(),
+            DurationError::BadUnit("1eons".into(), "eons".into())
+        );
         let e = parse_duration("10parsecs").unwrap_err();
         assert!(e.to_string().contains("'parsecs'"), "{e}");
         let e = parse_duration("1.2.3s").unwrap_err();

@@ -63,6 +63,6 @@ fn slurm_and_kubernetes_indices_pick_the_same_slices_as_shard() {
     sweep(&trace)
         .env("JOB_COMPLETION_INDEX", "0")
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicates::str::contains("--shard-count N"));
 }

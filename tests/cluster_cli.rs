@@ -186,8 +186,10 @@ fn a_quorum_larger_than_the_monitors_is_refused() {
         ])
         .arg(dir.path())
         .assert()
-        .code(1)
-        .stderr(contains("--quorum 3: target A has 2 monitor(s); give 1 <= k <= 2"));
+        .code(2)
+        .stderr(contains(
+            "error: --quorum 3: target A has only 2 monitor(s) in cluster.json; give --quorum 2 or less\n",
+        ));
 }
 
 #[test]

@@ -152,7 +152,7 @@ fn disagreeing_flags_are_an_error() {
         .args(["resample", "-", "--every", "3", "--interval", "200ms"])
         .write_stdin(TRACE)
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains(
             "--every 3 and --interval 200ms disagree: 200ms is 2 times the trace's interval 100ms",
         ));

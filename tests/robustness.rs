@@ -420,7 +420,7 @@ fn hostile_inputs_are_rejected_with_clear_errors() {
     let durations: &[(&str, &str)] = &[
         (
             "1e999s",
-            "duration '1e999s': unknown unit 'e999s'; use ns, us, ms, s, m, h or d (e.g. 100ms)",
+            "duration '1e999s' is out of range; it must be between 0 and 292 years",
         ),
         (
             "-1s",
@@ -474,7 +474,7 @@ fn hostile_inputs_are_rejected_with_clear_errors() {
         ),
         (
             "1e30d",
-            "'1e30d' is neither a duration (duration '1e30d': unknown unit 'e30d'; use ns, us, ms, s, m, h or d (e.g. 100ms)) nor a distribution; use 5ms, const:value=5ms, normal:mean=20ms,std=5ms, lognormal:median=20ms,sigma=0.5, exp:mean=5ms, gamma:mean=5ms,shape=2, pareto:min=1ms,alpha=2.5, weibull:scale=5ms,shape=1.5 or uniform:min=100ms,max=2s",
+            "duration '1e30d' is out of range; it must be between 0 and 292 years",
         ),
     ];
     for &(t, want) in dists {
@@ -1592,6 +1592,16 @@ fn hostile_command_lines_exit_with_one_exact_message() {
             2,
             "error: t.csv: is the same file as the input t.csv; writing it would destroy the input, so write the output to another path".into(),
         ),
+        (
+            args(&["sweep", "t.csv", "--quorum", "2"]),
+            2,
+            "error: --quorum: only for a cluster folder (a folder with cluster.json); a trace file has one monitor and one target, so drop the flag".into(),
+        ),
+        (
+            args(&["replay", "t.csv", "-d", "fixed:timeout=1e999s"]),
+            2,
+            "error: --detector 'fixed:timeout=1e999s': fixed: timeout=1e999s: duration '1e999s' is out of range; it must be between 0 and 292 years".into(),
+        ),
     ];
     let before = std::fs::read(dir.path().join("t.csv")).unwrap();
     for (argv, code, want) in &cases {
@@ -1606,6 +1616,27 @@ fn hostile_command_lines_exit_with_one_exact_message() {
     }
     assert_eq!(std::fs::read(dir.path().join("t.csv")).unwrap(), before);
     assert!(!dir.path().join("g.csv").exists() && !dir.path().join("rep").exists());
+    // A broken array-job environment is a usage error, as the flag it stands for would be.
+    for (vars, want) in [
+        (
+            [("SLURM_ARRAY_TASK_ID", "x"), ("SLURM_ARRAY_TASK_COUNT", "3")],
+            "error: SLURM_ARRAY_TASK_ID=x is not a non-negative integer; unset it or give --shard I/N\n",
+        ),
+        (
+            [("SLURM_ARRAY_TASK_ID", "7"), ("SLURM_ARRAY_TASK_COUNT", "3")],
+            "error: SLURM_ARRAY_TASK_ID: shard 8 of 3 is out of range; give --shard I/N to choose one\n",
+        ),
+    ] {
+        let o = Command::new(BIN)
+            .current_dir(dir.path())
+            .args(["sweep", "t.csv", "-q", "-o", "s.csv"])
+            .envs(vars)
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&o.stderr), want);
+        assert_eq!(o.status.code(), Some(2), "{want}");
+    }
+    assert!(!dir.path().join("s.csv").exists());
     // A byte order mark is skipped; a bad interval flag is clap's usage error.
     let (code, err) = run_limited(dir.path(), &args(&["stats", "bom.csv"]));
     assert_eq!((code, err.as_str()), (Some(0), ""));

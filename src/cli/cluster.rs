@@ -24,12 +24,40 @@ use super::common::{self, EvalArgs};
 pub struct ClusterArgs {
     /// Cluster folder only: a target is declared failed while at least K of its
     /// monitors suspect it [default: a majority of the fewest monitors of a target]
-    #[arg(long, value_name = "K")]
+    #[arg(long, value_name = "K", value_parser = parse_quorum)]
     pub quorum: Option<usize>,
     /// Cluster folder only: also write every pair's rows, in the results schema with the
     /// pair (monitor->target) in the `trace` column
     #[arg(long, value_name = "FILE")]
     pub pairs_output: Option<PathBuf>,
+}
+
+/// `--quorum K`: a whole number of at least 1.
+pub fn parse_quorum(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("a quorum of 0 monitors would declare every target failed; give at least 1".into()),
+        Ok(k) => Ok(k),
+        Err(_) => Err(format!("'{s}' is not a whole number of monitors; give e.g. --quorum 2")),
+    }
+}
+
+/// The cluster-only flags given without a cluster folder: a usage error naming them.
+pub fn reject_without_folder(args: &ClusterArgs) -> anyhow::Result<()> {
+    let given: Vec<&str> = [
+        args.quorum.map(|_| "--quorum"),
+        args.pairs_output.as_ref().map(|_| "--pairs-output"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if given.is_empty() {
+        return Ok(());
+    }
+    Err(common::usage(format!(
+        "{}: only for a cluster folder (a folder with {}); a trace file has one monitor and one target, so drop the flag",
+        given.join(", "),
+        cluster::MANIFEST
+    )))
 }
 
 /// The cluster folder among `inputs`, if one is given; a folder must come alone.
@@ -58,12 +86,25 @@ pub fn load(dir: &Path, interval: Option<Nanos>) -> anyhow::Result<Cluster> {
     Ok(Cluster::load(dir, interval)?)
 }
 
-/// The quorum: the flag's, or a majority of the fewest monitors of any target.
-fn quorum(cluster: &Cluster, flag: Option<usize>) -> usize {
-    flag.unwrap_or_else(|| {
-        let fewest = cluster.targets().iter().map(|&t| cluster.monitors_of(t).len()).min();
-        fewest.unwrap_or(1) / 2 + 1
-    })
+/// The quorum: the flag's, or a majority of the fewest monitors of any target. A flag
+/// above some target's number of monitors is a usage error naming that target.
+fn quorum(cluster: &Cluster, flag: Option<usize>) -> anyhow::Result<usize> {
+    let fewest = cluster
+        .targets()
+        .iter()
+        .map(|&t| (cluster.monitors_of(t).len(), t))
+        .min();
+    let Some(k) = flag else {
+        return Ok(fewest.map_or(1, |(n, _)| n / 2 + 1));
+    };
+    match fewest {
+        Some((n, t)) if k > n => Err(common::usage(format!(
+            "--quorum {k}: target {} has only {n} monitor(s) in {}; give --quorum {n} or less",
+            cluster.nodes[t],
+            cluster::MANIFEST
+        ))),
+        _ => Ok(k),
+    }
 }
 
 /// `fdbench stats DIR`: each pair's statistics, in manifest order.
@@ -100,7 +141,7 @@ pub fn sweep(args: &super::sweep::Args, dir: &Path, specs: &[DetectorSpec], thre
         ));
     }
     let cluster = load(dir, args.eval.interval)?;
-    let k = quorum(&cluster, args.cluster.quorum);
+    let k = quorum(&cluster, args.cluster.quorum)?;
     let opts = Options {
         warmup: sweep::warmup_for(specs, args.eval.warmup)?,
         deadline: args.eval.deadline,
@@ -202,7 +243,7 @@ fn tune_all(
         )));
     }
     let cluster = load(dir, eval.interval)?;
-    let k = quorum(&cluster, args.cluster.quorum);
+    let k = quorum(&cluster, args.cluster.quorum)?;
     // Presets only on pairs at their system's heartbeat.
     let targets: Vec<fdbench::tune::Target> = targets
         .iter()

@@ -41,7 +41,7 @@ pub struct Args {
     pub trace: Option<PathBuf>,
     /// Cluster folder only: a target is declared failed while at least K of its
     /// monitors suspect it [default: a majority of the fewest monitors of a target]
-    #[arg(long, value_name = "K", requires = "trace")]
+    #[arg(long, value_name = "K", requires = "trace", value_parser = super::cluster::parse_quorum)]
     pub quorum: Option<usize>,
     /// Generate the trace from this preset [default: wan]
     #[arg(long, value_enum)]
@@ -124,6 +124,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             quiet: args.quiet,
         };
         return super::cluster::report(folder, &dir, &cluster);
+    }
+    if args.quorum.is_some() {
+        return Err(super::common::usage(format!(
+            "--quorum: only for a cluster folder (a folder with {}); a trace file has one monitor and one target, so drop the flag",
+            fdbench::cluster::MANIFEST
+        )));
     }
     if let Some(path) = &args.trace {
         output::check_not_input(&dir, &[path.as_path()])?;

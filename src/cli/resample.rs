@@ -60,10 +60,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             if let Some(k) = k
                 && k != from_interval
             {
-                anyhow::bail!(
+                return Err(super::common::usage(format!(
                     "{name}: --every {k} and --interval {target} disagree: {target} is {from_interval} times the trace's interval {}; give one of them",
                     trace.interval()
-                );
+                )));
             }
             from_interval
         }

@@ -84,6 +84,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if let Some(dir) = super::cluster::folder(&args.traces)? {
         return super::cluster::sweep(&args, dir, &specs, threads);
     }
+    super::cluster::reject_without_folder(&args.cluster)?;
     common::check_inputs(&args.traces)?;
     let out = args.output.clone().unwrap_or_else(|| PathBuf::from("-"));
     common::check_not_input(&out, &args.traces)?;
@@ -115,10 +116,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let provenance = shard.map(|shard| provenance(shard, &specs, &opts, &plan));
     if args.resume {
         let Some(provenance) = &provenance else {
-            anyhow::bail!("--resume: needs a shard: give --shard I/N, or run as a task of an array job");
+            return Err(common::usage(
+                "--resume: needs a shard: give --shard I/N, or run as a task of an array job",
+            ));
         };
         if out.as_os_str() == "-" || args.format != Format::Csv {
-            anyhow::bail!("--resume: needs the shard's CSV output file: give -o FILE, without --format json");
+            return Err(common::usage(
+                "--resume: needs the shard's CSV output file: give -o FILE, without --format json",
+            ));
         }
         match complete(&out, provenance) {
             Ok(rows) => {
@@ -202,35 +207,41 @@ fn shard_from_env(var: &dyn Fn(&str) -> Option<String>, count: Option<usize>) ->
     let num = |k: &str| -> anyhow::Result<Option<usize>> {
         var(k)
             .map(|v| {
-                v.trim()
-                    .parse::<usize>()
-                    .map_err(|_| anyhow::anyhow!("{k}={v} is not a non-negative integer"))
+                v.trim().parse::<usize>().map_err(|_| {
+                    common::usage(format!(
+                        "{k}={v} is not a non-negative integer; unset it or give --shard I/N"
+                    ))
+                })
             })
             .transpose()
     };
     let shard = |index: usize, count: usize, from: &str| -> anyhow::Result<Option<Shard>> {
         if count == 0 || index == 0 || index > count {
-            anyhow::bail!("{from}: shard {index} of {count} is out of range; give --shard I/N to choose one");
+            return Err(common::usage(format!(
+                "{from}: shard {index} of {count} is out of range; give --shard I/N to choose one"
+            )));
         }
         Ok(Some(Shard { index, count }))
     };
     if let Some(id) = num("SLURM_ARRAY_TASK_ID")? {
         let count = num("SLURM_ARRAY_TASK_COUNT")?.ok_or_else(|| {
-            anyhow::anyhow!("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not; give --shard I/N")
+            common::usage("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not; give --shard I/N")
         })?;
         let min = num("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0).min(id);
         return shard(id - min + 1, count, "SLURM_ARRAY_TASK_ID");
     }
     if let Some(i) = num("JOB_COMPLETION_INDEX")? {
         let count = count.ok_or_else(|| {
-            anyhow::anyhow!(
-                "JOB_COMPLETION_INDEX is set: give the number of shards with --shard-count N (the job's completions)"
+            common::usage(
+                "JOB_COMPLETION_INDEX is set: give the number of shards with --shard-count N (the job's completions)",
             )
         })?;
         return shard(i + 1, count, "JOB_COMPLETION_INDEX");
     }
     if count.is_some() {
-        anyhow::bail!("--shard-count needs JOB_COMPLETION_INDEX in the environment; without it give --shard I/N");
+        return Err(common::usage(
+            "--shard-count needs JOB_COMPLETION_INDEX in the environment; without it give --shard I/N",
+        ));
     }
     Ok(None)
 }

@@ -239,6 +239,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let (text, rows) = super::cluster::tune(dir, &targets, args.max_mistakes, &args.eval, &args.cluster, markdown)?;
         return super::cluster::write_tuned(&text, &rows, args.format, &out);
     }
+    super::cluster::reject_without_folder(&args.cluster.cluster)?;
     let trace = common::load_trace(&args.trace, args.eval.interval)?;
     let receipts = trace.accepted();
     if args.detectors.is_empty() {

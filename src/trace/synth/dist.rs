@@ -403,6 +403,8 @@ impl FromStr for Dist {
         let Some((kind, rest)) = t.split_once(':') else {
             return match parse_duration(t) {
                 Ok(value) => Ok(Dist::Const { value }),
+                // A number with a unit: a duration, only too large.
+                Err(e @ crate::time::DurationError::OutOfRange(_)) => Err(SpecError(e.to_string())),
                 Err(e) => Err(SpecError(format!(
                     "'{t}' is neither a duration ({e}) nor a distribution; {KINDS}"
                 ))),
@@ -512,7 +514,7 @@ mod tests {
     #[test]
     fn bad_text_is_explained() {
         let e = |s: &str| s.parse::<Dist>().unwrap_err().to_string();
-        assert!(e("20").contains("unknown unit"), "{}", e("20"));
+        assert!(e("20").contains("has no unit"), "{}", e("20"));
         assert!(e("lognormal:median=20ms").contains("needs sigma"));
         assert!(e("lognormal:median=20ms,sigma=0.5,mean=3ms").contains("no parameter 'mean'"));
         assert!(e("lognormal:median=20,sigma=0.5").contains("median"));
