@@ -580,6 +580,7 @@ fn summary(
         "| nominal interval | {} ms ({:?}) |",
         s.interval_ms, s.interval_source
     );
+    let warning = s.period_warning.as_ref().map(|w| format!("\n**Warning.** {w}.\n"));
     let opt = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |x| format!("{x:.2}"));
     let _ = writeln!(
         md,
@@ -601,13 +602,16 @@ fn summary(
             opt(s.delay_max_ms)
         );
     }
+    if let Some(w) = warning {
+        md.push_str(&w);
+    }
     let _ = writeln!(
         md,
         "\n![inter-arrival times](interarrival.png)\n\n![the worst gap](timeline.png)\n"
     );
     let _ = writeln!(
         md,
-        "## Every detector at equal mistake rate\n\nThe most aggressive setting of each detector whose mistake rate on this trace is at most **{} per hour** and whose query accuracy is at least {} (searched on a grid to 0.1 ms for durations and 0.001 for thresholds), with its detection time and its completeness within D = {} ms. The first {} heartbeats train the detectors and are not evaluated. {}\n",
+        "## Every detector at equal mistake rate\n\nThe most aggressive setting of each detector whose mistake rate on this trace is at most **{} per hour** and whose query accuracy is at least {} (the exact least value, rounded up to 1 µs for durations and to 4 significant digits otherwise), with its detection time and its completeness within D = {} ms. The first {} heartbeats train the detectors and are not evaluated. {}\n",
         fmt_rate(opts.target_per_h),
         tune::DEFAULT_MIN_ACCURACY,
         eval.deadline.as_millis_f64(),

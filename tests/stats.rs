@@ -35,6 +35,10 @@ fn text_report_of_a_small_trace() {
             "lost            3 (33.3333 % of seq 1..9): 1 rows with empty recv_ns, 2 seq numbers missing",
         ))
         .stdout(predicate::str::contains("mean 158.000 ms"))
+        // Sends 0 to 800 ms over seq 1 to 9: 100 ms per sequence number, the interval.
+        .stdout(predicate::str::contains(
+            "period          100.000 ms per sequence number (first to last accepted heartbeat)\ninter-arrival",
+        ))
         .stdout(predicate::str::contains(
             "longest gap     280.000 ms, from seq 4 to seq 7, starting 0.320 s after the first receipt",
         ))
@@ -57,6 +61,12 @@ fn json_report_parses_and_interval_flag_overrides() {
     assert_eq!(v["longest_gap_after_seq"], 4);
     assert_eq!(v["delay_mean_ms"], 20.0);
     assert_eq!(v["interarrival_max_ms"], 280.0);
+    // 100 ms per sequence number against an interval of 1 s: 90 % shorter.
+    assert_eq!(v["period_ms"], 100.0);
+    assert_eq!(
+        v["period_warning"],
+        "the heartbeats are 100ms apart per sequence number (first to last send), 90.0 % shorter than the interval 1s: chen, 2w and nfd-s expect one heartbeat per interval and drift from the real arrivals; if the sender's period was 100ms, pass --interval 100ms"
+    );
 }
 
 #[test]

@@ -297,12 +297,39 @@ fn tune_all(
         }
         out.push((row, tuned.metrics));
     }
+    notes.push_str(&period_note(&cluster));
     Ok(Tuning {
         cluster,
         goal,
         tuned: out,
         notes,
     })
+}
+
+/// A note naming the pairs whose heartbeats are further apart (or closer) per sequence
+/// number than the interval, by more than the tolerance of
+/// [`Receipts::period_warning`](fdbench::trace::Receipts::period_warning).
+fn period_note(cluster: &Cluster) -> String {
+    let off: Vec<String> = cluster
+        .pairs
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.receipts.period_warning().is_some())
+        .filter_map(|(i, p)| {
+            let period = p.receipts.period()?;
+            Some(format!("{} {:.3} ms", cluster.pair_name(i), period / 1e6))
+        })
+        .collect();
+    if off.is_empty() {
+        return String::new();
+    }
+    let eta = cluster.pairs[0].receipts.interval;
+    format!(
+        "! {} of {} pairs send at another period than the interval {eta} ({}): chen, 2w and nfd-s expect one heartbeat per interval and drift from the real arrivals; give the real period with --interval, or record again with a sender that keeps it\n",
+        off.len(),
+        cluster.pairs.len(),
+        off.join(", ")
+    )
 }
 
 impl Tuning {
@@ -498,7 +525,13 @@ fn report_summary(dir: &Path, t: &Tuning, a: &ReportArgs, swept: usize) -> anyho
     );
     md.push_str(&table(&t.rows(), true));
     for note in t.notes.lines() {
-        let _ = writeln!(md, "\n{}", note.replacen('*', "\\*", 1).replacen('+', "\\+", 1));
+        let _ = writeln!(
+            md,
+            "\n{}",
+            note.replacen('*', "\\*", 1)
+                .replacen('+', "\\+", 1)
+                .replacen("! ", "**Warning.** ", 1)
+        );
     }
     md.push_str("\n## The setting for the cluster\n\n");
     match chosen(t) {

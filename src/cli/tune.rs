@@ -242,6 +242,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     super::cluster::reject_without_folder(&args.cluster.cluster)?;
     let trace = common::load_trace(&args.trace, args.eval.interval)?;
     let receipts = trace.accepted();
+    let period_warning = receipts.period_warning();
     if args.detectors.is_empty() {
         targets = tune::with_default_pairs(tune::default_targets_for(&receipts));
     } else {
@@ -300,6 +301,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let markdown = args.format == super::replay::OutFormat::Markdown;
     let mut text = table(&lines, &goal, markdown);
     text.push_str(&preset_changes(&search, &lines, &goal, &opts)?);
+    if let Some(w) = &period_warning {
+        let _ = writeln!(text, "\nwarning: {}: {w}", args.trace.display());
+    }
     if let Some(o) = &outside {
         let what = if args.holdout.is_some() {
             "the first part of the evaluated span"

@@ -395,7 +395,50 @@ impl Receipts {
     pub fn heartbeats(&self) -> impl ExactSizeIterator<Item = Heartbeat> + '_ {
         (0..self.len()).map(|j| self.heartbeat(j))
     }
+
+    /// The sender's period as the trace shows it: the time from the first to the last
+    /// accepted heartbeat divided by the sequence numbers between them, on the send
+    /// times when the trace has them (the receipt times otherwise), in nanoseconds.
+    /// `None` with fewer than two receipts.
+    pub fn period(&self) -> Option<f64> {
+        let m = self.len();
+        if m < 2 {
+            return None;
+        }
+        let times = self.send.as_deref().unwrap_or(&self.recv);
+        let steps = (self.seq[m - 1] - self.seq[0]) as f64;
+        Some((i128::from(times[m - 1].0) - i128::from(times[0].0)) as f64 / steps)
+    }
+
+    /// A warning when the sender's [`period`](Receipts::period) differs from the
+    /// nominal interval by more than [`PERIOD_TOLERANCE`]: the detectors that expect
+    /// one heartbeat per interval (`chen`, `2w`, `nfd-s` and the presets built on them)
+    /// then drift from the real arrivals, and their figures show that mismatch rather
+    /// than the network.
+    pub fn period_warning(&self) -> Option<String> {
+        let p = self.period()?;
+        let eta = self.interval.0 as f64;
+        let ratio = p / eta;
+        if (ratio - 1.0).abs() <= PERIOD_TOLERANCE {
+            return None;
+        }
+        let on = if self.send.is_some() { "send" } else { "receipt" };
+        // To the microsecond: what a user would type.
+        let period = Nanos((p / 1e3).round() as i64 * 1000);
+        Some(format!(
+            "the heartbeats are {} apart per sequence number (first to last {on}), {:.1} % {} than the interval {}: chen, 2w and nfd-s expect one heartbeat per interval and drift from the real arrivals; if the sender's period was {period}, pass --interval {period}",
+            period,
+            100.0 * (ratio - 1.0).abs(),
+            if ratio > 1.0 { "longer" } else { "shorter" },
+            self.interval,
+        ))
+    }
 }
+
+/// How far the sender's period may differ from the nominal interval, as a fraction,
+/// before [`Receipts::period_warning`] speaks: 5 %, well above the drift of a loaded
+/// sender's timer (a fraction of a percent) and well below a wrong interval.
+pub const PERIOD_TOLERANCE: f64 = 0.05;
 
 #[cfg(test)]
 mod tests {
@@ -407,6 +450,39 @@ mod tests {
             b.push(s, se.map(Nanos), r.map(Nanos))?;
         }
         b.finish(None)
+    }
+
+    #[test]
+    fn the_senders_period_is_measured_per_sequence_number_and_a_mismatch_named() {
+        // seq 1..=5 sent every 13 ms (seq 3 lost): (52 - 0) / (5 - 1) = 13 ms per seq,
+        // 30 % longer than a 10 ms interval.
+        let rows = [
+            (1, Some(0), Some(1_000_000)),
+            (2, Some(13_000_000), Some(14_000_000)),
+            (4, Some(39_000_000), Some(40_000_000)),
+            (5, Some(52_000_000), Some(53_000_000)),
+        ];
+        let mut r = build(&rows, true).unwrap().accepted();
+        r.interval = Nanos::from_millis(10);
+        assert_eq!(r.period(), Some(13e6));
+        assert_eq!(
+            r.period_warning().unwrap(),
+            "the heartbeats are 13ms apart per sequence number (first to last send), 30.0 % longer than the interval 10ms: chen, 2w and nfd-s expect one heartbeat per interval and drift from the real arrivals; if the sender's period was 13ms, pass --interval 13ms"
+        );
+        // Within 5 %: 13 ms against 12.5 ms is 4 % longer.
+        r.interval = Nanos(12_500_000);
+        assert_eq!(r.period_warning(), None);
+        // 13 ms against 14 ms is 7.1 % shorter.
+        r.interval = Nanos::from_millis(14);
+        assert!(
+            r.period_warning()
+                .unwrap()
+                .contains("7.1 % shorter than the interval 14ms")
+        );
+        // Without send times, the receipts: (53 - 1) / 4 = 13 ms as well.
+        let plain: Vec<_> = rows.iter().map(|&(s, _, r)| (s, None, r)).collect();
+        let r = build(&plain, false).unwrap().accepted();
+        assert_eq!(r.period(), Some(13e6));
     }
 
     #[test]

@@ -49,6 +49,11 @@ pub struct TraceStats {
     pub interval_ms: f64,
     /// Where `η` came from.
     pub interval_source: IntervalSource,
+    /// The sender's period ([`Receipts::period`](crate::trace::Receipts::period)), ms.
+    pub period_ms: Option<f64>,
+    /// Set when the period differs from `η` by more than 5 %: what that does to the
+    /// detectors and what to pass instead.
+    pub period_warning: Option<String>,
     /// Number of inter-arrival times (accepted receipts minus one).
     pub interarrival_count: u64,
     /// Mean inter-arrival time, ms.
@@ -233,6 +238,8 @@ pub fn compute(trace: &Trace) -> TraceStats {
         duration_s: (last_recv - first_recv) as f64 / 1e9,
         interval_ms: trace.interval().as_millis_f64(),
         interval_source: trace.interval_source(),
+        period_ms: acc.period().map(|p| p / 1e6),
+        period_warning: acc.period_warning(),
         interarrival_count: gaps.count,
         interarrival_mean_ms: ia_mean,
         interarrival_std_ms: ia_std,
@@ -303,6 +310,15 @@ impl fmt::Display for TraceStats {
             IntervalSource::Inferred => "inferred: median receipt spacing per seq step",
         };
         writeln!(f, "interval        {:.3} ms ({source})", self.interval_ms)?;
+        if let Some(p) = self.period_ms {
+            writeln!(
+                f,
+                "period          {p:.3} ms per sequence number (first to last accepted heartbeat)"
+            )?;
+        }
+        if let Some(w) = &self.period_warning {
+            writeln!(f, "warning         {w}")?;
+        }
         writeln!(
             f,
             "inter-arrival   {} gaps between accepted receipts",
