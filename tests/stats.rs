@@ -65,7 +65,7 @@ fn json_report_parses_and_interval_flag_overrides() {
     assert_eq!(v["period_ms"], 100.0);
     assert_eq!(
         v["period_warning"],
-        "the heartbeats are 100ms apart per sequence number (first to last send), 90.0 % shorter than the interval 1s: chen, 2w and nfd-s expect one heartbeat per interval and drift from the real arrivals; if the sender's period was 100ms, pass --interval 100ms"
+        "the heartbeats are 100ms apart per sequence number (first to last send), 90.0 % shorter than the interval 1s: chen and 2w count one interval per sequence number and drift from the real arrivals, and nfd-s expects each next send one interval later; if the sender's period was 100ms, pass --interval 100ms"
     );
 }
 

@@ -325,7 +325,7 @@ fn period_note(cluster: &Cluster) -> String {
     }
     let eta = cluster.pairs[0].receipts.interval;
     format!(
-        "! {} of {} pairs send at another period than the interval {eta} ({}): chen, 2w and nfd-s expect one heartbeat per interval and drift from the real arrivals; give the real period with --interval, or record again with a sender that keeps it\n",
+        "! {} of {} pairs send at another period than the interval {eta} ({}): chen and 2w count one interval per sequence number and drift from the real arrivals, and nfd-s expects each next send one interval later; give the real period with --interval, or record again with a sender that keeps it\n",
         off.len(),
         cluster.pairs.len(),
         off.join(", ")

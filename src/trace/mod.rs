@@ -411,10 +411,11 @@ impl Receipts {
     }
 
     /// A warning when the sender's [`period`](Receipts::period) differs from the
-    /// nominal interval by more than [`PERIOD_TOLERANCE`]: the detectors that expect
-    /// one heartbeat per interval (`chen`, `2w`, `nfd-s` and the presets built on them)
-    /// then drift from the real arrivals, and their figures show that mismatch rather
-    /// than the network.
+    /// nominal interval by more than [`PERIOD_TOLERANCE`]: `chen` and `2w` estimate
+    /// the next arrival as one interval per sequence number and drift from the real
+    /// arrivals (by the mismatch times half their window), `nfd-s` expects each next
+    /// send one interval after the last, and their figures then show that mismatch
+    /// rather than the network.
     pub fn period_warning(&self) -> Option<String> {
         let p = self.period()?;
         let eta = self.interval.0 as f64;
@@ -426,7 +427,7 @@ impl Receipts {
         // To the microsecond: what a user would type.
         let period = Nanos((p / 1e3).round() as i64 * 1000);
         Some(format!(
-            "the heartbeats are {} apart per sequence number (first to last {on}), {:.1} % {} than the interval {}: chen, 2w and nfd-s expect one heartbeat per interval and drift from the real arrivals; if the sender's period was {period}, pass --interval {period}",
+            "the heartbeats are {} apart per sequence number (first to last {on}), {:.1} % {} than the interval {}: chen and 2w count one interval per sequence number and drift from the real arrivals, and nfd-s expects each next send one interval later; if the sender's period was {period}, pass --interval {period}",
             period,
             100.0 * (ratio - 1.0).abs(),
             if ratio > 1.0 { "longer" } else { "shorter" },
@@ -467,7 +468,7 @@ mod tests {
         assert_eq!(r.period(), Some(13e6));
         assert_eq!(
             r.period_warning().unwrap(),
-            "the heartbeats are 13ms apart per sequence number (first to last send), 30.0 % longer than the interval 10ms: chen, 2w and nfd-s expect one heartbeat per interval and drift from the real arrivals; if the sender's period was 13ms, pass --interval 13ms"
+            "the heartbeats are 13ms apart per sequence number (first to last send), 30.0 % longer than the interval 10ms: chen and 2w count one interval per sequence number and drift from the real arrivals, and nfd-s expects each next send one interval later; if the sender's period was 13ms, pass --interval 13ms"
         );
         // Within 5 %: 13 ms against 12.5 ms is 4 % longer.
         r.interval = Nanos(12_500_000);
