@@ -486,10 +486,19 @@ pub fn presets() -> Vec<DetectorSpec> {
 }
 
 /// The preset a results row stands for, if its detector and parameters are a production
-/// preset's and its knob value is the preset's (within rounding).
+/// preset's, its knob value is the preset's (within rounding), and its heartbeats are
+/// about the preset's apart: the evaluated span per evaluated heartbeat within a factor
+/// of 2 of the preset's heartbeat (losses stretch it; a trace of another interval is
+/// off by the ratio of the intervals).
 pub fn preset_of(row: &Row) -> Option<&'static str> {
+    let spacing = row.evaluated_s / row.heartbeats.max(1) as f64;
     presets().into_iter().find_map(|s| {
-        let name = s.config.preset()?.name;
+        let preset = s.config.preset()?;
+        let ratio = spacing / preset.heartbeat.as_secs_f64();
+        if !(0.5..=2.0).contains(&ratio) {
+            return None;
+        }
+        let name = preset.name;
         let value = s.config.knob().map(|k| k.report(s.knob_values[0]));
         let close = match (value, row.value) {
             (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * a.abs().max(1.0),
@@ -520,6 +529,49 @@ mod tests {
                 interval: crate::time::Nanos(10_000_000),
             },
         }
+    }
+
+    #[test]
+    fn a_row_is_a_presets_only_on_a_trace_of_its_heartbeat() {
+        let n = 1200u64;
+        let seq: Vec<u64> = (1..=n).collect();
+        let recv = seq.iter().map(|&s| crate::time::Nanos::from_secs(s as i64)).collect();
+        let receipts = Receipts {
+            seq,
+            recv,
+            send: None,
+            stale: 0,
+            interval: crate::time::Nanos::SECOND,
+        };
+        let spec = crate::detector::spec::parse("akka-cluster").unwrap().remove(0);
+        let opts = Options {
+            warmup: 100,
+            deadline: crate::time::Nanos::from_secs(10),
+        };
+        let v = spec.knob_values[0];
+        let m = evaluate(&receipts, &spec.config, &[v], &opts).unwrap().remove(0);
+        // A row of the base detector at the preset's settings, as a sweep of
+        // `akka:threshold=...` writes it.
+        let preset_row = row(None, &spec.config, v, &m);
+        assert_eq!(preset_row.detector, "akka-cluster");
+        let at_1s = Row {
+            detector: "akka".into(),
+            ..preset_row
+        };
+        assert_eq!(preset_of(&at_1s), Some("akka-cluster"));
+        // The same detector, parameters and knob on heartbeats 100 ms apart (1099
+        // evaluated over 109.9 s) is not akka-cluster, whose heartbeat is 1 s.
+        let at_100ms = Row {
+            evaluated_s: at_1s.evaluated_s / 10.0,
+            ..at_1s.clone()
+        };
+        assert_eq!(preset_of(&at_100ms), None);
+        // Losses stretch the spacing: half the heartbeats lost still reads as 1 s.
+        let lossy = Row {
+            heartbeats: at_1s.heartbeats / 2,
+            ..at_1s.clone()
+        };
+        assert_eq!(preset_of(&lossy), Some("akka-cluster"));
     }
 
     #[test]

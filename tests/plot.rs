@@ -77,7 +77,9 @@ fn sweep_rows() -> Vec<Row> {
         42.0,
         1.0,
     ));
-    rows.push(row(
+    // The presets' rows, on a trace of their own heartbeat (1 s: 3600 in the hour).
+    let at_1s = |r: Row| Row { heartbeats: 3600, ..r };
+    rows.push(at_1s(row(
         "akka",
         "window=1000;min_std=100ms;pause=3s;first_estimate=1s",
         "threshold",
@@ -85,8 +87,8 @@ fn sweep_rows() -> Vec<Row> {
         3725.0,
         0.0,
         0.0,
-    ));
-    rows.push(row(
+    )));
+    rows.push(at_1s(row(
         "exp-phi",
         "window=1000;initial=2s;max_interval=2s",
         "threshold",
@@ -94,7 +96,7 @@ fn sweep_rows() -> Vec<Row> {
         1867.0,
         0.0,
         0.0,
-    ));
+    )));
     rows
 }
 
