@@ -72,10 +72,11 @@ perl -0777 -i -pe '
         my $list = @used == 1 ? $used[0] : "{" . join(", ", @used) . "}";
         # After the module docs and before the first item.
         s/\A((?:\/\/![^\n]*\n)*\n?)/$1use crate::util::$list;\n/;
-        # `use X::Command;` (or `use X::{..., Command, ...}`) that nothing uses any more.
+        # `use X::Command;` that nothing uses any more: a path (`std::process::Command`)
+        # or a rename (`Command as Process`) is another type, not a use of it.
         for my $t ("Command") {
-            my $uses = () = /\b$t\b/g;
-            if ($uses == 1) {
+            my $uses = () = /(?<![:\w])$t\b(?! as\b)/g;
+            if ($uses == 0) {
                 s/^use [\w:]+::$t;\n//m;
             }
         }
