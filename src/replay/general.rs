@@ -133,8 +133,9 @@ impl Bracket {
             if inside as usize == self.values.len() {
                 return Start::Found(*self.values.select_nth_unstable(index).1);
             }
+            // Detection times are never negative: a bracket open below starts at 0.
             return Start::Range {
-                lo: self.lo + 1,
+                lo: self.lo.saturating_add(1).max(0),
                 hi: self.hi,
                 index,
                 count: inside as usize,
@@ -567,9 +568,15 @@ pub(super) fn replay(
         brackets = filled;
         lanes
     } else {
+        // The f64 pass may give way after filling the brackets: the integer pass then
+        // starts from them as they were.
+        let empty = brackets.clone();
         match main_pass_f64(receipts, make, opts, exact, &mut brackets) {
             Some(lanes) => lanes,
-            None => main_pass(receipts, make, opts, exact, &mut brackets),
+            None => {
+                brackets = empty;
+                main_pass(receipts, make, opts, exact, &mut brackets)
+            }
         }
     };
 

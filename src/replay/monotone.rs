@@ -360,10 +360,20 @@ mod tests {
     /// Heartbeats every 100 ms with delays of 1–30 ms, spikes of up to 900 ms (late
     /// receipts, chains of them after a burst), 1 % loss.
     fn receipts(n: u64) -> Receipts {
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(21);
+        receipts_from(21, n, false)
+    }
+
+    /// [`receipts`] from `seed`, with sender stalls of up to 2 s when `stalls`.
+    fn receipts_from(seed: u64, n: u64, stalls: bool) -> Receipts {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         let mut b = TraceBuilder::new(true);
+        let mut stall_until = 0;
         for i in 1..=n {
-            let send = i as i64 * 100_000_000;
+            let mut send = i as i64 * 100_000_000;
+            if stalls && rng.random::<f64>() < 0.01 {
+                stall_until = send + rng.random_range(100..2000) * 1_000_000;
+            }
+            send = send.max(stall_until);
             let mut delay = 1_000_000 + rng.random_range(0..29_000_000);
             if rng.random::<f64>() < 0.05 {
                 delay += rng.random_range(0..900_000_000);
@@ -433,5 +443,41 @@ mod tests {
             deadline: Nanos::from_millis(300),
         };
         assert!(main_pass(&r, &|| s.config.family(r.interval, &knobs), &opts, true, &brackets).is_none());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 16, .. proptest::prelude::ProptestConfig::default() })]
+
+        /// Knob values in any order, repeated, tiny (deadlines at or before the receipt) or
+        /// far out (offsets beyond the exact range of `f64`, never), on traces with late
+        /// receipts and sender stalls, with brackets from a small sample (some of which
+        /// miss): every metric of the family is that of one replay per value.
+        #[test]
+        fn the_family_equals_one_replay_per_value(
+            seed in proptest::prelude::any::<u64>(),
+            n in 400u64..1500,
+            stalls in proptest::prelude::any::<bool>(),
+            picks in proptest::collection::vec(0usize..11, 1..8),
+            samples in 2usize..300,
+        ) {
+            let r = receipts_from(seed, n, stalls);
+            let opts = Options { warmup: 30, deadline: Nanos::from_millis(400) };
+            let l = crate::replay::evaluated_length(&r, opts.warmup).unwrap();
+            for (spec, grid) in [
+                ("phi:window=30", [0.01, 0.1, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 12.0, 16.0, 300.0]),
+                ("exp-phi:window=30", [0.01, 0.1, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 12.0, 16.0, 1e12]),
+                ("satzger:window=30", [1e-9, 0.001, 0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.95, 0.99, 1.0]),
+                ("fixed:check=30ms", [0.0, 1.0, 1e3, 1e6, 5e6, 20e6, 50e6, 100e6, 400e6, 2e9, 9e15]),
+            ] {
+                let s = parse(spec).unwrap().remove(0);
+                let knobs: Vec<f64> = picks.iter().map(|&p| grid[p]).collect();
+                let sizes = general::Sizes { samples, gather_cap: 64 };
+                let got = general::replay(&r, &|| s.config.family(r.interval, &knobs), &opts, l, sizes);
+                for (k, g) in knobs.iter().zip(&got) {
+                    let one = crate::replay::replay_detector(&r, s.config.detector(r.interval, *k).as_mut(), &opts).unwrap();
+                    proptest::prop_assert_eq!(g, &one, "{} at {}", spec, k);
+                }
+            }
+        }
     }
 }
