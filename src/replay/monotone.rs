@@ -7,7 +7,9 @@
 //! non-decreasing in the knob index `i` (an estimator's deadline is the first instant its
 //! knob-independent level reaches the knob; the pass checks the order of every row and
 //! leaves any family that breaks it to the general pass). So each row splits at a few
-//! **critical indices**, found by binary search in the row's offsets `τ_j(i) - a_j`:
+//! **critical indices** of its offsets `τ_j(i) - a_j`, counted in one branch-free scan
+//! of the row (on a row in order, the number of offsets below a bound is where a binary
+//! search would put it):
 //!
 //! - `e_j`: the knob values whose deadline is at or before the receipt (`offset <= 0`);
 //! - `c_j`: those whose deadline falls before the next receipt (gap `j` suspected);
