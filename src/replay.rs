@@ -25,16 +25,28 @@
 //!   the normal tail quantile of the threshold; `exp-phi`: `τ_j = a_j + ⌈x·s_j⌉` in the
 //!   contract's rounding, `s_j = ln 10 · mean`. A handful of numbers per receipt give the
 //!   deadline of any knob value without the estimator's window; tuning bisects on them
-//!   ([`crate::tune`]), and the general pass computes the deadlines of all knob values at
-//!   once in vector code.
+//!   ([`crate::tune`]).
 //! - **General** — anything else: an order statistic of a window (`satzger`), a state
 //!   that depends on the knob (`akka`), or a custom detector that gives only
 //!   [`deadline`](crate::detector::Detector::deadline). The family writes one deadline
-//!   per knob value after each receipt, and the general pass folds them into per-knob
-//!   totals (`replay/general.rs`): a light sampling pass places a bracket around each
-//!   percentile, the main pass computes every metric and gathers the detection times in
-//!   the brackets, and further passes run only when a bracket missed.
+//!   per knob value after each receipt.
 //!
+//! Every family but the timeout-style ones on a continuous monitor takes the general
+//! engine (`replay/general.rs`): a light sampling pass places a bracket around each
+//! percentile, the main pass computes every metric and gathers the detection times in
+//! the brackets, and further passes run only when a bracket missed. The main pass of a
+//! family whose state does not depend on its knob (any
+//! [`Estimator`](crate::detector::Estimator): `phi`, `exp-phi`, `satzger`, timeout-style
+//! detectors on a checking monitor) again uses **critical values**
+//! (`replay/monotone.rs`): each row of deadlines is non-decreasing in the knob, so with
+//! the knob values sorted, the mistakes, the suspect time, completeness and the
+//! detections that never come follow from a few critical indices per receipt and
+//! difference arrays, and the chains of late receipts are followed pair by pair; what
+//! stays per (receipt, knob value) is the sum and the maximum of the detection times and
+//! their place against the percentile brackets, in one vector loop. Any other family
+//! (`akka`, custom detectors) takes the plain main pass, one deadline per (receipt, knob
+//! value) folded into per-knob totals.
+
 //! A form only ever makes the engine faster: the plain one-detector, one-knob path
 //! [`replay_detector`] is written independently of them and of the family path, straight
 //! from the definitions, and the tests check that every path agrees exactly.
@@ -42,6 +54,7 @@
 //! Memory does not grow with the trace beyond a few words per receipt.
 
 mod general;
+mod monotone;
 mod shifted;
 
 use crate::detector::{Detector, Family};
@@ -145,8 +158,9 @@ pub fn origin(receipts: &Receipts) -> Origin {
 ///
 /// A timeout-style family (deadline = base + knob) takes one pass and work that does not
 /// grow with the number of knob values beyond a binary search per receipt (see
-/// `replay/shifted.rs`); any other family takes a light sampling pass, a main pass with
-/// one deadline per (receipt, knob value), and rarely more passes for the percentiles
+/// `replay/shifted.rs`); any other family takes a light sampling pass, a main pass
+/// (on critical values when its state does not depend on the knob, see
+/// `replay/monotone.rs`), and rarely more passes for the percentiles
 /// (`replay/general.rs`). Memory does not grow with the trace beyond a few words per
 /// receipt.
 pub fn replay_family(

@@ -250,3 +250,53 @@ fn the_exact_engine_agrees_with_the_sampled_reference() {
         }
     }
 }
+
+/// A detector defined outside the crate that gives only its deadline: suspect once twice
+/// the last interval has passed since the last receipt, plus a margin (its knob).
+struct TwiceTheLast {
+    margin: i64,
+    last: Option<Nanos>,
+    interval: i64,
+}
+
+impl fdbench::detector::Detector for TwiceTheLast {
+    fn observe(&mut self, hb: &fdbench::trace::Heartbeat) {
+        if let Some(last) = self.last {
+            self.interval = hb.recv.0 - last.0;
+        }
+        self.last = Some(hb.recv);
+    }
+    fn deadline(&self) -> Option<Nanos> {
+        self.last.map(|l| Nanos(l.0 + 2 * self.interval + self.margin))
+    }
+    fn level(&self, now: Nanos) -> f64 {
+        self.last.map_or(0.0, |l| (now.0 - l.0 - 2 * self.interval) as f64)
+    }
+    fn threshold(&self) -> f64 {
+        self.margin as f64
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, .. ProptestConfig::default() })]
+
+    /// A detector with no form, one instance per knob value, takes the general path and
+    /// gives the same metrics as one replay per value.
+    #[test]
+    fn a_detector_that_only_gives_its_deadline_works_on_the_general_path(seed in any::<u64>(), n in 100u64..1500, picks in prop::collection::vec(0usize..6, 1..6)) {
+        let r = trace(seed, n, seed % 2 == 0);
+        let grid = [0, -150 * MS, 10 * MS, 80 * MS, 400 * MS, 1 << 60];
+        let margins: Vec<i64> = picks.iter().map(|&p| grid[p]).collect();
+        let make = |m: i64| TwiceTheLast { margin: m, last: None, interval: 100 * MS };
+        let all = replay::replay_family(
+            &r,
+            &|| Box::new(fdbench::detector::IndependentFamily::new(margins.iter().map(|&m| make(m)).collect())),
+            &opts(),
+        )
+        .unwrap();
+        for (&m, got) in margins.iter().zip(&all) {
+            let one = replay::replay_detector(&r, &mut make(m), &opts()).unwrap();
+            prop_assert_eq!(got, &one, "margin {}", m);
+        }
+    }
+}

@@ -454,11 +454,20 @@ pub trait Family: Send {
     fn shifts(&self) -> Option<&[i64]> {
         None
     }
+
+    /// For a family whose state does not depend on the knob (one [`Estimator`] and its
+    /// thresholds): the knob values, in the order given. Every deadline is then
+    /// non-decreasing in the knob value, which is what the critical-value engine needs.
+    /// `None` (the default) otherwise.
+    fn knobs(&self) -> Option<&[f64]> {
+        None
+    }
 }
 
 /// One estimator evaluated at many knob values.
 pub struct EstimatorFamily<E: Estimator> {
     est: E,
+    values: Vec<f64>,
     knobs: Vec<E::Knob>,
     shifts: Option<Vec<i64>>,
 }
@@ -468,8 +477,14 @@ impl<E: Estimator> EstimatorFamily<E> {
     pub fn new(est: E, knobs: &[f64]) -> Self {
         let shifted = matches!(est.form(), Form::Shifted { check, .. } if check == Check::default());
         let shifts = shifted.then(|| knobs.iter().map(|&k| Nanos::ceil_f64(k).0).collect());
+        let values = knobs.to_vec();
         let knobs: Vec<E::Knob> = knobs.iter().map(|&k| est.prepare(k)).collect();
-        EstimatorFamily { est, knobs, shifts }
+        EstimatorFamily {
+            est,
+            values,
+            knobs,
+            shifts,
+        }
     }
 }
 
@@ -491,6 +506,9 @@ impl<E: Estimator> Family for EstimatorFamily<E> {
     }
     fn shifts(&self) -> Option<&[i64]> {
         self.shifts.as_deref()
+    }
+    fn knobs(&self) -> Option<&[f64]> {
+        Some(&self.values)
     }
     fn form(&self) -> Form {
         self.est.form()

@@ -51,19 +51,19 @@ const PERCENTILES: [f64; 2] = [0.5, 0.99];
 
 /// One percentile's bracket and what the main pass found in it.
 #[derive(Clone, Debug)]
-struct Bracket {
-    lo: i64,
-    hi: i64,
+pub(super) struct Bracket {
+    pub(super) lo: i64,
+    pub(super) hi: i64,
     below: u64,
-    at_lo: u64,
-    at_hi: u64,
-    inside: u64,
-    values: Vec<i64>,
+    pub(super) at_lo: u64,
+    pub(super) at_hi: u64,
+    pub(super) inside: u64,
+    pub(super) values: Vec<i64>,
     cap: usize,
 }
 
 impl Bracket {
-    fn new(lo: i64, hi: i64, cap: usize) -> Self {
+    pub(super) fn new(lo: i64, hi: i64, cap: usize) -> Self {
         Bracket {
             lo,
             hi,
@@ -87,7 +87,7 @@ impl Bracket {
 
     /// A detection time in `[lo, hi]`.
     #[inline]
-    fn offer_in(&mut self, t: i64) {
+    pub(super) fn offer_in(&mut self, t: i64) {
         if t == self.lo {
             self.at_lo += 1;
         } else if t == self.hi {
@@ -133,8 +133,9 @@ impl Bracket {
             if inside as usize == self.values.len() {
                 return Start::Found(*self.values.select_nth_unstable(index).1);
             }
+            // Detection times are never negative: a bracket open below starts at 0.
             return Start::Range {
-                lo: self.lo + 1,
+                lo: self.lo.saturating_add(1).max(0),
                 hi: self.hi,
                 index,
                 count: inside as usize,
@@ -155,15 +156,15 @@ impl Bracket {
 
 /// One knob value's totals from the main pass.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-struct Lane {
-    sum: i128,
-    mistakes: u64,
-    suspect: i64,
-    within: u64,
-    infinite: u64,
-    max: i64,
+pub(super) struct Lane {
+    pub(super) sum: i128,
+    pub(super) mistakes: u64,
+    pub(super) suspect: i64,
+    pub(super) within: u64,
+    pub(super) infinite: u64,
+    pub(super) max: i64,
     /// Per percentile: the detection times below its bracket.
-    below: [u64; 2],
+    pub(super) below: [u64; 2],
 }
 
 /// An estimate of the detection time of a crash point from its own deadline alone,
@@ -189,7 +190,7 @@ fn select(values: &mut [i64], index: usize) -> i64 {
 
 /// The main pass in integers: every metric of every knob value, and the detection times
 /// inside the brackets (none with the `exact` sample, which needs none).
-fn main_pass(
+pub(super) fn main_pass(
     receipts: &Receipts,
     make: &dyn Fn() -> Box<dyn Family>,
     opts: &Options,
@@ -252,14 +253,29 @@ fn main_pass(
 
 /// `2^52`: below this size, integers are exact in `f64` and so are their sums and
 /// differences with each other.
-const BIG: f64 = (1u64 << 52) as f64;
+pub(super) const BIG: f64 = (1u64 << 52) as f64;
 
 /// Detection times below this size (about 2.4 hours) can be summed in `f64` over
 /// [`FLUSH`] crash points without rounding.
-const SUM_SAFE: f64 = (1u64 << 42) as f64;
+pub(super) const SUM_SAFE: f64 = (1u64 << 42) as f64;
 
 /// Crash points between two transfers of the `f64` partial sums into `i128`.
-const FLUSH: usize = 1024;
+pub(super) const FLUSH: usize = 1024;
+
+/// The brackets' ends per percentile and knob value, in `f64` (NaN, which no detection
+/// time reaches, with the `exact` sample).
+pub(super) fn bounds(brackets: &[[Bracket; 2]], exact: bool) -> ([Vec<f64>; 2], [Vec<f64>; 2]) {
+    let bound = |p: usize, f: fn(&Bracket) -> i64| -> Vec<f64> {
+        brackets
+            .iter()
+            .map(|bs| if exact { f64::NAN } else { f(&bs[p]) as f64 })
+            .collect()
+    };
+    (
+        [bound(0, |b| b.lo), bound(1, |b| b.lo)],
+        [bound(0, |b| b.hi), bound(1, |b| b.hi)],
+    )
+}
 
 /// Per-knob totals of the `f64` main pass, one array per quantity, so that the row
 /// kernels run over contiguous arrays.
@@ -381,12 +397,7 @@ fn main_pass_f64(
     }
     let width = brackets.len();
     let dl = (opts.deadline.0 as f64).min(BIG);
-    let bound = |p: usize, f: fn(&Bracket) -> i64| -> Vec<f64> {
-        brackets
-            .iter()
-            .map(|bs| if exact { f64::NAN } else { f(&bs[p]) as f64 })
-            .collect()
-    };
+    let (lo, hi) = bounds(brackets, exact);
     let zeros = || vec![0.0f64; width];
     let mut c = Columns {
         sum: zeros(),
@@ -399,8 +410,8 @@ fn main_pass_f64(
         trust: vec![1.0; width],
         start: zeros(),
         bad: zeros(),
-        lo: [bound(0, |b| b.lo), bound(1, |b| b.lo)],
-        hi: [bound(0, |b| b.hi), bound(1, |b| b.hi)],
+        lo,
+        hi,
         hits: vec![0; width],
     };
     let mut total = vec![0i128; width];
@@ -553,9 +564,20 @@ pub(super) fn replay(
 
     // Pass 2: every metric, and the detection times inside the brackets.
     let mut brackets = brackets;
-    let lanes = match main_pass_f64(receipts, make, opts, exact, &mut brackets) {
-        Some(lanes) => lanes,
-        None => main_pass(receipts, make, opts, exact, &mut brackets),
+    let lanes = if let Some((lanes, filled)) = super::monotone::main_pass(receipts, make, opts, exact, &brackets) {
+        brackets = filled;
+        lanes
+    } else {
+        // The f64 pass may give way after filling the brackets: the integer pass then
+        // starts from them as they were.
+        let empty = brackets.clone();
+        match main_pass_f64(receipts, make, opts, exact, &mut brackets) {
+            Some(lanes) => lanes,
+            None => {
+                brackets = empty;
+                main_pass(receipts, make, opts, exact, &mut brackets)
+            }
+        }
     };
 
     // The percentiles: from the brackets, or from further passes where they missed.

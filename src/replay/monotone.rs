@@ -1,0 +1,485 @@
+//! The main pass of a family whose deadlines are non-decreasing in its knob (`phi`,
+//! `exp-phi`, `satzger`, and any [`Estimator`](crate::detector::Estimator) family the
+//! timeout-style engine does not take): critical values for everything but the sum, the
+//! maximum and the percentile brackets of the detection times.
+//!
+//! With the knob values sorted, the deadlines `τ_j(i)` after receipt `j` are
+//! non-decreasing in the knob index `i` (an estimator's deadline is the first instant its
+//! knob-independent level reaches the knob; the pass checks the order of every row and
+//! leaves any family that breaks it to the general pass). So each row splits at a few
+//! **critical indices** of its offsets `τ_j(i) - a_j`, counted in one branch-free scan
+//! of the row (on a row in order, the number of offsets below a bound is where a binary
+//! search would put it):
+//!
+//! - `e_j`: the knob values whose deadline is at or before the receipt (`offset <= 0`);
+//! - `c_j`: those whose deadline falls before the next receipt (gap `j` suspected);
+//! - `f_j`: those that detect crash point `j` within `D`; `n_j`: those with a deadline.
+//!
+//! Gap `j` is then a mistake on `[min(e_j, c_{j-1}), c_j)` (the gap before ended in
+//! trust exactly from `c_{j-1}` on) and suspected throughout below `min(e_j, c_j)`: both
+//! are ranges added to difference arrays. Its suspect time on `[e_j, c_j)` is
+//! `a_{j+1} - τ_j(i)`, added over that range in a vector loop (the mistaken pairs).
+//!
+//! Crash point `j` counts for completeness on `[e_j, f_j)` (a difference array) and is
+//! never detected from `n_j` on. Its detection time is `max(0, τ_j(i) - origin_j)` on
+//! `[e_j, n_j)`; below `e_j` it is `max(0, P_j(i) - origin_j)` with `P_j(i)` the start of
+//! the suspicion in progress ([evaluation.md](crate::docs::evaluation) §4), followed one
+//! pair at a time along the chains of late receipts from the first receipt on (the late
+//! pairs, few). What stays per (crash point, knob value) is one lean vector loop: add
+//! the detection time to the sum, raise the maximum, count it below each percentile's
+//! bracket and flag a hit in one.
+//!
+//! The loop runs in `f64` on integers held exactly: times and offsets under `2^52`,
+//! detection times under `2^42` summed over at most [`FLUSH`] crash points before the
+//! sums go to `i128`; suspect times, whose every partial sum is at most the evaluated
+//! length, need no flush. A row out of that range or out of order, or too many late
+//! pairs, send the family to the general pass, which gives the same numbers.
+
+use super::general::{BIG, Bracket, FLUSH, Lane, SUM_SAFE, bounds};
+use crate::detector::Family;
+use crate::replay::Options;
+use crate::simd::keep;
+use crate::time::Nanos;
+use crate::trace::Receipts;
+
+/// The late pairs (crash point, knob value with a deadline at or before its receipt)
+/// followed one by one along the chains of late receipts, per receipt and per knob
+/// value, before the pass gives way to the general one.
+const BUDGET_PER_KNOB: f64 = 0.25;
+
+/// Adds `v` on the index range `[lo, hi)` of a difference array.
+#[inline]
+fn add(d: &mut [i64], lo: usize, hi: usize, v: i64) {
+    if lo < hi {
+        d[lo] += v;
+        d[hi] -= v;
+    }
+}
+
+/// Prefix sums of a difference array, one per knob index.
+fn totals(d: &[i64]) -> Vec<i64> {
+    let mut run = 0;
+    d[..d.len() - 1]
+        .iter()
+        .map(|&x| {
+            run += x;
+            run
+        })
+        .collect()
+}
+
+/// The critical indices of one row of offsets (non-decreasing in the knob index): how
+/// many are `<= 0` (`e`), `< g` (`c`), finite, and `<= lim` (`f`); `ok` when the row is
+/// in order and each offset exact (under `2^52` in size) or `+inf` (never). Counted in
+/// one branch-free loop, which on a row in order gives the binary searches' answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Scan {
+    ok: bool,
+    e: usize,
+    c: usize,
+    finite: usize,
+    f: usize,
+}
+
+#[inline(always)]
+fn scan_kernel(row: &[f64], g: f64, lim: f64) -> Scan {
+    let (mut bad, mut e, mut c, mut finite, mut f) = (0u64, 0u64, 0u64, 0u64, 0u64);
+    for &t in row {
+        bad |= u64::from(!(t.abs() < BIG || t == f64::INFINITY));
+        e += u64::from(t <= 0.0);
+        c += u64::from(t < g);
+        finite += u64::from(t < f64::INFINITY);
+        f += u64::from(t <= lim);
+    }
+    // In order: no pair out of order and no NaN (which compares false).
+    for pair in row.windows(2) {
+        bad |= u64::from(pair[1] < pair[0] || pair[1].is_nan());
+    }
+    Scan {
+        ok: bad == 0,
+        e: e as usize,
+        c: c as usize,
+        finite: finite as usize,
+        f: f as usize,
+    }
+}
+
+/// Per-knob totals of the detection times of the fresh pairs, in `f64`, one array per
+/// quantity (in sorted knob order).
+struct Fresh {
+    sum: Vec<f64>,
+    max: Vec<f64>,
+    below: [Vec<f64>; 2],
+    lo: [Vec<f64>; 2],
+    hi: [Vec<f64>; 2],
+    /// Per knob value: 1 when the last detection time fell in a bracket; padded to
+    /// whole words of 8.
+    hits: Vec<u8>,
+}
+
+/// Crash point `j` at the knob indices `[from, to)`, whose deadlines are after the
+/// receipt: offsets `off` (of those indices), `big_a = a_j - origin_j`.
+#[inline(always)]
+fn fresh_kernel(f: &mut Fresh, from: usize, to: usize, off: &[f64], big_a: f64) {
+    let n = to - from;
+    let off = &off[..n];
+    let (sum, max) = (&mut f.sum[from..to], &mut f.max[from..to]);
+    let [b0, b1] = &mut f.below;
+    let (b0, b1) = (&mut b0[from..to], &mut b1[from..to]);
+    let (lo0, lo1) = (&f.lo[0][from..to], &f.lo[1][from..to]);
+    let (hi0, hi1) = (&f.hi[0][from..to], &f.hi[1][from..to]);
+    let hits = &mut f.hits[from..to];
+    for i in 0..n {
+        let x = (big_a + off[i]).max(0.0);
+        sum[i] += x;
+        max[i] = max[i].max(x);
+        b0[i] += keep(x < lo0[i], 1.0);
+        b1[i] += keep(x < lo1[i], 1.0);
+        let hit = (x >= lo0[i]) & (x <= hi0[i]) | (x >= lo1[i]) & (x <= hi1[i]);
+        hits[i] = u8::from(hit);
+    }
+}
+
+/// The suspect time `g - offset` of the mistaken pairs of a gap of length `g`: exact,
+/// since every partial sum is at most the evaluated length, under `2^52`.
+#[inline(always)]
+fn partial_kernel(suspect: &mut [f64], off: &[f64], g: f64) {
+    let n = suspect.len().min(off.len());
+    let (suspect, off) = (&mut suspect[..n], &off[..n]);
+    for i in 0..n {
+        suspect[i] += g - off[i];
+    }
+}
+
+crate::simd::multiversion!(fn partial_row(suspect: &mut [f64], off: &[f64], g: f64) -> () = partial_kernel;);
+crate::simd::multiversion!(fn scan(row: &[f64], g: f64, lim: f64) -> Scan = scan_kernel;);
+crate::simd::multiversion!(fn fresh_row(f: &mut Fresh, from: usize, to: usize, off: &[f64], big_a: f64) -> () = fresh_kernel;);
+
+/// The main pass of the general engine for a family with [`Family::knobs`]: every
+/// metric of every knob value, and the detection times inside `brackets` (none with the
+/// `exact` sample), as the general pass gives them. `None` when the family has no knob
+/// values to sort or the pass gives way (see the module doc); the brackets are returned
+/// filled.
+pub(super) fn main_pass(
+    receipts: &Receipts,
+    make: &dyn Fn() -> Box<dyn Family>,
+    opts: &Options,
+    exact: bool,
+    brackets: &[[Bracket; 2]],
+) -> Option<(Vec<Lane>, Vec<[Bracket; 2]>)> {
+    let mut family = make();
+    let knobs = family.knobs()?.to_vec();
+    let width = knobs.len();
+    if width == 0 || width != brackets.len() || knobs.iter().any(|k| k.is_nan()) {
+        return None;
+    }
+    let a = &receipts.recv;
+    let m = a.len();
+    let w = opts.warmup;
+    if a[m - 1].0 as f64 >= BIG || a[0].0 < 0 || opts.deadline.0 < 0 {
+        return None;
+    }
+    let mut order: Vec<usize> = (0..width).collect();
+    order.sort_by(|&x, &y| knobs[x].total_cmp(&knobs[y]));
+    let identity = order.iter().enumerate().all(|(i, &o)| i == o);
+    let mut brackets: Vec<[Bracket; 2]> = order.iter().map(|&i| brackets[i].clone()).collect();
+    let (lo, hi) = bounds(&brackets, exact);
+    let zeros = || vec![0.0f64; width];
+    let mut fresh = Fresh {
+        sum: zeros(),
+        max: zeros(),
+        below: [zeros(), zeros()],
+        lo,
+        hi,
+        hits: vec![0; width.next_multiple_of(8)],
+    };
+    let d = opts.deadline.0;
+    let dl = (d as f64).min(BIG);
+    let budget = (BUDGET_PER_KNOB * width as f64 * m as f64) as usize + m;
+
+    let mut sum = vec![0i128; width];
+    let mut suspect = zeros();
+    let mut within_late = vec![0i64; width];
+    let mut d_mistakes = vec![0i64; width + 1];
+    let mut d_full = vec![0i64; width + 1];
+    let mut d_within = vec![0i64; width + 1];
+    let mut d_infinite = vec![0i64; width + 1];
+    let mut late_work = 0usize;
+
+    let mut scratch = vec![Nanos::MAX; width];
+    let mut raw = vec![0.0f64; width];
+    let (mut row, mut prev_row) = (vec![0.0f64; width], vec![0.0f64; width]);
+    // P_{j-1} at the knob indices below e_{j-1}, and P_j being built (absolute times).
+    let (mut prev_p, mut cur_p): (Vec<i64>, Vec<i64>) = (Vec::new(), Vec::new());
+    let mut prev_c = 0usize;
+    let mut hit_list = vec![0usize; width];
+    for j in 0..m {
+        let hb = receipts.heartbeat(j);
+        family.observe(&hb);
+        if identity {
+            family.offsets(hb.recv, &mut scratch, &mut row);
+        } else {
+            family.offsets(hb.recv, &mut scratch, &mut raw);
+            for (r, &i) in row.iter_mut().zip(&order) {
+                *r = raw[i];
+            }
+        }
+        let aj = a[j].0;
+        let o = hb.send.unwrap_or(hb.recv).0;
+        let big_a = aj - o;
+        if big_a.unsigned_abs() >= 1 << 52 {
+            return None;
+        }
+        let g = if j + 1 < m {
+            (a[j + 1].0 - aj) as f64
+        } else {
+            f64::NEG_INFINITY
+        };
+        let Scan { ok, e, c, finite, f } = scan(&row, g, dl - big_a as f64);
+        if !ok {
+            return None;
+        }
+
+        // P_j below e_j: the suspicion of gap j-1 continues where it ended in suspicion
+        // (below c_{j-1}): P_{j-1}, which is τ_{j-1} where that was after its receipt.
+        let continued = if j == 0 { 0 } else { prev_c.min(e) };
+        cur_p.clear();
+        for i in 0..continued {
+            cur_p.push(if i < prev_p.len() {
+                prev_p[i]
+            } else {
+                a[j - 1].0 + prev_row[i] as i64
+            });
+        }
+        cur_p.resize(e, aj);
+        late_work += e;
+        if late_work > budget {
+            return None;
+        }
+
+        if j >= w {
+            // The late pairs, one by one.
+            for (i, &p) in cur_p.iter().enumerate() {
+                let x = (p - o).max(0);
+                sum[i] += i128::from(x);
+                let xf = x as f64;
+                fresh.max[i] = fresh.max[i].max(xf);
+                within_late[i] += i64::from(x <= d);
+                for (q, b) in brackets[i].iter_mut().enumerate() {
+                    if exact {
+                        break;
+                    }
+                    if x < b.lo {
+                        fresh.below[q][i] += 1.0;
+                    } else if x <= b.hi {
+                        b.offer_in(x);
+                    }
+                }
+            }
+            // The fresh pairs, in one vector loop.
+            add(&mut d_infinite, finite, width, 1);
+            if e < finite {
+                let big_af = big_a as f64;
+                fresh_row(&mut fresh, e, finite, &row[e..finite], big_af);
+                add(&mut d_within, e, f.clamp(e, finite), 1);
+                if !exact {
+                    // The knob values hit, a word of 8 flags at a time (the flags
+                    // outside [e, finite) are cleared).
+                    fresh.hits[..e].fill(0);
+                    fresh.hits[finite..].fill(0);
+                    let mut hits = 0;
+                    for (w, word) in fresh.hits.chunks_exact(8).enumerate() {
+                        let mut bits = u64::from_le_bytes(word.try_into().expect("a word of 8"));
+                        while bits != 0 {
+                            hit_list[hits] = w * 8 + bits.trailing_zeros() as usize / 8;
+                            hits += 1;
+                            bits &= bits - 1;
+                        }
+                    }
+                    for &i in &hit_list[..hits] {
+                        let x = (big_af + row[i]).max(0.0);
+                        for (q, b) in brackets[i].iter_mut().enumerate() {
+                            if x >= fresh.lo[q][i] && x <= fresh.hi[q][i] {
+                                b.offer_in(x as i64);
+                            }
+                        }
+                    }
+                }
+            }
+            if (j + 1 - w) % FLUSH == 0 || j + 1 == m {
+                for (t, s) in sum.iter_mut().zip(fresh.sum.iter_mut()) {
+                    *t += *s as i128;
+                    *s = 0.0;
+                }
+            }
+            // Gap j; the evaluated span starts in trust.
+            if j + 1 < m {
+                let g = a[j + 1].0 - aj;
+                let trusted_from = if j == w { 0 } else { prev_c };
+                add(&mut d_mistakes, e.min(trusted_from), c, 1);
+                add(&mut d_full, 0, e.min(c), g);
+                if e < c {
+                    partial_row(&mut suspect[e..c], &row[e..c], g as f64);
+                }
+            }
+        }
+        prev_c = c;
+        std::mem::swap(&mut row, &mut prev_row);
+        std::mem::swap(&mut prev_p, &mut cur_p);
+    }
+    if fresh.max.iter().any(|&x| x >= SUM_SAFE) {
+        return None;
+    }
+    let mistakes = totals(&d_mistakes);
+    let full = totals(&d_full);
+    let within = totals(&d_within);
+    let infinite = totals(&d_infinite);
+    let mut lanes = vec![Lane::default(); width];
+    let mut out = vec![None; width];
+    for (i, bs) in brackets.into_iter().enumerate() {
+        lanes[order[i]] = Lane {
+            sum: sum[i],
+            mistakes: mistakes[i] as u64,
+            suspect: full[i] + suspect[i] as i64,
+            within: (within[i] + within_late[i]) as u64,
+            infinite: infinite[i] as u64,
+            max: fresh.max[i] as i64,
+            below: [fresh.below[0][i] as u64, fresh.below[1][i] as u64],
+        };
+        out[order[i]] = Some(bs);
+    }
+    Some((lanes, out.into_iter().collect::<Option<Vec<_>>>()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detector::spec::parse;
+    use crate::replay::general;
+    use crate::trace::TraceBuilder;
+    use rand::{Rng, SeedableRng};
+
+    /// Heartbeats every 100 ms with delays of 1–30 ms, spikes of up to 900 ms (late
+    /// receipts, chains of them after a burst), 1 % loss.
+    fn receipts(n: u64) -> Receipts {
+        receipts_from(21, n, false)
+    }
+
+    /// [`receipts`] from `seed`, with sender stalls of up to 2 s when `stalls`.
+    fn receipts_from(seed: u64, n: u64, stalls: bool) -> Receipts {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let mut b = TraceBuilder::new(true);
+        let mut stall_until = 0;
+        for i in 1..=n {
+            let mut send = i as i64 * 100_000_000;
+            if stalls && rng.random::<f64>() < 0.01 {
+                stall_until = send + rng.random_range(100..2000) * 1_000_000;
+            }
+            send = send.max(stall_until);
+            let mut delay = 1_000_000 + rng.random_range(0..29_000_000);
+            if rng.random::<f64>() < 0.05 {
+                delay += rng.random_range(0..900_000_000);
+            }
+            let recv = (rng.random::<f64>() >= 0.01).then_some(Nanos(send + delay));
+            b.push(i, Some(Nanos(send)), recv).unwrap();
+        }
+        b.finish(None).unwrap().accepted()
+    }
+
+    /// On brackets placed by hand, in any knob order with repeats, the critical-value pass
+    /// gives the integer pass's totals and bracket contents exactly.
+    #[test]
+    fn the_critical_value_pass_equals_the_integer_pass() {
+        let r = receipts(3000);
+        let opts = Options {
+            warmup: 50,
+            deadline: Nanos::from_millis(300),
+        };
+        for (spec, knobs) in [
+            ("phi:window=50", vec![3.0, 0.1, 12.0, 1.0, 3.0, 0.5]),
+            ("exp-phi:window=50", vec![0.5, 3.0, 0.05, 1.0, 12.0, 1.0]),
+            ("satzger:window=50", vec![0.2, 0.9, 0.5, 0.999, 0.5, 0.01]),
+            ("fixed:check=40ms", vec![0.0, 2e8, 5e7, 1e6, 5e7]),
+        ] {
+            let s = parse(spec).unwrap().remove(0);
+            let make = || s.config.family(r.interval, &knobs);
+            let brackets: Vec<[Bracket; 2]> = knobs
+                .iter()
+                .map(|_| {
+                    [
+                        Bracket::new(150_000_000, 250_000_000, 1000),
+                        Bracket::new(1, 900_000_000, 1000),
+                    ]
+                })
+                .collect();
+            let (lanes, filled) = main_pass(&r, &make, &opts, false, &brackets).expect("a monotone family");
+            let mut again = brackets.clone();
+            let want = general::main_pass(&r, &make, &opts, false, &mut again);
+            assert_eq!(lanes, want, "{spec}");
+            assert!(lanes.iter().any(|l| l.mistakes > 0 && l.below[0] > 0), "{spec}");
+            for (x, y) in filled.iter().zip(&again) {
+                for (p, q) in x.iter().zip(y) {
+                    let (mut pv, mut qv) = (p.values.clone(), q.values.clone());
+                    pv.sort_unstable();
+                    qv.sort_unstable();
+                    assert_eq!(
+                        (p.at_lo, p.at_hi, p.inside, pv),
+                        (q.at_lo, q.at_hi, q.inside, qv),
+                        "{spec}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// A family without knob values of its own (one detector per value) is left to the
+    /// general pass.
+    #[test]
+    fn a_family_of_separate_detectors_is_left_to_the_general_pass() {
+        let r = receipts(300);
+        let s = parse("akka:window=50").unwrap().remove(0);
+        let knobs = [1.0, 8.0];
+        let brackets = vec![[Bracket::new(0, 0, 0), Bracket::new(0, 0, 0)]; 2];
+        let opts = Options {
+            warmup: 50,
+            deadline: Nanos::from_millis(300),
+        };
+        assert!(main_pass(&r, &|| s.config.family(r.interval, &knobs), &opts, true, &brackets).is_none());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 16, .. proptest::prelude::ProptestConfig::default() })]
+
+        /// Knob values in any order, repeated, tiny (deadlines at or before the receipt) or
+        /// far out (offsets beyond the exact range of `f64`, never), on traces with late
+        /// receipts and sender stalls, with brackets from a small sample (some of which
+        /// miss): every metric of the family is that of one replay per value.
+        #[test]
+        fn the_family_equals_one_replay_per_value(
+            seed in proptest::prelude::any::<u64>(),
+            n in 400u64..1500,
+            stalls in proptest::prelude::any::<bool>(),
+            picks in proptest::collection::vec(0usize..11, 1..8),
+            samples in 2usize..300,
+        ) {
+            let r = receipts_from(seed, n, stalls);
+            let opts = Options { warmup: 30, deadline: Nanos::from_millis(400) };
+            let l = crate::replay::evaluated_length(&r, opts.warmup).unwrap();
+            for (spec, grid) in [
+                ("phi:window=30", [0.01, 0.1, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 12.0, 16.0, 300.0]),
+                ("exp-phi:window=30", [0.01, 0.1, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 12.0, 16.0, 1e12]),
+                ("satzger:window=30", [1e-9, 0.001, 0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.95, 0.99, 1.0]),
+                ("fixed:check=30ms", [0.0, 1.0, 1e3, 1e6, 5e6, 20e6, 50e6, 100e6, 400e6, 2e9, 9e15]),
+            ] {
+                let s = parse(spec).unwrap().remove(0);
+                let knobs: Vec<f64> = picks.iter().map(|&p| grid[p]).collect();
+                let sizes = general::Sizes { samples, gather_cap: 64 };
+                let got = general::replay(&r, &|| s.config.family(r.interval, &knobs), &opts, l, sizes);
+                for (k, g) in knobs.iter().zip(&got) {
+                    let one = crate::replay::replay_detector(&r, s.config.detector(r.interval, *k).as_mut(), &opts).unwrap();
+                    proptest::prop_assert_eq!(g, &one, "{} at {}", spec, k);
+                }
+            }
+        }
+    }
+}
