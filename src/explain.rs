@@ -8,8 +8,11 @@
 //! before it ended in trust (`τ_{j-1} >= a_j`); otherwise the late receipt `a_j` did not
 //! restore trust and the suspicion goes on as the same mistake. Each [`Mistake`] carries
 //! the receipt after which it began, the deadline then, the gap, the heartbeats missing
-//! in it, the detector's state after that receipt ([`Detector::state`]) and its level
-//! when the next heartbeat came.
+//! in it, the detector's state after that receipt ([`Detector::state`]), its level
+//! when the next heartbeat came (φ for the accrual detectors), and the mean and standard
+//! deviation of the trace's intervals the detector saw last ([`Intervals`]: as many as
+//! its window holds, or the warm-up's for a detector without a window), so that every
+//! detector shows the same figures whether or not its estimator keeps them.
 
 use crate::detector::Detector;
 use crate::replay::{ReplayError, evaluated_length};
@@ -42,6 +45,66 @@ pub struct Mistake {
     pub late_receipts: usize,
     /// The detector's state after `a_j` ([`Detector::state`]).
     pub state: Vec<(&'static str, f64)>,
+    /// The last intervals between accepted receipts up to `a_j`.
+    pub intervals: Intervals,
+}
+
+/// The mean and population standard deviation of the last `count` intervals between
+/// accepted receipts (`count` the detector's window fill, its `window` state, or the
+/// warm-up's length for a detector without one; fewer at the start of the trace).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Intervals {
+    /// How many intervals.
+    pub count: usize,
+    /// Their mean, in nanoseconds (0 when there are none).
+    pub mean_ns: f64,
+    /// Their population standard deviation, in nanoseconds.
+    pub std_ns: f64,
+}
+
+/// Exact running sums of the intervals between accepted receipts and of their squares:
+/// entry `j` covers the intervals up to receipt `j`.
+struct IntervalSums {
+    s1: Vec<i128>,
+    s2: Vec<i128>,
+}
+
+impl IntervalSums {
+    fn new(a: &[Nanos]) -> Self {
+        let (mut s1, mut s2) = (Vec::with_capacity(a.len()), Vec::with_capacity(a.len()));
+        let (mut t1, mut t2) = (0i128, 0i128);
+        for j in 0..a.len() {
+            if j > 0 {
+                let x = i128::from(a[j].0) - i128::from(a[j - 1].0);
+                t1 += x;
+                t2 += x * x;
+            }
+            s1.push(t1);
+            s2.push(t2);
+        }
+        IntervalSums { s1, s2 }
+    }
+
+    /// The last `count` intervals up to receipt `j` (at most `j`).
+    fn last(&self, j: usize, count: usize) -> Intervals {
+        let n = count.min(j);
+        if n == 0 {
+            return Intervals {
+                count: 0,
+                mean_ns: 0.0,
+                std_ns: 0.0,
+            };
+        }
+        let (s1, s2) = (self.s1[j] - self.s1[j - n], self.s2[j] - self.s2[j - n]);
+        let n128 = n as i128;
+        // n² var = n·Σx² - (Σx)², exact.
+        let scaled = (n128 * s2 - s1 * s1).max(0) as f64;
+        Intervals {
+            count: n,
+            mean_ns: s1 as f64 / n as f64,
+            std_ns: scaled.sqrt() / n as f64,
+        }
+    }
 }
 
 impl Mistake {
@@ -67,6 +130,7 @@ pub fn mistakes(receipts: &Receipts, detector: &mut dyn Detector, warmup: usize)
     let a = &receipts.recv;
     let m = a.len();
     let mut out: Vec<Mistake> = Vec::new();
+    let sums = IntervalSums::new(a);
     // Whether the gap before the current one ended in trust.
     let mut prev_trust = true;
     for j in 0..m - 1 {
@@ -79,6 +143,8 @@ pub fn mistakes(receipts: &Receipts, detector: &mut dyn Detector, warmup: usize)
         let suspected = tau < next;
         if suspected {
             if tau > a[j] || j == warmup || prev_trust {
+                let state = detector.state();
+                let fill = state.iter().find(|(k, _)| *k == "window").map(|&(_, v)| v as usize);
                 out.push(Mistake {
                     index: j,
                     seq: receipts.seq[j],
@@ -90,7 +156,8 @@ pub fn mistakes(receipts: &Receipts, detector: &mut dyn Detector, warmup: usize)
                     start: a[j].max(tau),
                     end: next,
                     late_receipts: 0,
-                    state: detector.state(),
+                    intervals: sums.last(j, fill.unwrap_or(warmup.max(1))),
+                    state,
                 });
             } else if let Some(last) = out.last_mut() {
                 last.end = next;
@@ -214,6 +281,111 @@ mod tests {
         // At 800, y = (400 - 100) / 10 = 30 deviations: -log10 of the normal tail
         // φ(30)/30 · (1 - 1/30² + 3/30⁴ - 15/30⁶) = 195.832 + 1.477 + 0.000481 = 197.30921.
         assert!((m.level_at_next - 197.30921).abs() < 1e-5, "{}", m.level_at_next);
+    }
+
+    /// Receipts every `unit`·(0.9, 1.1, ...) from `10·unit` (seq 1 to 7, each sent
+    /// 0.2·unit before), then a gap of 300 units to seq 307.
+    fn alternating(unit: i64) -> Receipts {
+        let mut b = TraceBuilder::new(true);
+        let at = [0, 9, 20, 29, 40, 49, 60];
+        for (i, &t) in at.iter().enumerate() {
+            let seq = i as u64 + 1;
+            b.push(
+                seq,
+                Some(Nanos(unit * (8 + 10 * i as i64))),
+                Some(Nanos(unit * (10 + t))),
+            )
+            .unwrap();
+        }
+        b.push(307, Some(Nanos(unit * 3068)), Some(Nanos(unit * 3070))).unwrap();
+        b.finish(Some((Nanos(unit * 10), IntervalSource::Metadata)))
+            .unwrap()
+            .accepted()
+    }
+
+    /// The mistake after receipt 6 (the long gap) of `spec` with warm-up 5.
+    fn long_gap(spec: &str, unit: i64) -> Mistake {
+        let s = crate::detector::spec::tests::one(spec);
+        let r = alternating(unit);
+        let mut d = s.config.detector(r.interval, s.knob_values[0]);
+        let ms = mistakes(&r, d.as_mut(), 5).unwrap();
+        ms.into_iter()
+            .find(|m| m.index == 6)
+            .unwrap_or_else(|| panic!("{spec}: no mistake after receipt 6"))
+    }
+
+    fn state(m: &Mistake, name: &str) -> Option<f64> {
+        m.state.iter().find(|(n, _)| *n == name).map(|&(_, v)| v)
+    }
+
+    #[test]
+    fn every_family_shows_the_mean_and_deviation_of_the_intervals_it_saw() {
+        const MS: f64 = 1e6;
+        // Up to receipt 6 the intervals are 90, 110, 90, 110, 90, 110 ms. A window of 4
+        // holds 90, 110, 90, 110: mean 100 ms and, exactly, n²·var = 4·40400 - 400² =
+        // 1600 ms², std 10 ms. Without a window, the warm-up's 5: 110, 90, 110, 90, 110,
+        // mean 102 ms, n²·var = 5·52500 - 510² = 2400 ms², std √96 ms.
+        let windowed = Intervals {
+            count: 4,
+            mean_ns: 100.0 * MS,
+            std_ns: 10.0 * MS,
+        };
+        let unwindowed = Intervals {
+            count: 5,
+            mean_ns: 102.0 * MS,
+            std_ns: 2400f64.sqrt() * MS / 5.0,
+        };
+        for (spec, expected) in [
+            ("fixed", unwindowed),
+            ("nfd-s", unwindowed),
+            ("etcd", unwindowed),
+            ("chen:window=4", windowed),
+            ("bertier:window=4", windowed),
+            ("2w:n1=4", windowed),
+            ("phi:window=4", windowed),
+            ("akka:window=4,pause=0s,min_std=1ms,first_estimate=100ms", windowed),
+            ("exp-phi:window=4", windowed),
+            ("satzger:window=4", windowed),
+        ] {
+            let m = long_gap(spec, 10_000_000);
+            assert_eq!(m.intervals, expected, "{spec}");
+            assert_eq!(
+                (m.receipt, m.next_receipt),
+                (Nanos(700_000_000), Nanos(30_700_000_000)),
+                "{spec}"
+            );
+            if expected.count == 4 {
+                assert_eq!(state(&m, "window"), Some(4.0), "{spec}");
+            }
+        }
+        // phi and exp-phi hold the same intervals: their own mean agrees, and phi's
+        // deviation (population, as here).
+        for spec in ["phi:window=4", "exp-phi:window=4"] {
+            assert_eq!(
+                state(&long_gap(spec, 10_000_000), "mean_ns"),
+                Some(100.0 * MS),
+                "{spec}"
+            );
+        }
+        let std = state(&long_gap("phi:window=4", 10_000_000), "std_ns").unwrap();
+        assert!((std - 10.0 * MS).abs() < 1e-6, "{std}");
+        // The presets of the 1 s heartbeat on the same trace at 10x: cassandra (exp-phi,
+        // window 1000) and akka-cluster (akka, window 1000) have seen 6 intervals, 0.9 s
+        // and 1.1 s alternating: mean 1 s, n²·var = 6·6.06 - 6² = 0.36 s², std 100 ms.
+        // Their own windows hold more: cassandra's starts with its initial 2 s (7
+        // samples, mean 8/7 s), akka-cluster's with first_estimate -/+ a quarter (750 and
+        // 1250 ms: 8 samples, mean 1 s).
+        for (spec, window, mean) in [("cassandra", 7.0, 8e9 / 7.0), ("akka-cluster", 8.0, 1e9)] {
+            let m = long_gap(spec, 100_000_000);
+            assert_eq!((m.intervals.count, m.intervals.mean_ns), (6, 1000.0 * MS), "{spec}");
+            assert!(
+                (m.intervals.std_ns - 100.0 * MS).abs() < 1e-3,
+                "{spec}: {:?}",
+                m.intervals
+            );
+            assert_eq!(state(&m, "window"), Some(window), "{spec}");
+            assert_eq!(state(&m, "mean_ns"), Some(mean), "{spec}");
+        }
     }
 
     #[test]

@@ -7,7 +7,10 @@
 //! system enforces. [`verdict`] replays the preset's configuration, then searches the
 //! lever's values on the system's own grid (multiples of the step) for the smallest
 //! one that is feasible (evaluation.md §7: mistake rate within the target and query
-//! accuracy at or above the floor). Larger values of every lever make a detector more
+//! accuracy at or above the floor), among the values the system accepts: when that
+//! value lies below a limit the system enforces, the change is the limit's value (or
+//! the next feasible one above it), with a note saying why; when it lies above one,
+//! there is no change, and the verdict says which value the target needs. Larger values of every lever make a detector more
 //! lenient; the search assumes that they never add mistakes (true of timeouts and of
 //! thresholds; for `akka`'s pause, which changes the intervals recorded, it holds on
 //! the traces fdbench ships but is not a theorem), and the value it returns has been
@@ -19,7 +22,7 @@
 
 use serde::Serialize;
 
-use crate::detector::registry::{Alias, Config, Lever, Preset};
+use crate::detector::registry::{Alias, Config, Lever, Limit, Preset};
 use crate::metrics::Metrics;
 use crate::replay::{Options, ReplayError};
 use crate::sweep;
@@ -41,8 +44,9 @@ pub struct Setting {
     pub system_value: f64,
     /// The configuration lines in the system's syntax.
     pub lines: Vec<String>,
-    /// The limits of the system this value lies outside.
-    pub notes: Vec<&'static str>,
+    /// Why this value and not a smaller one (a limit the system enforces), then the
+    /// advice of the system's this value lies outside.
+    pub notes: Vec<String>,
     /// Its metrics on the trace.
     pub metrics: Metrics,
 }
@@ -92,6 +96,9 @@ pub struct Verdict {
     /// The resolution warning of evaluation.md §7, when the evaluated span allows
     /// fewer than 3 mistakes at the target.
     pub warning: Option<String>,
+    /// When the target is reachable only outside the values the system accepts: the
+    /// value it needs and the limit it crosses ([`Outcome::Unreachable`]).
+    pub beyond_limits: Option<String>,
 }
 
 fn preset_name<S: serde::Serializer>(p: &&'static Preset, s: S) -> Result<S::Ok, S::Error> {
@@ -160,7 +167,7 @@ pub fn verdict(
             knob: k,
             system_value,
             lines: lever.config(system_value),
-            notes: lever.crossed(system_value),
+            notes: lever.crossed(system_value).into_iter().map(String::from).collect(),
             metrics,
         })
     };
@@ -179,54 +186,98 @@ pub fn verdict(
     };
     let here = (now / lever.step).ceil().max(0.0) as u64;
     let lowest = (0..=here).find(|&k| at(k).is_some()).unwrap_or(here);
-    // `lo` misses the goal (or is below the grid), `hi` meets it.
-    let (mut lo, mut hi, outcome) = if goal.feasible(&current.metrics) && at(here).is_some() {
-        if feasible(lowest)? == Some(true) {
-            (lowest, lowest, Outcome::Lower)
-        } else {
-            (lowest, here, Outcome::Lower)
+    // The least feasible grid value in (lo, hi], `hi` feasible.
+    let bisect = |mut lo: u64, mut hi: u64| -> Result<u64, ReplayError> {
+        while hi > lo + 1 {
+            let mid = lo + (hi - lo) / 2;
+            if feasible(mid)? == Some(true) {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
         }
-    } else {
-        let mut lo = here;
-        let mut hi = None;
-        let mut k = here.max(1);
+        Ok(hi)
+    };
+    // The least feasible grid value above `lo` (which misses the goal or is below the
+    // grid), by doubling then bisection; `None` when none is found.
+    let climb = |lo: u64| -> Result<Option<u64>, ReplayError> {
+        let (mut lo, mut k) = (lo, lo.max(1));
         for _ in 0..MAX_DOUBLINGS {
             k = k.saturating_mul(2);
             match feasible(k)? {
-                Some(true) => {
-                    hi = Some(k);
-                    break;
-                }
+                Some(true) => return bisect(lo, k).map(Some),
                 Some(false) => lo = k,
                 None => break,
             }
         }
-        match hi {
-            Some(hi) => (lo, hi, Outcome::Raise),
-            None => {
-                let warning = goal.resolution_warning(&current.metrics);
-                return Ok(Verdict {
-                    preset,
-                    goal: *goal,
-                    lever: lever.alias,
-                    current,
-                    outcome: Outcome::Unreachable,
-                    change: None,
-                    warning,
-                });
-            }
-        }
+        Ok(None)
     };
-    while hi > lo + 1 {
-        let mid = lo + (hi - lo) / 2;
-        if feasible(mid)? == Some(true) {
-            hi = mid;
+    let (least, outcome) = if goal.feasible(&current.metrics) && at(here).is_some() {
+        let least = if feasible(lowest)? == Some(true) {
+            lowest
         } else {
-            lo = mid;
-        }
+            bisect(lowest, here)?
+        };
+        (Some(least), Outcome::Lower)
+    } else {
+        (climb(here)?, Outcome::Raise)
+    };
+    let unreachable = |beyond_limits: Option<String>| Verdict {
+        preset,
+        goal: *goal,
+        lever: lever.alias,
+        warning: goal.resolution_warning(&current.metrics),
+        current: current.clone(),
+        outcome: Outcome::Unreachable,
+        change: None,
+        beyond_limits,
+    };
+    let Some(least) = least else {
+        return Ok(unreachable(None));
+    };
+    // Within the values the system accepts: up to its lower bound if the least feasible
+    // value is below it (the bound itself when it meets the goal), and nothing above its
+    // upper bound.
+    let write = |k: u64| format!("{} = {}", lever.alias, lever.syntax.write(k as f64 * lever.step));
+    let (lower, upper) = accepted(&lever);
+    let mut why = None;
+    let mut chosen = least;
+    if let Some((k_min, limit)) = lower.map(|l| (grid_at_or_above(l.min, lever.step), l))
+        && least < k_min
+    {
+        let first = if feasible(k_min)? == Some(true) {
+            Some(k_min)
+        } else {
+            climb(k_min)?
+        };
+        let Some(first) = first else {
+            return Ok(unreachable(Some(format!(
+                "{} is the least value that meets the target, but {}; no value the system accepts meets it",
+                write(least),
+                limit.note
+            ))));
+        };
+        why = Some(format!(
+            "{} is the least value that meets the target, but {}; {} is the least value the system accepts that meets it{}",
+            write(least),
+            limit.note,
+            write(first),
+            if first == k_min { " (its lower limit)" } else { "" }
+        ));
+        chosen = first;
     }
-    let (c, kn, v) = at(hi).expect("a feasible grid value is in range");
-    let change = setting(c, kn, v)?;
+    if let Some(limit) = upper
+        && chosen as f64 * lever.step > limit.max * (1.0 + 1e-12)
+    {
+        return Ok(unreachable(Some(format!(
+            "the target needs {}, but {}; no value the system accepts meets it on this trace",
+            write(chosen),
+            limit.note
+        ))));
+    }
+    let (c, kn, v) = at(chosen).expect("a feasible grid value is in range");
+    let mut change = setting(c, kn, v)?;
+    change.notes.splice(0..0, why);
     let outcome = if outcome == Outcome::Lower && (v - now).abs() < lever.step * 1e-9 {
         Outcome::Keep
     } else {
@@ -241,7 +292,26 @@ pub fn verdict(
         outcome,
         change: Some(change),
         warning,
+        beyond_limits: None,
     })
+}
+
+/// The enforced limits that bound the lever's values from below and from above (the
+/// tightest of each).
+fn accepted(lever: &Lever) -> (Option<&'static Limit>, Option<&'static Limit>) {
+    let enforced = || lever.limits.iter().filter(|l| l.enforced);
+    let lower = enforced()
+        .filter(|l| l.min > f64::NEG_INFINITY)
+        .max_by(|a, b| a.min.total_cmp(&b.min));
+    let upper = enforced()
+        .filter(|l| l.max < f64::INFINITY)
+        .min_by(|a, b| a.max.total_cmp(&b.max));
+    (lower, upper)
+}
+
+/// The first grid index `k` with `k·step >= value` (up to rounding).
+fn grid_at_or_above(value: f64, step: f64) -> u64 {
+    (value / step - 1e-9).ceil().max(0.0) as u64
 }
 
 #[cfg(test)]
@@ -303,24 +373,100 @@ mod tests {
     }
 
     #[test]
-    fn a_lenient_default_lowered_with_the_systems_limit() {
+    fn a_lenient_default_lowered_to_the_systems_limit() {
         // Kafka consumer heartbeats every 3 s; the longest gap is 4.5 s. The default
         // 45 s meets the target; the smallest whole second that does is 5 s, below the
-        // broker's group.min.session.timeout.ms (6000) and the client's rule that the
-        // heartbeat (3000) be below the session timeout: only the first is crossed.
+        // broker's group.min.session.timeout.ms (6000), which rejects it: the change is
+        // 6000, which meets the target, and says why.
         let r = receipts(3000, &[0, 3000, 6000, 10_500, 13_500, 16_500]);
         let v = run("kafka-consumer", &r);
         assert_eq!(v.current.metrics.mistakes, 0);
         assert_eq!(v.outcome, Outcome::Lower);
         let c = v.change.as_ref().unwrap();
-        assert_eq!(c.lines, ["session.timeout.ms=5000"]);
-        assert_eq!(c.notes.len(), 1);
-        assert!(c.notes[0].contains("INVALID_SESSION_TIMEOUT"), "{:?}", c.notes);
-        // Re-running the printed value reproduces the change's row.
-        let again = run("kafka-consumer:session.timeout.ms=5000", &r);
+        assert_eq!(c.lines, ["session.timeout.ms=6000"]);
+        assert_eq!(c.knob, 6e9);
+        assert_eq!(c.metrics.mistakes, 0);
+        assert_eq!(c.metrics.detection.mean_ns, 6e9);
+        assert_eq!(c.notes.len(), 1, "{:?}", c.notes);
+        assert!(
+            c.notes[0].starts_with("session.timeout.ms = 5000 is the least value that meets the target, but the broker rejects the join with INVALID_SESSION_TIMEOUT"),
+            "{}",
+            c.notes[0]
+        );
+        assert!(
+            c.notes[0].ends_with(
+                "session.timeout.ms = 6000 is the least value the system accepts that meets it (its lower limit)"
+            ),
+            "{}",
+            c.notes[0]
+        );
+        // Re-running the printed value reproduces the change's row, and keeps it.
+        let again = run("kafka-consumer:session.timeout.ms=6000", &r);
         assert_eq!(again.outcome, Outcome::Keep);
         assert_eq!(again.current.row(), c.row());
         assert_eq!(again.current.row().detector, "kafka-consumer");
+    }
+
+    /// etcd's receipts every 100 ms from 0 to `last_tick`, then at each of `after`.
+    fn etcd_trace(last_tick: i64, after: &[i64]) -> Receipts {
+        let mut t: Vec<i64> = (0..=last_tick / 100).map(|i| i * 100).collect();
+        t.extend_from_slice(after);
+        receipts(100, &t)
+    }
+
+    #[test]
+    fn etcd_never_goes_below_five_heartbeats() {
+        // One 250 ms gap (1000 to 1250). --election-timeout E is a timeout of E - 100 ms
+        // on a 100 ms tick: E = 300 sets the deadline after 1000 at 1200, a mistake;
+        // E = 400 at 1300, in time. etcd refuses E < 5 x 100 ms, so the change is 500.
+        let r = etcd_trace(1000, &[1250, 1350, 1450, 1550]);
+        let v = run("etcd", &r);
+        assert_eq!(v.current.lines, ["--election-timeout=1000", "election-timeout: 1000"]);
+        assert_eq!(v.outcome, Outcome::Lower);
+        let c = v.change.as_ref().unwrap();
+        assert_eq!(c.lines, ["--election-timeout=500", "election-timeout: 500"]);
+        assert_eq!((c.knob, c.metrics.mistakes), (400e6, 0));
+        // Detection after the 14 evaluated receipts: 400 ms after each of 100 .. 1000, on
+        // a tick; after 1250 the deadline 1650 is noticed at the tick 1700, 450 ms, and
+        // likewise after 1350, 1450 and 1550.
+        assert_eq!(c.metrics.detection.mean_ns, (10.0 * 400e6 + 4.0 * 450e6) / 14.0);
+        assert_eq!(c.metrics.detection.max, Nanos::from_millis(450));
+        assert!(
+            c.notes[0].starts_with(
+                "election-timeout = 400 is the least value that meets the target, but etcd refuses to start"
+            ),
+            "{:?}",
+            c.notes
+        );
+        assert_eq!(c.notes.len(), 1);
+        // A shorter setting as given: raised to the limit, not to 400.
+        let v = run("etcd:election-timeout=200", &r);
+        assert_eq!(v.outcome, Outcome::Raise);
+        assert_eq!(v.current.notes.len(), 1, "the setting as given crosses the limit");
+        assert_eq!(v.change.as_ref().unwrap().lines[0], "--election-timeout=500");
+    }
+
+    #[test]
+    fn etcd_beyond_its_longest_election_timeout_is_no_change() {
+        // A 60 s gap needs a deadline 60 s after 1000 (E = 60100 ms); etcd refuses
+        // E > 50000 ms, so no configuration line is printed.
+        let r = etcd_trace(1000, &[61_000, 61_100, 61_200]);
+        let v = run("etcd", &r);
+        assert_eq!(v.outcome, Outcome::Unreachable);
+        assert!(v.change.is_none());
+        let why = v.beyond_limits.as_deref().unwrap();
+        assert!(
+            why.starts_with(
+                "the target needs election-timeout = 60100, but etcd refuses to start: \"--election-timeout is too long"
+            ),
+            "{why}"
+        );
+        assert!(
+            why.ends_with("no value the system accepts meets it on this trace"),
+            "{why}"
+        );
+        // Without the 60 s gap's receipt the same search finds a change.
+        assert!(run("etcd", &etcd_trace(1000, &[1100])).change.is_some());
     }
 
     #[test]

@@ -30,9 +30,9 @@ fn a_fixed_timeout_misses_in_the_two_long_gaps() {
         .assert()
         .success()
         .stdout(
-            "seq,recv_ns,deadline_ns,next_seq,next_recv_ns,gap_ns,missing,suspect_from_ns,suspect_to_ns,late_receipts,level_at_next\n\
-             2,100000000,250000000,4,350000000,250000000,1,250000000,350000000,0,250000000\n\
-             5,450000000,600000000,6,630000000,180000000,0,600000000,630000000,0,180000000\n",
+            "seq,recv_ns,deadline_ns,next_seq,next_recv_ns,gap_ns,missing,suspect_from_ns,suspect_to_ns,late_receipts,level_at_next,interval_mean_ns,interval_std_ns,intervals\n\
+             2,100000000,250000000,4,350000000,250000000,1,250000000,350000000,0,250000000,100000000,0,1\n\
+             5,450000000,600000000,6,630000000,180000000,0,600000000,630000000,0,180000000,100000000,0,1\n",
         );
 }
 
@@ -61,16 +61,24 @@ fn the_table_says_when_how_long_and_what_was_missing() {
             "deadline_after_ms",
             "suspected_ms",
             "late",
-            "level_at_next_ms"
+            "level_at_next_ms",
+            "interval_mean_ms",
+            "interval_std_ms",
+            "intervals"
+        ]
+    );
+    // fixed keeps no statistics: the trace's last interval (warm-up 1) before each.
+    assert_eq!(
+        cells(lines[2]),
+        [
+            "1", "0.250", "2", "250.000", "1", "150.000", "100.000", "0", "250.000", "100.000", "0.000", "1"
         ]
     );
     assert_eq!(
-        cells(lines[2]),
-        ["1", "0.250", "2", "250.000", "1", "150.000", "100.000", "0", "250.000"]
-    );
-    assert_eq!(
         cells(lines[3]),
-        ["2", "0.600", "5", "180.000", "0", "150.000", "30.000", "0", "180.000"]
+        [
+            "2", "0.600", "5", "180.000", "0", "150.000", "30.000", "0", "180.000", "100.000", "0.000", "1"
+        ]
     );
     assert_eq!(lines.len(), 4);
 }
@@ -80,23 +88,35 @@ fn phi_shows_its_distribution_at_the_receipt_before_the_mistake() {
     // Four intervals of 100 ms (std 0, floored to min_std 10 ms), then 400 ms to seq 9.
     let text =
         "# interval_ns=100000000\nseq,recv_ns\n1,0\n2,100000000\n3,200000000\n4,300000000\n5,400000000\n9,800000000\n";
+    let args = [
+        "explain",
+        "-",
+        "-d",
+        "phi:threshold=8,window=4,min_std=10ms",
+        "--warmup",
+        "4",
+    ];
     fdbench()
-        .args([
-            "explain",
-            "-",
-            "-d",
-            "phi:threshold=8,window=4,min_std=10ms",
-            "--warmup",
-            "4",
-            "--format",
-            "csv",
-        ])
+        .args(args)
+        .args(["--format", "csv"])
         .write_stdin(text)
         .assert()
         .success()
-        .stdout(predicate::str::contains(",mean_ns,std_ns,window\n5,400000000,"))
+        .stdout(predicate::str::contains(
+            ",mean_ns,std_ns,window,interval_mean_ns,interval_std_ns,intervals\n5,400000000,",
+        ))
         .stdout(predicate::str::contains(",9,800000000,400000000,3,"))
-        .stdout(predicate::str::ends_with(",100000000,10000000,4\n"));
+        .stdout(predicate::str::ends_with(",100000000,10000000,4,100000000,0,4\n"));
+    // The table names its level phi and leaves out the trace's intervals, which phi's
+    // own mean and deviation cover.
+    fdbench()
+        .args(args)
+        .write_stdin(text)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("level_at_next  mean_ms  std_ms  window\n").not())
+        .stdout(predicate::str::contains("phi_at_next  mean_ms  std_ms  window\n"))
+        .stdout(predicate::str::contains("interval_mean_ms").not());
 }
 
 #[test]

@@ -348,6 +348,7 @@ fn chosen_detectors_drive_the_timeline() {
     let opts = TracePlotOptions {
         detectors: vec![(fdbench::detector::Config::named("fixed").unwrap(), 50e6)],
         source: None,
+        mark_mistakes: None,
     };
     plot::trace_plots(&synthetic_trace(), dir.path(), &opts).unwrap();
     let tl = std::fs::read_to_string(dir.path().join("timeline.svg")).unwrap();
@@ -598,4 +599,134 @@ fn trace_figures_near_the_top_of_the_clock_are_drawn() {
     let files = plot::trace_plots(&t, dir.path(), &TracePlotOptions::default()).unwrap();
     assert_eq!(files.len(), 4);
     assert_well_formed(&std::fs::read_to_string(dir.path().join("timeline.svg")).unwrap());
+}
+
+/// Whether the figure labels mistake `n`.
+fn has_mark(svg: &str, n: usize) -> bool {
+    svg.contains(&format!("\n#{n}\n</text>"))
+}
+
+/// `(mistake, suspect_from_ns, suspect_to_ns, in_figure)` rows of the marks' list.
+fn marks_file(dir: &Path) -> Vec<(usize, i64, i64, bool)> {
+    let text = std::fs::read_to_string(dir.join(plot::MISTAKES_FILE)).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("detector,knob,mistake,suspect_from_ns,suspect_to_ns,in_figure")
+    );
+    lines
+        .map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            (
+                c[2].parse().unwrap(),
+                c[3].parse().unwrap(),
+                c[4].parse().unwrap(),
+                c[5] == "true",
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_timeline_marks_the_mistakes_explain_lists() {
+    // Gaps 100, 250 (seq 3 lost), 100, 180, 100 ms; timeout 150 ms after a warm-up of
+    // one receipt: explain lists [250, 350] and [600, 630] ms, and the stretch (at least
+    // 40 intervals) holds the whole trace.
+    let trace =
+        "# interval_ns=100000000\nseq,recv_ns\n1,0\n2,100000000\n4,350000000\n5,450000000\n6,630000000\n7,730000000\n";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.csv"), trace).unwrap();
+    let run = |args: &[&str]| {
+        Command::cargo_bin("fdbench")
+            .unwrap()
+            .current_dir(dir.path())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let explain = run(&[
+        "explain",
+        "t.csv",
+        "-d",
+        "fixed:timeout=150ms",
+        "--warmup",
+        "1",
+        "--format",
+        "csv",
+    ]);
+    assert!(explain.status.success());
+    let listed: Vec<(i64, i64)> = String::from_utf8(explain.stdout)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            (c[7].parse().unwrap(), c[8].parse().unwrap())
+        })
+        .collect();
+    assert_eq!(listed, [(250_000_000, 350_000_000), (600_000_000, 630_000_000)]);
+    let out = run(&[
+        "plot",
+        "--trace",
+        "t.csv",
+        "--detector",
+        "fixed:timeout=150ms",
+        "--mark-mistakes",
+        "--warmup",
+        "1",
+        "-o",
+        "figs",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let figs = dir.path().join("figs");
+    let marks = marks_file(&figs);
+    assert_eq!(
+        marks,
+        listed
+            .iter()
+            .enumerate()
+            .map(|(i, &(a, b))| (i + 1, a, b, true))
+            .collect::<Vec<_>>()
+    );
+    let svg = std::fs::read_to_string(figs.join("timeline.svg")).unwrap();
+    assert_well_formed(&svg);
+    assert!(svg.contains("mistakes #1–#2 of 2 marked"), "caption");
+    assert!(has_mark(&svg, 1) && has_mark(&svg, 2) && !has_mark(&svg, 3));
+    // The bars are drawn in the marks' colour, one per mistake.
+    assert_eq!(svg.matches("opacity=\"1\" fill=\"#C8102E\" stroke=\"none\"").count(), 2);
+    assert_png(&figs.join("timeline.png"));
+    // Without --trace the flag is refused.
+    let refused = run(&["plot", "r.csv", "--mark-mistakes", "-o", "x"]);
+    assert_eq!(refused.status.code(), Some(2));
+}
+
+#[test]
+fn marks_outside_the_stretch_are_listed_not_drawn() {
+    // The synthetic trace's stretch is [27975, 33175) ms around the stall: fixed 50 ms
+    // makes a mistake in almost every gap of the trace, and only those inside are drawn,
+    // numbered as in the whole list.
+    let dir = tempfile::tempdir().unwrap();
+    let opts = TracePlotOptions {
+        detectors: vec![(fdbench::detector::Config::named("fixed").unwrap(), 50e6)],
+        mark_mistakes: Some(1),
+        ..Default::default()
+    };
+    let files = plot::trace_plots(&synthetic_trace(), dir.path(), &opts).unwrap();
+    assert!(names(&files).contains(&plot::MISTAKES_FILE.to_string()));
+    let marks = marks_file(dir.path());
+    let inside: Vec<_> = marks.iter().filter(|m| m.3).collect();
+    assert!(marks.len() > inside.len() && !inside.is_empty());
+    for m in &marks {
+        let shown = m.1 <= 33_175_000_000 && m.2 >= 27_975_000_000;
+        assert_eq!(m.3, shown, "{m:?}");
+    }
+    let svg = std::fs::read_to_string(dir.path().join("timeline.svg")).unwrap();
+    let (first, last) = (inside[0].0, inside[inside.len() - 1].0);
+    assert!(
+        svg.contains(&format!("mistakes #{first}–#{last} of {} marked", marks.len())),
+        "caption"
+    );
+    for m in &marks {
+        assert_eq!(has_mark(&svg, m.0), m.3, "mark #{}", m.0);
+    }
 }

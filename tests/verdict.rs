@@ -126,20 +126,41 @@ fn json_has_the_rows_and_the_line() {
 }
 
 #[test]
-fn a_change_across_the_systems_limit_is_noted() {
-    // A Kafka consumer (3 s heartbeat) whose longest gap is 4.5 s: 5000 ms meets the
-    // target, below the broker's group.min.session.timeout.ms.
+fn a_change_stays_within_the_systems_limits() {
+    // A Kafka consumer (3 s heartbeat) whose longest gap is 4.5 s: 5000 ms would meet
+    // the target, but the broker rejects a session timeout below
+    // group.min.session.timeout.ms = 6000: the line printed is 6000, with why.
     let trace = "# interval_ns=3000000000\nseq,recv_ns\n1,0\n2,3000000000\n3,6000000000\n4,10500000000\n5,13500000000\n6,16500000000\n";
     let (ok, out, err) = run(trace, &["kafka-consumer", "broker.csv", "--warmup", "1"]);
     assert!(ok, "{err}");
     assert!(
-        out.contains("the most aggressive setting that still meets it:\n\n    session.timeout.ms=5000\n"),
+        out.contains("the most aggressive setting that still meets it:\n\n    session.timeout.ms=6000\n"),
         "{out}"
     );
+    assert!(!out.contains("session.timeout.ms=5000"), "{out}");
     assert!(
-        out.contains("note: the broker rejects the join with INVALID_SESSION_TIMEOUT"),
+        out.contains("note: session.timeout.ms = 5000 is the least value that meets the target, but the broker rejects the join with INVALID_SESSION_TIMEOUT"),
         "{out}"
     );
+    // etcd (100 ms heartbeat) with a 60 s gap: the election timeout it needs is above
+    // etcd's 50 s maximum, so no line is printed, only why.
+    let mut etcd = String::from("# interval_ns=100000000\nseq,recv_ns\n");
+    for (i, t) in (0..=10i64).map(|i| i * 100).chain([61_000, 61_100]).enumerate() {
+        etcd.push_str(&format!("{},{}\n", i + 1, t * 1_000_000));
+    }
+    let (ok, out, err) = run(&etcd, &["etcd", "broker.csv", "--warmup", "1"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("No value the system accepts meets the target: the target needs election-timeout = 60100, but etcd refuses to start"),
+        "{out}"
+    );
+    assert!(!out.contains("--election-timeout=60100"), "{out}");
+    let (ok, out, err) = run(&etcd, &["etcd", "broker.csv", "--warmup", "1", "--format", "json"]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["outcome"], "unreachable");
+    assert!(v["change"].is_null());
+    assert!(v["beyond_limits"].as_str().unwrap().contains("50000ms"), "{out}");
 }
 
 #[test]

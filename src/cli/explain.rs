@@ -16,9 +16,13 @@ One line per mistake (evaluation.md's S-transitions): the receipt after which th
 detector gave up (its seq and time), the gap to the next receipt and the heartbeats
 missing in it, the deadline it had set (ms after that receipt), how long it
 suspected, late receipts that did not restore trust, its level when the next
-heartbeat came (phi for the accrual detectors, ns past the deadline's base for the
+heartbeat came (phi_at_next for the phi detectors, ns past the deadline's base for the
 timeout ones), and its estimator's state after that receipt: mean and standard
-deviation of the intervals, the expected arrival, the window fill.
+deviation of the intervals, the expected arrival, the window fill. A detector whose
+estimator keeps no mean or standard deviation (fixed, chen, 2w, nfd-s, bertier,
+exp-phi's deviation, satzger) also gets interval_mean_ms and interval_std_ms: those of
+the trace's last intervals, as many as its window holds (intervals), or the warm-up's
+for one without a window. The CSV has all three for every detector.
 
 EXAMPLES:
     fdbench explain trace.csv -d akka
@@ -104,7 +108,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 let _ = writeln!(s, "showing the first {}", shown.len());
             }
             let level_in_ns = spec.config.knob().is_none_or(|k| k.unit == Unit::Duration);
-            s + &table(shown, level_in_ns)
+            let phi = PHI_DETECTORS.contains(&spec.config.definition().name);
+            s + &table(shown, level_in_ns, phi)
         }
         Format::Csv => csv(shown),
     };
@@ -112,9 +117,22 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write {}", args.output.display()))
 }
 
-/// The state's names and values for display: `_ns` values in milliseconds as `_ms`.
+/// The detectors whose level is φ.
+const PHI_DETECTORS: [&str; 3] = ["phi", "akka", "exp-phi"];
+
+/// The state's names and values for display: `_ns` values in milliseconds as `_ms`;
+/// then the trace's intervals when the state has no mean or no standard deviation.
 fn state_columns(m: &Mistake) -> Vec<(String, String)> {
-    m.state
+    let has = |name: &str| m.state.iter().any(|&(n, _)| n == name);
+    let mut state = m.state.clone();
+    if !(has("mean_ns") && has("std_ns")) {
+        state.extend([
+            ("interval_mean_ns", m.intervals.mean_ns),
+            ("interval_std_ns", m.intervals.std_ns),
+            ("intervals", m.intervals.count as f64),
+        ]);
+    }
+    state
         .iter()
         .map(|&(name, v)| match name.strip_suffix("_ns") {
             Some(stem) => (format!("{stem}_ms"), format!("{:.3}", v / 1e6)),
@@ -127,8 +145,9 @@ fn ms(t: Nanos) -> String {
     format!("{:.3}", t.as_millis_f64())
 }
 
-/// The mistakes as an aligned table; `level_in_ns`: the level is a duration (shown in ms).
-fn table(ms_: &[Mistake], level_in_ns: bool) -> String {
+/// The mistakes as an aligned table; `level_in_ns`: the level is a duration (shown in
+/// ms); `phi`: it is φ.
+fn table(ms_: &[Mistake], level_in_ns: bool, phi: bool) -> String {
     let mut header: Vec<String> = [
         "#",
         "at_s",
@@ -140,6 +159,8 @@ fn table(ms_: &[Mistake], level_in_ns: bool) -> String {
         "late",
         if level_in_ns {
             "level_at_next_ms"
+        } else if phi {
+            "phi_at_next"
         } else {
             "level_at_next"
         },
@@ -192,7 +213,7 @@ fn csv(ms_: &[Mistake]) -> String {
             out.push_str(name);
         }
     }
-    out.push('\n');
+    out.push_str(",interval_mean_ns,interval_std_ns,intervals\n");
     for m in ms_ {
         let _ = write!(
             out,
@@ -212,7 +233,8 @@ fn csv(ms_: &[Mistake]) -> String {
         for (_, v) in &m.state {
             let _ = write!(out, ",{v}");
         }
-        out.push('\n');
+        let i = &m.intervals;
+        let _ = writeln!(out, ",{},{},{}", i.mean_ns, i.std_ns, i.count);
     }
     out
 }

@@ -16,7 +16,8 @@ EXAMPLES:
     fdbench plot results.csv --family chen -o figures   # Figure 1.3 for chen's alpha sweep
     fdbench plot results.csv --min-accuracy 0.9999 --no-intervals -o figures
     fdbench plot --trace trace.csv -o figures           # interarrival, timeline
-    fdbench plot --trace trace.csv --detector fixed:timeout=150ms --detector chen -o figures";
+    fdbench plot --trace trace.csv --detector fixed:timeout=150ms --detector chen -o figures
+    fdbench plot --trace trace.csv --detector fixed:timeout=150ms --mark-mistakes -o figures";
 
 /// Draw figures (SVG and PNG) from a results file or a trace.
 #[derive(clap::Args, Debug)]
@@ -48,6 +49,14 @@ pub struct Args {
     /// Draw mistake rates without their 95 % confidence interval (bands and error bars).
     #[arg(long)]
     pub no_intervals: bool,
+    /// Mark on the timeline each mistake `fdbench explain` lists for each detector
+    /// (numbered as explain numbers them), and list them all in timeline-mistakes.csv.
+    #[arg(long)]
+    pub mark_mistakes: bool,
+    /// Accepted receipts that train the detectors before the mistakes are counted, as
+    /// in explain (with --mark-mistakes) [default: 1000, raised to the detector's window]
+    #[arg(long, value_name = "N")]
+    pub warmup: Option<usize>,
     /// Nominal heartbeat interval of the trace, overriding its metadata (e.g. `100ms`).
     #[arg(long, value_name = "DURATION")]
     pub interval: Option<String>,
@@ -66,6 +75,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     output::check_folder(&args.output, plot::FIGURE_FOLDER)?;
     if args.trace.is_none() && !args.detectors.is_empty() {
         return Err(usage("--detector applies to --trace plots only"));
+    }
+    if args.trace.is_none() && args.mark_mistakes {
+        return Err(usage(
+            "--mark-mistakes applies to --trace plots only (it marks the timeline)",
+        ));
+    }
+    if !args.mark_mistakes && args.warmup.is_some() {
+        return Err(usage(
+            "--warmup applies to --mark-mistakes only (the mistakes explain lists)",
+        ));
     }
     let staged = StagedDir::new(&args.output, plot::FIGURE_FOLDER)?;
     let dir = staged.path().to_path_buf();
@@ -89,9 +108,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 .iter()
                 .flat_map(|s| s.knob_values.iter().map(|&k| (s.config.clone(), k)))
                 .collect();
+            let mark_mistakes = match args.mark_mistakes {
+                true => Some(fdbench::sweep::warmup_for(&specs, args.warmup)?),
+                false => None,
+            };
             let opts = TracePlotOptions {
                 detectors,
                 source: path.file_name().map(|n| n.to_string_lossy().into_owned()),
+                mark_mistakes,
             };
             plot::trace_plots(&trace, &dir, &opts).with_context(|| format!("plotting {}", path.display()))?
         }

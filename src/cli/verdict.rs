@@ -43,7 +43,10 @@ system's own names ('etcd:election-timeout=1500'). The trace's nominal interval 
 the system's heartbeat; thin a finer trace with fdbench resample. The change is
 searched on the system's own grid (whole seconds, milliseconds or ticks, as it writes
 the setting) and must be feasible: mistake rate within --max-mistakes and query
-accuracy at least --min-accuracy. The mistake rate is shown per day with its exact
+accuracy at least --min-accuracy. It stays within the limits the system enforces (etcd's
+election timeout of at least 5 heartbeats, Kafka's group.min.session.timeout.ms): below
+one, the limit's value is proposed, with a note saying why; above one, no line is
+printed. The mistake rate is shown per day with its exact
 (Garwood) 95 % interval.")]
 pub struct Args {
     /// The production preset, as a spec string (`akka-cluster`, `etcd:election-timeout=1500`)
@@ -163,6 +166,13 @@ pub fn text(v: &Verdict, trace: &str, markdown: bool) -> String {
                 let _ = writeln!(out, "\nnote: {n}");
             }
         }
+        None if v.beyond_limits.is_some() => {
+            let _ = writeln!(
+                out,
+                "No value the system accepts meets the target: {}.",
+                v.beyond_limits.as_deref().unwrap_or_default()
+            );
+        }
         None => {
             let _ = writeln!(
                 out,
@@ -200,6 +210,7 @@ pub fn json(v: &Verdict) -> serde_json::Value {
         "current": setting_json(&v.current),
         "change": v.change.as_ref().map(setting_json),
         "warning": v.warning,
+        "beyond_limits": v.beyond_limits,
     })
 }
 

@@ -449,8 +449,8 @@ pub trait Family: Send {
         Form::General
     }
 
-    /// For a family of the [`Shifted`](Form::Shifted) form on a continuous monitor: each
-    /// knob value in whole nanoseconds, in the order given. `None` otherwise.
+    /// For a family of the [`Shifted`](Form::Shifted) form: each knob value in whole
+    /// nanoseconds, in the order given. `None` otherwise.
     fn shifts(&self) -> Option<&[i64]> {
         None
     }
@@ -475,7 +475,7 @@ pub struct EstimatorFamily<E: Estimator> {
 impl<E: Estimator> EstimatorFamily<E> {
     /// The family of `est` over `knobs`.
     pub fn new(est: E, knobs: &[f64]) -> Self {
-        let shifted = matches!(est.form(), Form::Shifted { check, .. } if check == Check::default());
+        let shifted = matches!(est.form(), Form::Shifted { .. });
         let shifts = shifted.then(|| knobs.iter().map(|&k| Nanos::ceil_f64(k).0).collect());
         let values = knobs.to_vec();
         let knobs: Vec<E::Knob> = knobs.iter().map(|&k| est.prepare(k)).collect();

@@ -44,8 +44,24 @@ const fn value(param: &'static str, value: f64, cite: &'static str) -> PresetVal
     PresetValue { param, value, cite }
 }
 
+/// A range the system enforces: it refuses (or clamps) a value outside it.
 const fn limit(min: f64, max: f64, note: &'static str) -> Limit {
-    Limit { min, max, note }
+    Limit {
+        min,
+        max,
+        note,
+        enforced: true,
+    }
+}
+
+/// A range the system's documentation advises, not enforced.
+const fn advice(min: f64, max: f64, note: &'static str) -> Limit {
+    Limit {
+        min,
+        max,
+        note,
+        enforced: false,
+    }
 }
 
 // ---------------------------------------------------------------------------------
@@ -542,7 +558,7 @@ pub const KUBERNETES_NODE: Preset = Preset {
         lines: &["--node-monitor-grace-period={}"],
         syntax: Syntax::Duration,
         step: S,
-        limits: &[limit(
+        limits: &[advice(
             45.0 * S,
             f64::INFINITY,
             "advice, not enforced: kube-controller-manager's --help says the grace period should be greater than \
@@ -584,7 +600,7 @@ pub const COCKROACH_LIVENESS: Preset = Preset {
         lines: &["COCKROACH_RANGE_LEASE_DURATION={}  (environment of every node)"],
         syntax: Syntax::Duration,
         step: 500.0 * MS,
-        limits: &[limit(
+        limits: &[advice(
             6.0 * S,
             6.0 * S,
             "not a cluster setting but an environment variable of every node, and the renewal interval is half of \

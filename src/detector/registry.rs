@@ -496,6 +496,8 @@ pub struct Limit {
     pub max: f64,
     /// What the system does outside it, and what to do; cited.
     pub note: &'static str,
+    /// Whether the system refuses (or clamps) a value outside it; `false` for advice.
+    pub enforced: bool,
 }
 
 /// The setting an operator changes to trade detection time for accuracy, and how to

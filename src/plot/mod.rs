@@ -104,6 +104,14 @@ pub enum PlotError {
     /// No detector to draw in the timeline.
     #[error("no detector to draw in the timeline; give at least one")]
     NoDetector,
+    /// The mistakes to mark cannot be listed (a trace too short for the warm-up).
+    #[error("marking the mistakes of {detector}: {source}")]
+    Mistakes {
+        /// The detector.
+        detector: String,
+        /// The cause.
+        source: crate::replay::ReplayError,
+    },
     /// A file could not be written.
     #[error("{}: {source}", .path.display())]
     Io {
@@ -164,7 +172,15 @@ pub struct TracePlotOptions {
     pub detectors: Vec<(Config, f64)>,
     /// A name for the trace shown in subtitles, e.g. its file name.
     pub source: Option<String>,
+    /// Mark on the timeline each mistake that `fdbench explain` lists for each detector,
+    /// with this warm-up, and list them in `timeline-mistakes.csv` ([`MISTAKES_FILE`]).
+    pub mark_mistakes: Option<usize>,
 }
+
+/// The list of the mistakes marked on the timeline: one row per mistake of each
+/// detector, numbered as `fdbench explain` numbers them, with its suspected interval
+/// and whether the figure's stretch shows it.
+pub const MISTAKES_FILE: &str = "timeline-mistakes.csv";
 
 /// Draws `fig13`, `qos` and `completeness-accuracy` from results rows into `dir`
 /// (created if missing) and returns the files written, SVG then PNG for each figure.
@@ -215,6 +231,22 @@ pub fn trace_plots(trace: &Trace, dir: &Path, opts: &TracePlotOptions) -> Result
     if detectors.is_empty() {
         return Err(PlotError::NoDetector);
     }
+    let mistakes = match opts.mark_mistakes {
+        Some(warmup) => Some(
+            detectors
+                .iter()
+                .map(|(c, k)| {
+                    crate::explain::mistakes(&receipts, c.detector(receipts.interval, *k).as_mut(), warmup).map_err(
+                        |source| PlotError::Mistakes {
+                            detector: c.label(*k),
+                            source,
+                        },
+                    )
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        None => None,
+    };
     create_dir(dir)?;
     let mut out = render(
         &interarrival::Interarrival {
@@ -228,9 +260,33 @@ pub fn trace_plots(trace: &Trace, dir: &Path, opts: &TracePlotOptions) -> Result
             receipts: &receipts,
             name: &name,
             detectors: &detectors,
+            mistakes: mistakes.as_deref(),
         },
         dir,
     )?);
+    if let Some(lists) = &mistakes {
+        let window = timeline::window(&receipts);
+        let mut csv = String::from("detector,knob,mistake,suspect_from_ns,suspect_to_ns,in_figure\n");
+        for ((config, knob), list) in detectors.iter().zip(lists) {
+            for (n, m) in list.iter().enumerate() {
+                let inside = window.is_some_and(|(_, _, a, b)| timeline::shown(m, a, b).is_some());
+                csv.push_str(&format!(
+                    "{},{},{},{},{},{inside}\n",
+                    config.label(*knob),
+                    knob,
+                    n + 1,
+                    m.start.0,
+                    m.end.0
+                ));
+            }
+        }
+        let path = dir.join(MISTAKES_FILE);
+        crate::output::write_bytes(&path, csv.as_bytes()).map_err(|source| PlotError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        out.push(path);
+    }
     Ok(out)
 }
 

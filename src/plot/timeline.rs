@@ -4,6 +4,7 @@
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
 
 use super::axis::{Axis, fmt_num};
 use super::fig13::{GRID, GRID_LIGHT};
@@ -11,16 +12,45 @@ use super::style::{self, Entry, LEGEND_WIDTH, Swatch};
 use super::{DrawResult, Figure, WIDTH};
 use crate::detector::Config;
 use crate::detector::Unit;
+use crate::explain::Mistake;
 use crate::time::Nanos;
 use crate::trace::Receipts;
 
 /// Level samples across the window.
 const SAMPLES: f64 = 1500.0;
 
+/// The colour of the mistakes' marks.
+const MARK: RGBColor = RGBColor(200, 16, 46);
+
 pub(crate) struct Timeline<'a> {
     pub receipts: &'a Receipts,
     pub name: &'a str,
     pub detectors: &'a [(Config, f64)],
+    /// Each detector's mistakes as [`crate::explain`] lists them, to mark; `None` marks
+    /// none.
+    pub mistakes: Option<&'a [Vec<Mistake>]>,
+}
+
+/// The stretch the timeline shows: the largest gap `(j, a_{j+1} - a_j)` in the middle of
+/// `[start, end]`, at least 40 nominal intervals wide; `None` with fewer than two
+/// accepted receipts.
+pub(crate) fn window(r: &Receipts) -> Option<(usize, Nanos, Nanos, Nanos)> {
+    let (j, g) = worst_gap(r)?;
+    let span = Nanos((4 * g.0).max(40 * r.interval.0).max(1));
+    let first = r.recv[0];
+    let last = r.recv[r.len() - 1];
+    let gap_start = r.recv[j];
+    let mut start = gap_start.saturating_sub(Nanos((span.0 - g.0) / 2)).max(first);
+    let end = start.saturating_add(span).min(last.max(gap_start + g));
+    if end.saturating_sub(start) < span {
+        start = end.saturating_sub(span).max(first);
+    }
+    Some((j, g, start, end))
+}
+
+/// The part of a mistake inside `[start, end]`, if any.
+pub(crate) fn shown(m: &Mistake, start: Nanos, end: Nanos) -> Option<(Nanos, Nanos)> {
+    (m.start <= end && m.end >= start).then(|| (m.start.max(start), m.end.min(end)))
 }
 
 /// The largest gap between consecutive accepted receipts: `(j, a_{j+1} - a_j)`.
@@ -99,20 +129,12 @@ impl Figure for Timeline<'_> {
         };
         let rest = style::title(root, "Heartbeats and suspicion around the largest gap", &subtitle)?;
         let (main, side) = rest.split_horizontally(WIDTH - LEGEND_WIDTH);
-        let Some((j, g)) = gap else {
+        let Some((j, g, start, end)) = window(r) else {
             style::empty_message(&main, "fewer than two accepted receipts: there is no gap to show")?;
             return Ok(());
         };
-        // The window: the gap in the middle, at least 40 nominal intervals wide.
         let span = Nanos((4 * g.0).max(40 * eta.0).max(1));
-        let first = r.recv[0];
-        let last = r.recv[r.len() - 1];
         let gap_start = r.recv[j];
-        let mut start = gap_start.saturating_sub(Nanos((span.0 - g.0) / 2)).max(first);
-        let end = start.saturating_add(span).min(last.max(gap_start + g));
-        if end.saturating_sub(start) < span {
-            start = end.saturating_sub(span).max(first);
-        }
         let (unit, unit_name) = if span.0 > 5_000_000_000 {
             (1e9, "s")
         } else {
@@ -195,8 +217,22 @@ impl Figure for Timeline<'_> {
             };
             let suspected_ns = rp.suspected.iter().fold(0.0, |acc, (a, b)| acc + (b - a) * unit);
             let k = rp.suspected.len();
+            let mistakes = self.mistakes.map(|all| &all[i]);
+            // Explain's numbering (from 1) of the mistakes in this stretch.
+            let marks: Vec<(usize, f64, f64)> = mistakes
+                .into_iter()
+                .flatten()
+                .enumerate()
+                .filter_map(|(n, m)| shown(m, start, end).map(|(a, b)| (n + 1, rel(a), rel(b))))
+                .collect();
+            let marked = match (mistakes, marks.first(), marks.last()) {
+                (None, ..) => String::new(),
+                (Some(all), Some(f), Some(l)) if f.0 == l.0 => format!("; mistake #{} of {} marked", f.0, all.len()),
+                (Some(all), Some(f), Some(l)) => format!("; mistakes #{}–#{} of {} marked", f.0, l.0, all.len()),
+                (Some(all), ..) => format!("; none of its {} mistakes here", all.len()),
+            };
             let caption = format!(
-                "{} {knob_text}: {k} suspicion{} in this stretch, {} ms suspected",
+                "{} {knob_text}: {k} suspicion{} in this stretch, {} ms suspected{marked}",
                 config.name(),
                 if k == 1 { "" } else { "s" },
                 fmt_num(suspected_ns / 1e6)
@@ -255,6 +291,26 @@ impl Figure for Timeline<'_> {
                     .map(|&(t, l)| (t, if l.is_finite() { l.min(ytop) } else { ytop })),
                 color.stroke_width(2),
             ))?;
+            // Each mistake: a bar along the top from its start to its end, a line down at
+            // its start, and its number in explain's list.
+            let mark = MARK.filled();
+            chart.draw_series(
+                marks
+                    .iter()
+                    .map(|&(_, a, b)| Rectangle::new([(a, 0.93 * ytop), (b, ytop)], mark)),
+            )?;
+            chart.draw_series(
+                marks
+                    .iter()
+                    .map(|&(_, a, _)| PathElement::new(vec![(a, 0.0), (a, ytop)], MARK.stroke_width(1))),
+            )?;
+            chart.draw_series(marks.iter().map(|&(n, a, _)| {
+                Text::new(
+                    format!("#{n}"),
+                    (a, 0.9 * ytop),
+                    style::text(style::SMALL, &MARK, HPos::Left, VPos::Top),
+                )
+            }))?;
             entries.push(Entry {
                 swatch: Swatch::Line {
                     color: *color,
@@ -274,6 +330,9 @@ impl Figure for Timeline<'_> {
             "threshold",
         ));
         entries.push(Entry::new(Swatch::Band(*style::color(1)), "suspected"));
+        if self.mistakes.is_some() {
+            entries.push(Entry::new(Swatch::Band(MARK), "mistake #n (fdbench explain)"));
+        }
         let notes = vec![
             "A detector suspects while its level is at or above its threshold; the next arrival resets it.".to_string(),
         ];

@@ -1,32 +1,48 @@
-//! The replay of a timeout-style family: deadlines `τ_j(k) = b_j + k`, one base time
-//! `b_j` per receipt and one shift `k` per knob value (`fixed`, `chen`, `2w`, `bertier`).
+//! The replay of a timeout-style family: deadlines `τ_j(k) = R(b_j + k)`, one base time
+//! `b_j` per receipt, one shift `k` per knob value (`fixed`, `chen`, `2w`, `bertier`,
+//! `nfd-s`) and `R` the monitor's check tick: `R(t) = ⌈t/Δc⌉·Δc`, or `t` itself on a
+//! continuous monitor (`Δc = 0`).
 //!
-//! With the shifts sorted, every quantity of [evaluation.md](crate::docs::evaluation) §3–§4 changes with the knob at
-//! a few **critical values** per gap or crash point, found by binary search:
+//! `R` is non-decreasing, so with the shifts sorted every quantity of
+//! [evaluation.md](crate::docs::evaluation) §3–§4 still changes with the knob at a few
+//! **critical values** per gap or crash point, found by binary search on the rounded
+//! deadline (`R(t) <= x` exactly when `t` is at most the last tick at or before `x`):
 //!
-//! - gap `j` is suspected at the knobs `k < a_{j+1} - b_j` (the first `c_j` values) and
-//!   starts with a deadline at or before its receipt at the knobs `k <= a_j - b_j` (the
-//!   first `e_j`); it is a mistake on `[min(e_j, c_{j-1}), c_j)`, since the gap before
-//!   ended in trust exactly from `c_{j-1}` on;
-//! - its suspect time is `a_{j+1} - a_j` below `e_j` and `a_{j+1} - b_j - k` on
+//! - gap `j` is suspected at the knobs with `R(b_j + k) < a_{j+1}` (the first `c_j`
+//!   values) and starts with a deadline at or before its receipt at the knobs with
+//!   `R(b_j + k) <= a_j` (the first `e_j`); it is a mistake on `[min(e_j, c_{j-1}), c_j)`,
+//!   since the gap before ended in trust exactly from `c_{j-1}` on;
+//! - its suspect time is `a_{j+1} - a_j` below `e_j` and `a_{j+1} - R(b_j + k)` on
 //!   `[e_j, c_j)`;
-//! - crash point `j` has `T_D = max(A_j, B_j + k)` with `A_j = a_j - origin_j` and
-//!   `B_j = b_j - origin_j`: `A_j` below `e_j`, `B_j + k` from there; it counts for
-//!   completeness below the first knob with `B_j + k > D` (if `A_j <= D`). The exception
-//!   is a late receipt that continues a suspicion (knob indices below both `e_j` and
-//!   `c_{j-1}`): its `T_D` is `max(0, P_j - origin_j)` with `P_j` the start of that
-//!   suspicion ([evaluation.md](crate::docs::evaluation) §4), found by following the chain of late receipts from
-//!   the first receipt on at those indices only; such **chained** pairs are few and
-//!   correct the totals one by one.
+//! - crash point `j` has `T_D = max(A_j, R(b_j + k) - origin_j)` with
+//!   `A_j = a_j - origin_j`: `A_j` below `e_j`, `R(b_j + k) - origin_j` from there; it
+//!   counts for completeness below the first knob with `R(b_j + k) - origin_j > D` (if
+//!   `A_j <= D`). The exception is a late receipt that continues a suspicion (knob
+//!   indices below both `e_j` and `c_{j-1}`): its `T_D` is `max(0, P_j - origin_j)` with
+//!   `P_j` the start of that suspicion ([evaluation.md](crate::docs::evaluation) §4),
+//!   found by following the chain of late receipts from the first receipt on at those
+//!   indices only; such **chained** pairs are few and correct the totals one by one.
 //!
 //! Each is a constant or linear term added over a range of knob indices, so difference
-//! arrays and prefix sums give every knob value's totals; the largest `T_D` is
-//! `max(max A, max B + k)`. A percentile is the smallest `x` with
-//! `#{j : T_D(j) <= x} >= rank`; that count is `#{B_j <= x - k}` over the sorted `B`,
-//! corrected by the few crash points whose deadline is at or before their receipt (the
-//! only ones where `T_D` is not `B_j + k`), and a binary search over `x` finds it. The
-//! work is `O(m log K + m log m)` for `K` knob values plus the late crash points, instead
-//! of `O(m·K)`.
+//! arrays and prefix sums give every knob value's totals. On a ticking monitor the
+//! rounding adds `R(t) - t = (r - s) mod Δc` to each deadline, with `r = -b_j mod Δc`
+//! the base's residue and `s = k mod Δc` the shift's: that is `r - s`, plus `Δc` when
+//! `r < s`. Summed over the gaps or crash points active at a knob index, it is the sum
+//! of their residues (another difference array), less `s` per point, plus `Δc` times
+//! the number of them with `r < s`: a Fenwick tree over the residues' ranks among the
+//! shifts' residues, swept over the knob indices, counts those.
+//!
+//! The largest `T_D` is `max(max A, k - s + max(max_{r >= s} V, max_{r < s} V + Δc))`
+//! with `V_j = B_j + r_j` and `B_j = b_j - origin_j` (`max B + k` on a continuous
+//! monitor). A percentile is the smallest `x` with `#{j : T_D(j) <= x} >= rank`; that
+//! count is `#{V_j <= y}` over the points with `r >= s` plus `#{V_j <= y - Δc}` over
+//! those with `r < s`, `y = x - k + s` (`#{B_j <= x - k}` on a continuous monitor),
+//! from the sorted `V` and a Fenwick tree over its ranks holding the points with `r < s`
+//! (the knob indices taken in the order of `s`), corrected by the few crash points whose
+//! deadline is at or before their receipt (the only ones where `T_D` is not
+//! `R(b_j + k) - origin_j`); a binary search over `x` finds it. The work is
+//! `O(m log K + m log m)` for `K` knob values plus the late crash points, instead of
+//! `O(m·K)`.
 
 use crate::detector::{Family, Form};
 use crate::metrics::{Detection, Metrics, nearest_rank};
@@ -85,6 +101,7 @@ struct Late {
     e: usize,
     a: i64,
     b: i64,
+    r: i64,
 }
 
 /// A late crash point at one knob index whose permanent suspicion began before its
@@ -99,6 +116,114 @@ struct Chained {
 /// The chained (crash point, knob) pairs handled one by one, per evaluated receipt.
 const CHAINED_BUDGET: usize = 2;
 
+/// The monitor's tick `Δc` as the replay rounds with it (0 = continuous).
+#[derive(Clone, Copy)]
+struct Tick(i128);
+
+impl Tick {
+    /// The last tick at or before `t`.
+    #[inline]
+    fn floor(self, t: i128) -> i128 {
+        t - self.residue(t)
+    }
+
+    /// `R(t)`, the first tick at or after `t`.
+    #[inline]
+    fn up(self, t: i128) -> i128 {
+        t + self.residue(-t)
+    }
+
+    /// `t mod Δc` (0 when continuous).
+    #[inline]
+    fn residue(self, t: i128) -> i128 {
+        if self.0 == 0 {
+            0
+        } else if let (Ok(t), Ok(c)) = (i64::try_from(t), i64::try_from(self.0)) {
+            i128::from(t.rem_euclid(c))
+        } else {
+            t.rem_euclid(self.0)
+        }
+    }
+
+    /// `R(t) - t` for a base of residue `r = -b mod Δc` and a shift of residue `s`.
+    #[inline]
+    fn rounding(self, r: i64, s: i64) -> i128 {
+        self.residue(i128::from(r) - i128::from(s))
+    }
+}
+
+/// A Fenwick tree of counts.
+struct Fenwick(Vec<i64>);
+
+impl Fenwick {
+    fn new(len: usize) -> Self {
+        Fenwick(vec![0; len + 1])
+    }
+
+    /// Adds `v` at position `pos`.
+    fn add(&mut self, pos: usize, v: i64) {
+        let mut i = pos + 1;
+        while i < self.0.len() {
+            self.0[i] += v;
+            i += i & i.wrapping_neg();
+        }
+    }
+
+    /// The total of positions `[0, end)`.
+    fn prefix(&self, end: usize) -> i64 {
+        let (mut i, mut sum) = (end, 0);
+        while i > 0 {
+            sum += self.0[i];
+            i &= i - 1;
+        }
+        sum
+    }
+}
+
+/// Groups `(key, value)` pairs by key in `0..keys` (a counting sort): the values of key
+/// `k` are `values[start[k]..start[k + 1]]`.
+fn group(keys: usize, pairs: &[(u32, u32)]) -> (Vec<usize>, Vec<u32>) {
+    let mut start = vec![0usize; keys + 1];
+    for &(k, _) in pairs {
+        start[k as usize + 1] += 1;
+    }
+    for k in 0..keys {
+        start[k + 1] += start[k];
+    }
+    let mut fill = start.clone();
+    let mut values = vec![0u32; pairs.len()];
+    for &(k, v) in pairs {
+        values[fill[k as usize]] = v;
+        fill[k as usize] += 1;
+    }
+    (start, values)
+}
+
+/// The shifts' residues modulo the tick, sorted and distinct, and the rank of a base's
+/// residue `r` among them: `r < s_i` exactly when `rank(r) <= position of s_i`.
+struct Residues {
+    sorted: Vec<i64>,
+}
+
+impl Residues {
+    fn new(shifts: &[i64], tick: Tick) -> Self {
+        let mut sorted: Vec<i64> = shifts.iter().map(|&k| tick.residue(i128::from(k)) as i64).collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        Residues { sorted }
+    }
+
+    /// The number of shift residues `<= r`.
+    fn rank(&self, r: i64) -> usize {
+        self.sorted.partition_point(|&s| s <= r)
+    }
+
+    /// The position of the shift residue `s`.
+    fn position(&self, s: i64) -> usize {
+        self.sorted.partition_point(|&x| x < s)
+    }
+}
+
 /// Replays `family`, fresh, over `receipts`. `None` when it is not a timeout-style family,
 /// some deadline is infinite, or too many deadlines fall at or before their receipt: the
 /// caller then uses the general engine.
@@ -108,10 +233,14 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
     if width == 0 {
         return Some(Vec::new());
     }
+    let Form::Shifted { check, .. } = family.form() else {
+        return None;
+    };
+    let tick = Tick(i128::from(check.interval().0));
     let mut order: Vec<usize> = (0..width).collect();
     order.sort_by_key(|&i| shifts[i]);
     let ks: Vec<i64> = order.iter().map(|&i| shifts[i]).collect();
-    let kmax = i128::from(ks[width - 1]);
+    let (kmin, kmax) = (i128::from(ks[0]), i128::from(ks[width - 1]));
 
     let a = &receipts.recv;
     let m = a.len();
@@ -120,16 +249,35 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
     let mut base = Vec::with_capacity(m);
     for j in 0..m {
         family.observe(&receipts.heartbeat(j));
-        let Form::Shifted { base: Some(b), .. } = family.form() else {
+        let Form::Shifted {
+            base: Some(b),
+            check: c,
+        } = family.form()
+        else {
             return None;
         };
-        if i128::from(b) + kmax >= i128::from(i64::MAX) {
+        // A deadline below 0 is 0 on a ticking monitor: left to the general engine.
+        if c != check
+            || i128::from(b) + kmax + tick.0 >= i128::from(i64::MAX)
+            || (tick.0 > 0 && i128::from(b) + kmin < 0)
+        {
             return None;
         }
         base.push(b);
     }
     let b_at = |j: usize| i128::from(base[j]);
     let at = |j: usize| i128::from(a[j].0);
+    let residues = Residues::new(&ks, tick);
+    let rounding = |j: usize| tick.residue(-b_at(j)) as i64;
+    // Rounding events (ticking monitors only): (knob index, rank of the residue · 3 +
+    // kind), kind 0 a gap joining the suspected part, 1 leaving it, 2 a crash point
+    // joining the deadline part.
+    let mut events: Vec<(u32, u32)> = Vec::new();
+    let event = |events: &mut Vec<(u32, u32)>, index: usize, r: i64, kind: u32| {
+        if tick.0 > 0 && index < width {
+            events.push((index as u32, residues.rank(r) as u32 * 3 + kind));
+        }
+    };
 
     // Gaps j = w .. m-2. The evaluated span starts in trust: gap w-1 counts as ended in
     // trust at every knob value.
@@ -137,15 +285,22 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
     let mut d_full = vec![0i128; width + 1];
     let mut d_part = vec![0i128; width + 1];
     let mut d_part_count = vec![0i64; width + 1];
+    let mut d_part_r = vec![0i128; width + 1];
     let mut prev_c = 0;
     for j in w..m - 1 {
         let (aj, next, b) = (at(j), at(j + 1), b_at(j));
-        let c = count_lt(&ks, next - b);
-        let e = count_le(&ks, aj - b);
+        let c = count_le(&ks, tick.floor(next - 1) - b);
+        let e = count_le(&ks, tick.floor(aj) - b);
         add(&mut d_mistakes, e.min(prev_c), c, 1);
         add(&mut d_full, 0, e.min(c), next - aj);
         add(&mut d_part, e, c, next - b);
         add(&mut d_part_count, e, c, 1);
+        if tick.0 > 0 && e < c {
+            let r = rounding(j);
+            add(&mut d_part_r, e, c, i128::from(r));
+            event(&mut events, e, r, 0);
+            event(&mut events, c, r, 1);
+        }
         prev_c = c;
     }
 
@@ -155,27 +310,34 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
     let mut d_sum_b = vec![0i128; width + 1];
     let mut d_count_b = vec![0i64; width + 1];
     let mut d_within = vec![0i64; width + 1];
-    let mut sorted_b = Vec::with_capacity(n);
+    // V_j = B_j + r_j and the rank of r_j, per evaluated crash point.
+    let mut vs = Vec::with_capacity(n);
+    let mut ranks_r: Vec<u32> = Vec::with_capacity(if tick.0 > 0 { n } else { 0 });
     let mut late = Vec::new();
     let mut late_pairs = 0usize;
     let mut chain_work = 0usize;
     let mut chained: Vec<Chained> = Vec::new();
     // P_{j-1} at the knob indices below e_{j-1}, and P_j being built.
     let (mut prev_p, mut cur_p): (Vec<i128>, Vec<i128>) = (Vec::new(), Vec::new());
-    let (mut max_a, mut max_b) = (i64::MIN, i64::MIN);
+    let mut max_a = i64::MIN;
     for j in 0..m {
         let (aj, b) = (at(j), b_at(j));
-        let e = count_le(&ks, aj - b);
+        let e = count_le(&ks, tick.floor(aj) - b);
         // Below e_j the deadline is at or before the receipt: P_j continues the
         // suspicion of gap j-1 at the indices below c_{j-1} (where it ended in
         // suspicion), and is a_j from there.
-        let c_prev = if j == 0 { 0 } else { count_lt(&ks, aj - b_at(j - 1)) }.min(e);
+        let c_prev = if j == 0 {
+            0
+        } else {
+            count_le(&ks, tick.floor(aj - 1) - b_at(j - 1))
+        }
+        .min(e);
         cur_p.clear();
         for (i, &k) in ks[..c_prev].iter().enumerate() {
             cur_p.push(if i < prev_p.len() {
                 prev_p[i]
             } else {
-                b_at(j - 1) + i128::from(k)
+                tick.up(b_at(j - 1) + i128::from(k))
             });
         }
         cur_p.resize(e, aj);
@@ -204,77 +366,156 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
                 }
             }
         }
+        let r = rounding(j);
         add(&mut d_sum_a, 0, e, i128::from(big_a));
-        add(&mut d_sum_b, e, width, i128::from(big_b));
+        add(&mut d_sum_b, e, width, i128::from(big_b) + i128::from(r));
         add(&mut d_count_b, e, width, 1);
+        event(&mut events, e, r, 2);
         if i128::from(big_a) <= d {
-            add(&mut d_within, 0, count_le(&ks, d - i128::from(big_b)), 1);
+            add(&mut d_within, 0, count_le(&ks, tick.floor(d + i128::from(o.0)) - b), 1);
         }
         max_a = max_a.max(big_a);
-        max_b = max_b.max(big_b);
-        sorted_b.push(big_b);
+        vs.push(i64::try_from(i128::from(big_b) + i128::from(r)).ok()?);
+        if tick.0 > 0 {
+            ranks_r.push(residues.rank(r) as u32);
+        }
         if e > 0 {
             late_pairs += e;
             if late_pairs > LATE_BUDGET * n {
                 return None;
             }
-            late.push(Late { e, a: big_a, b: big_b });
+            late.push(Late {
+                e,
+                a: big_a,
+                b: big_b,
+                r,
+            });
         }
     }
-    sorted_b.sort_unstable();
     late.sort_unstable_by_key(|x| std::cmp::Reverse(x.e));
-    chained.sort_unstable_by_key(|x| std::cmp::Reverse(x.index));
+    chained.sort_unstable_by_key(|x| x.index);
 
     let mistakes = totals(&d_mistakes);
     let full = totals(&d_full);
     let part = totals(&d_part);
     let part_count = totals(&d_part_count);
+    let part_r = totals(&d_part_r);
     let sum_a = totals(&d_sum_a);
     let sum_b = totals(&d_sum_b);
     let count_b = totals(&d_count_b);
     let within = totals(&d_within);
 
+    // Per knob index, the suspected gaps and the deadline-part crash points whose base
+    // residue is below the shift's (each adds a whole tick to its rounding).
+    let mut gaps_below = vec![0i64; width];
+    let mut crashes_below = vec![0i64; width];
+    if tick.0 > 0 {
+        let (start, values) = group(width, &events);
+        let slots = residues.sorted.len() + 1;
+        let (mut gaps, mut crashes) = (Fenwick::new(slots), Fenwick::new(slots));
+        for i in 0..width {
+            for &v in &values[start[i]..start[i + 1]] {
+                let rank = (v / 3) as usize;
+                match v % 3 {
+                    0 => gaps.add(rank, 1),
+                    1 => gaps.add(rank, -1),
+                    _ => crashes.add(rank, 1),
+                }
+            }
+            let below = residues.position(tick.residue(i128::from(ks[i])) as i64) + 1;
+            gaps_below[i] = gaps.prefix(below);
+            crashes_below[i] = crashes.prefix(below);
+        }
+    }
+
+    // The crash points by V, and (ticking monitors) their positions in that order grouped
+    // by the rank of their residue.
+    let slots = residues.sorted.len() + 1;
+    // The largest V over the residue ranks below each rank, and at or above it.
+    let (mut max_low, mut max_high) = (vec![i64::MIN; slots + 1], vec![i64::MIN; slots + 1]);
+    let mut by_rank: (Vec<usize>, Vec<u32>) = (vec![0; slots + 1], Vec::new());
+    let sorted_v: Vec<i64> = if tick.0 > 0 {
+        let mut pairs: Vec<(i64, u32)> = vs.iter().copied().zip(ranks_r.iter().copied()).collect();
+        pairs.sort_unstable();
+        let at: Vec<(u32, u32)> = pairs.iter().enumerate().map(|(p, &(_, q))| (q, p as u32)).collect();
+        by_rank = group(slots, &at);
+        let mut at_rank = vec![i64::MIN; slots];
+        for &(v, q) in &pairs {
+            at_rank[q as usize] = at_rank[q as usize].max(v);
+        }
+        for q in 0..slots {
+            max_low[q + 1] = max_low[q].max(at_rank[q]);
+        }
+        for q in (0..slots).rev() {
+            max_high[q] = max_high[q + 1].max(at_rank[q]);
+        }
+        pairs.into_iter().map(|(v, _)| v).collect()
+    } else {
+        let mut v = vs;
+        v.sort_unstable();
+        max_high[0] = v.last().copied().unwrap_or(i64::MIN);
+        v
+    };
+
     let ranks = [nearest_rank(0.5, n), nearest_rank(0.99, n)];
     let origin = origin(receipts);
     let mut out = vec![None; width];
-    // Knob indices from the largest down: the late crash points of index `i` are those
-    // with `e > i`, a set that only grows.
-    let mut late_b: Vec<i64> = Vec::new();
-    let mut late_a: Vec<i64> = Vec::new();
-    let mut joined = 0;
-    let mut next_chained = 0;
+    // Knob indices in the order of their shift's residue: the crash points with a smaller
+    // residue (`r < s`), in a Fenwick tree over the ranks of `V`, only grow.
+    let mut by_residue: Vec<usize> = (0..width).collect();
+    by_residue.sort_by_key(|&i| tick.residue(i128::from(ks[i])));
+    let mut low = Fenwick::new(if tick.0 > 0 { sorted_v.len() } else { 0 });
+    let mut joined_ranks = 0;
+    let (mut late_t, mut late_a): (Vec<i64>, Vec<i64>) = (Vec::new(), Vec::new());
     let (mut chained_a, mut chained_v): (Vec<i64>, Vec<i64>) = (Vec::new(), Vec::new());
-    for i in (0..width).rev() {
+    for i in by_residue {
         let k = i128::from(ks[i]);
-        let before = joined;
-        while joined < late.len() && late[joined].e > i {
-            late_b.push(late[joined].b);
-            late_a.push(late[joined].a);
-            joined += 1;
+        let s = tick.residue(k) as i64;
+        // Ranks `< q_low` hold the residues below `s`.
+        let q_low = if tick.0 > 0 { residues.position(s) + 1 } else { 0 };
+        while joined_ranks < q_low {
+            for &p in &by_rank.1[by_rank.0[joined_ranks]..by_rank.0[joined_ranks + 1]] {
+                low.add(p as usize, 1);
+            }
+            joined_ranks += 1;
         }
-        if joined > before {
-            late_b.sort_unstable();
-            late_a.sort_unstable();
+        // The late crash points of index `i` (`e > i`): their deadline is at or before
+        // their receipt, `T_D = A`.
+        let late_here = &late[..late.partition_point(|x| x.e > i)];
+        late_t.clear();
+        late_a.clear();
+        for x in late_here {
+            late_t.push((i128::from(x.b) + k + tick.rounding(x.r, s)) as i64);
+            late_a.push(x.a);
         }
+        late_t.sort_unstable();
+        late_a.sort_unstable();
         // The chained pairs at this index, whose value replaces their `A_j`.
+        let here = &chained[chained.partition_point(|x| x.index < i)..chained.partition_point(|x| x.index <= i)];
         chained_a.clear();
         chained_v.clear();
         let (mut chained_sum, mut chained_within) = (0i128, 0i64);
-        while next_chained < chained.len() && chained[next_chained].index == i {
-            let c = chained[next_chained];
+        for c in here {
             chained_a.push(c.a);
             chained_v.push(c.value);
             chained_sum += i128::from(c.value) - i128::from(c.a);
             chained_within += i64::from(i128::from(c.value) <= d) - i64::from(i128::from(c.a) <= d);
-            next_chained += 1;
         }
         chained_a.sort_unstable();
         chained_v.sort_unstable();
-        let bound = i128::from(max_a).max(i128::from(max_b) + k);
-        // #{j : T_D(j) <= x}: max(A_j, B_j + k), corrected at the chained pairs.
+        let top = i128::from(max_high[q_low]).max(i128::from(max_low[q_low]) + tick.0);
+        let bound = i128::from(max_a).max(top + k - i128::from(s));
+        // #{j : T_D(j) <= x}: max(A_j, R(b_j + k) - origin_j), corrected at the late
+        // crash points and the chained pairs.
         let count = |x: i128| {
-            count_le(&sorted_b, x - k) - count_le(&late_b, x - k) + count_le(&late_a, x) - count_le(&chained_a, x)
-                + count_le(&chained_v, x)
+            let y = x - k + i128::from(s);
+            let base = if tick.0 > 0 {
+                let (all, below) = (count_le(&sorted_v, y), count_le(&sorted_v, y - tick.0));
+                (all as i64 - low.prefix(all) + low.prefix(below)) as usize
+            } else {
+                count_le(&sorted_v, y)
+            };
+            base - count_le(&late_t, x) + count_le(&late_a, x) - count_le(&chained_a, x) + count_le(&chained_v, x)
         };
         let smallest_with = |r: usize| {
             let (mut lo, mut hi) = (-1i128, bound);
@@ -291,8 +532,11 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
         let [p50, p99] = ranks.map(|r| Nanos(smallest_with(r) as i64));
         // A chained pair lowers a value, which may have been the largest.
         let max = if chained_a.is_empty() { bound } else { smallest_with(n) };
-        let suspect = full[i] + part[i] - i128::from(part_count[i]) * k;
-        let sum = sum_a[i] + sum_b[i] + i128::from(count_b[i]) * k + chained_sum;
+        let s128 = i128::from(s);
+        let rounding_part = part_r[i] - i128::from(part_count[i]) * s128 + i128::from(gaps_below[i]) * tick.0;
+        let suspect = full[i] + part[i] - i128::from(part_count[i]) * k - rounding_part;
+        let rounding_sum = -i128::from(count_b[i]) * s128 + i128::from(crashes_below[i]) * tick.0;
+        let sum = sum_a[i] + sum_b[i] + i128::from(count_b[i]) * k + rounding_sum + chained_sum;
         out[order[i]] = Some(Metrics {
             heartbeats: n as u64,
             evaluated: l,
@@ -310,4 +554,152 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
         });
     }
     out.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detector::{Check, shifted_deadline};
+    use crate::replay::{general, metrics_from_deadlines};
+    use crate::trace::{Heartbeat, IntervalSource, TraceBuilder};
+    use proptest::prelude::*;
+
+    /// A family of the shifted form with given bases: `b_j = a_j + offset_j`, an offset
+    /// per receipt (negative ones put the deadline at or before the receipt).
+    struct Bases {
+        offsets: Vec<i64>,
+        seen: usize,
+        last: Option<i64>,
+        shifts: Vec<i64>,
+        check: Check,
+    }
+
+    impl Family for Bases {
+        fn width(&self) -> usize {
+            self.shifts.len()
+        }
+        fn observe(&mut self, hb: &Heartbeat) {
+            self.last = Some(hb.recv.0 + self.offsets[self.seen]);
+            self.seen += 1;
+        }
+        fn deadlines(&self, out: &mut [Nanos]) {
+            for (o, &k) in out.iter_mut().zip(&self.shifts) {
+                *o = self
+                    .check
+                    .deadline(shifted_deadline(self.last.unwrap(), k))
+                    .unwrap_or(Nanos::MAX);
+            }
+        }
+        fn form(&self) -> Form {
+            Form::Shifted {
+                base: self.last,
+                check: self.check,
+            }
+        }
+        fn shifts(&self) -> Option<&[i64]> {
+            Some(&self.shifts)
+        }
+    }
+
+    fn receipts(recv: &[i64], send: Option<&[i64]>) -> Receipts {
+        let mut b = TraceBuilder::new(send.is_some());
+        for (i, &r) in recv.iter().enumerate() {
+            b.push(i as u64 + 1, send.map(|s| Nanos(s[i])), Some(Nanos(r))).unwrap();
+        }
+        b.finish(Some((Nanos(100), IntervalSource::Given))).unwrap().accepted()
+    }
+
+    /// The shifted engine, the general engine and one replay per knob value agree
+    /// exactly (the shifted engine must not fall back).
+    fn agree(r: &Receipts, offsets: &[i64], shifts: &[i64], check: i64, opts: &Options) {
+        let make = || -> Box<dyn Family> {
+            Box::new(Bases {
+                offsets: offsets.to_vec(),
+                seen: 0,
+                last: None,
+                shifts: shifts.to_vec(),
+                check: Check::every(Nanos(check)),
+            })
+        };
+        let l = crate::replay::evaluated_length(r, opts.warmup).unwrap();
+        let fast = replay(r, make().as_mut(), opts, l).expect("the shifted engine replays it");
+        let general = general::replay(r, &make, opts, l, general::Sizes::default());
+        assert_eq!(fast, general, "check {check}, shifts {shifts:?}");
+        for (i, &k) in shifts.iter().enumerate() {
+            let tau: Vec<Nanos> = (0..r.len())
+                .map(|j| {
+                    Check::every(Nanos(check))
+                        .deadline(shifted_deadline(r.recv[j].0 + offsets[j], k))
+                        .unwrap()
+                })
+                .collect();
+            assert_eq!(
+                fast[i],
+                metrics_from_deadlines(r, &tau, opts, l),
+                "check {check}, shift {k}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_tick_rounds_each_deadline_up_by_hand() {
+        // Receipts 0, 100, 250, 330, 500, 600 with timeout 120 on a 50 tick, warm-up 1:
+        // deadlines 150 (120 rounded up), 250 (220: the receipt at that tick is in
+        // time), 400 (370), 450 (on a tick), 650 (620), 750 (720). Only gap 330..500 is
+        // suspected, from 450.
+        let r = receipts(&[0, 100, 250, 330, 500, 600], None);
+        let opts = Options {
+            warmup: 1,
+            deadline: Nanos(200),
+        };
+        let make = || -> Box<dyn Family> {
+            Box::new(Bases {
+                offsets: vec![0; 6],
+                seen: 0,
+                last: None,
+                shifts: vec![120, 100],
+                check: Check::every(Nanos(50)),
+            })
+        };
+        let l = crate::replay::evaluated_length(&r, 1).unwrap();
+        let out = replay(&r, make().as_mut(), &opts, l).unwrap();
+        assert_eq!((out[0].mistakes, out[0].suspect_time), (1, Nanos(50)));
+        // T_D = deadline - receipt after receipts 1..5: 150, 150, 120, 150, 150.
+        assert_eq!(out[0].detection.mean_ns, (150.0 + 150.0 + 120.0 + 150.0 + 150.0) / 5.0);
+        assert_eq!((out[0].detection.p50, out[0].detection.max), (Nanos(150), Nanos(150)));
+        // timeout 100: deadlines 200, 350, 450, 600, 700: gaps 100..250 (from 200),
+        // 250..330 trusted, 330..500 (from 450), 500..600 (600 is the receipt: trusted).
+        assert_eq!((out[1].mistakes, out[1].suspect_time), (2, Nanos(50 + 50)));
+        agree(&r, &[0; 6], &[120, 100, 0, 1, 49, 50, 51, 170], 50, &opts);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn a_ticking_monitor_replays_as_one_replay_per_value(
+            intervals in prop::collection::vec(prop_oneof![Just(100i64), Just(50), 1i64..400], 8..60),
+            offsets in prop::collection::vec(prop_oneof![Just(0i64), Just(100), -150i64..300], 60),
+            delays in prop::collection::vec(0i64..120, 60),
+            shifts in prop::collection::vec(prop_oneof![Just(0i64), Just(50), Just(100), 0i64..500], 1..12),
+            check in prop_oneof![Just(0i64), Just(25), Just(50), Just(100), Just(30), Just(70), 1i64..200],
+            warmup in 0usize..4,
+            deadline in prop_oneof![Just(100i64), 0i64..600],
+            with_send: bool,
+        ) {
+            // Receipts at sums of intervals (often on a tick); deadlines on a tick when
+            // the base and the shift are multiples of it; late receipts from negative
+            // offsets.
+            let mut recv = Vec::new();
+            let mut t = 200;
+            for &g in &intervals {
+                recv.push(t);
+                t += g;
+            }
+            let send: Vec<i64> = recv.iter().zip(&delays).map(|(&a, &d)| a - d).collect();
+            let r = receipts(&recv, with_send.then_some(send.as_slice()));
+            let offsets: Vec<i64> = offsets[..recv.len()].iter().zip(&recv).map(|(&o, &a)| o.max(-a)).collect();
+            let opts = Options { warmup: warmup.min(recv.len() - 2), deadline: Nanos(deadline) };
+            agree(&r, &offsets, &shifts, check, &opts);
+        }
+    }
 }
