@@ -62,10 +62,13 @@ group_engine=(
     src/detector/chen.rs
     src/detector/two_windows.rs
     src/detector/bertier.rs
+    src/detector/nfd_s.rs
     src/detector/phi.rs
     src/detector/normal.rs
     src/detector/exp_phi.rs
     src/detector/akka.rs
+    src/detector/akka/family.rs
+    src/detector/akka/tuning.rs
     src/detector/satzger.rs
     src/detector/window.rs
     src/replay.rs
