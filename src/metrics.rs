@@ -465,6 +465,20 @@ mod tests {
     }
 
     #[test]
+    fn the_percentile_found_first_waits_for_the_other() {
+        // 70 000 distinct values 0, 1e9, 2e9, … and 70 000 equal to 1e14. The p50, rank
+        // ⌈0.5 · 140 000⌉ = 70 000, is the largest distinct one, 69 999e9: its range
+        // thins out to a few hundred values and is gathered. The p99, rank 138 600, lies
+        // among the 70 000 equal values, more than GATHER_LIMIT in any range holding
+        // them: it is narrowed to that single value, in more passes.
+        let vals: Vec<Option<i64>> = (0..70_000)
+            .map(|i| Some(i * 1_000_000_000))
+            .chain(std::iter::repeat_n(Some(100_000_000_000_000), 70_000))
+            .collect();
+        assert_eq!(percentiles(&vals), [69_999_000_000_000, 100_000_000_000_000]);
+    }
+
+    #[test]
     fn crowded_ranges_are_narrowed_to_the_exact_rank() {
         // 300,000 detection times within 0.05 % of 1.3 s: more than one pass gathers.
         let mut x: u64 = 7;
