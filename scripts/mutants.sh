@@ -5,7 +5,9 @@
 # cannot change any output. reports/mutants.md records the counts of the last run.
 #
 # Usage: scripts/mutants.sh [FILE...]              default: the whole numeric core
-#        scripts/mutants.sh --list [FILE...]       only list the mutants (count with wc -l)
+#        scripts/mutants.sh --list [FILE...]       only list the mutants (count with wc -l),
+#                                                  from the work tree: a run going on in
+#                                                  the scratch directory is left alone
 #        scripts/mutants.sh --diff REV [FILE...]   only the mutants in lines changed since REV
 #        (--list and --diff combine)
 #        MUTANTS_OUT=/tmp/m scripts/mutants.sh src/metrics.rs
@@ -39,13 +41,17 @@ if ! command -v cargo-mutants >/dev/null 2>&1; then
     cargo install --locked cargo-mutants
 fi
 opts=()
+listing=0
 if [ -n "${MUTANTS_RE:-}" ]; then
     opts+=(--re "$MUTANTS_RE")
 fi
 files=()
 while [ $# -gt 0 ]; do
     case "$1" in
-        --list) opts+=(--list) ;;
+        --list)
+            opts+=(--list)
+            listing=1
+            ;;
         --diff)
             diff_file="$(mktemp)"
             git diff "${2:?--diff needs a revision, e.g. origin/main}" -- src > "$diff_file"
@@ -62,10 +68,13 @@ group_engine=(
     src/detector/chen.rs
     src/detector/two_windows.rs
     src/detector/bertier.rs
+    src/detector/nfd_s.rs
     src/detector/phi.rs
     src/detector/normal.rs
     src/detector/exp_phi.rs
     src/detector/akka.rs
+    src/detector/akka/family.rs
+    src/detector/akka/tuning.rs
     src/detector/satzger.rs
     src/detector/window.rs
     src/replay.rs
@@ -94,10 +103,15 @@ group_of() {
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target/mutants-build}"
 out="$(realpath -m "${MUTANTS_OUT:-mutants.out.d}")"
 scratch="$(realpath -m "${MUTANTS_SCRATCH:-target/mutants-src}")"
-rm -rf "$scratch/src" "$scratch/tests"
-mkdir -p "$scratch"
-git ls-files -z --cached --others --exclude-standard --deduplicate \
-    | tar --null --ignore-failed-read -cf - -T - 2>/dev/null | tar -xf - -C "$scratch"
+if [ "$listing" = 1 ]; then
+    dir=(--dir .)
+else
+    rm -rf "$scratch/src" "$scratch/tests"
+    mkdir -p "$scratch"
+    git ls-files -z --cached --others --exclude-standard --deduplicate \
+        | tar --null --ignore-failed-read -cf - -T - 2>/dev/null | tar -xf - -C "$scratch"
+    dir=(--dir "$scratch" --in-place)
+fi
 start=$(date +%s)
 summary=()
 for g in results engine; do
@@ -130,14 +144,14 @@ for g in results engine; do
     echo "== $g: ${args[*]}" >&2
     status=0
     "${budget[@]}" cargo mutants "${opts[@]}" --no-shuffle "${args[@]}" \
-        --dir "$scratch" --in-place \
+        "${dir[@]}" \
         --profile mutants \
         --timeout "${MUTANTS_TIMEOUT:-300}" \
         --output "$out/$g" \
         "${test_args[@]}" "${filters[@]}" || status=$?
     # cargo-mutants exits 0 when every mutant was caught or unviable, 2 when some were
     # missed, 3 on a timeout; 124 or 130 is the budget running out.
-    if [[ " ${opts[*]} " != *" --list "* ]]; then
+    if [ "$listing" = 0 ]; then
         d="$out/$g/mutants.out"
         n() { [ -f "$d/$1" ] && wc -l < "$d/$1" || echo 0; }
         total=$([ -f "$d/mutants.json" ] && grep -c '"diff":' "$d/mutants.json" || echo 0)

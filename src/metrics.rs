@@ -435,6 +435,26 @@ mod tests {
     }
 
     #[test]
+    fn a_chain_of_late_receipts_keeps_its_start_and_a_receipt_in_trust_restarts_it() {
+        // Two knob values of `fixed`: timeout 0 (`τ_j = a_j`, never after the receipt)
+        // and 150 ms (`τ_j = a_j + 150 ms`). evaluation.md §4: `P_j = τ_j` when
+        // `τ_j > a_j`; otherwise `P_{j-1}` when `τ_{j-1} < a_j`; otherwise `a_j`.
+        let ms = Nanos::from_millis;
+        let mut c = Chains::new(2);
+        // a_1 = 100: timeout 0 has `τ_1 = a_1`, not after it, and no gap before: P = 100;
+        // 150 ms: `τ_1 = 250 > a_1`, P = 250.
+        assert_eq!(c.step(ms(100), &[ms(100), ms(250)]), &[ms(100), ms(250)]);
+        // a_2 = 200: `τ_2 = 200 = a_2` is not after it and gap 1 ended in suspicion
+        // (`τ_1 = 100 < 200`): P_2 = P_1 = 100.
+        assert_eq!(c.step(ms(200), &[ms(200), ms(350)]), &[ms(100), ms(350)]);
+        // a_3 = 200 again: `τ_2 = 200` is not before a_3, so gap 2 (empty) ended in
+        // trust: P_3 = a_3 = 200.
+        assert_eq!(c.step(ms(200), &[ms(200), ms(350)]), &[ms(200), ms(350)]);
+        // a_4 = 300: `τ_3 = 200 < 300`: P_4 = P_3 = 200.
+        assert_eq!(c.step(ms(300), &[ms(300), ms(450)]), &[ms(200), ms(450)]);
+    }
+
+    #[test]
     fn percentiles_are_exact_nearest_rank() {
         assert_eq!(percentiles(&(1..=100).rev().map(Some).collect::<Vec<_>>()), [50, 99]);
         assert_eq!(percentiles(&[Some(3), Some(1), Some(2)]), [2, 3]);
@@ -442,6 +462,20 @@ mod tests {
         assert_eq!(percentiles(&vals), [1_000_000_499, 1_000_000_989]);
         assert_eq!(percentiles(&[Some(5), None, None]), [i64::MAX, i64::MAX]);
         assert_eq!(nearest_rank(0.99, 1000), 990);
+    }
+
+    #[test]
+    fn the_percentile_found_first_waits_for_the_other() {
+        // 70 000 distinct values 0, 1e9, 2e9, … and 70 000 equal to 1e14. The p50, rank
+        // ⌈0.5 · 140 000⌉ = 70 000, is the largest distinct one, 69 999e9: its range
+        // thins out to a few hundred values and is gathered. The p99, rank 138 600, lies
+        // among the 70 000 equal values, more than GATHER_LIMIT in any range holding
+        // them: it is narrowed to that single value, in more passes.
+        let vals: Vec<Option<i64>> = (0..70_000)
+            .map(|i| Some(i * 1_000_000_000))
+            .chain(std::iter::repeat_n(Some(100_000_000_000_000), 70_000))
+            .collect();
+        assert_eq!(percentiles(&vals), [69_999_000_000_000, 100_000_000_000_000]);
     }
 
     #[test]

@@ -582,6 +582,201 @@ mod tests {
         assert!(read_csv_shard(beyond.as_bytes(), "s.csv").is_err());
     }
 
+    /// A row that passes [`Row::check`]: every number 0, origin `send`.
+    fn valid() -> Row {
+        Row {
+            detection_origin: "send".into(),
+            ..Row::default()
+        }
+    }
+
+    #[test]
+    fn check_accepts_each_range_to_its_ends_and_names_the_first_value_outside() {
+        let check = |f: fn(&mut Row)| {
+            let mut r = valid();
+            f(&mut r);
+            r.check()
+        };
+        // The ends of every range are in it: 0 everywhere, 1 for probabilities, inf for
+        // detection times, any finite knob value.
+        assert_eq!(valid().check(), Ok(()));
+        assert_eq!(
+            check(|r| {
+                r.query_accuracy = 1.0;
+                r.completeness = 1.0;
+                r.detection_mean_ms = f64::INFINITY;
+                r.detection_p50_ms = f64::INFINITY;
+                r.detection_p99_ms = f64::INFINITY;
+                r.detection_max_ms = f64::INFINITY;
+                r.mistake_duration_mean_ms = Some(0.0);
+                r.mistake_recurrence_mean_s = Some(0.0);
+                r.value = Some(-5.0);
+                r.detection_origin = "receipt".into();
+            }),
+            Ok(())
+        );
+        let finite = |name: &str, v: &str| Err(format!("{name}={v} must be a finite number >= 0"));
+        assert_eq!(check(|r| r.evaluated_s = -1.0), finite("evaluated_s", "-1"));
+        assert_eq!(check(|r| r.evaluated_s = f64::INFINITY), finite("evaluated_s", "inf"));
+        assert_eq!(
+            check(|r| r.mistake_rate_per_h = f64::NAN),
+            finite("mistake_rate_per_h", "NaN")
+        );
+        assert_eq!(check(|r| r.deadline_ms = -0.5), finite("deadline_ms", "-0.5"));
+        let optional = |name: &str, v: &str| Err(format!("{name}={v} must be a finite number >= 0 or empty"));
+        assert_eq!(
+            check(|r| r.mistake_duration_mean_ms = Some(-1.0)),
+            optional("mistake_duration_mean_ms", "-1")
+        );
+        assert_eq!(
+            check(|r| r.mistake_duration_mean_ms = Some(f64::INFINITY)),
+            optional("mistake_duration_mean_ms", "inf")
+        );
+        assert_eq!(
+            check(|r| r.mistake_recurrence_mean_s = Some(f64::NAN)),
+            optional("mistake_recurrence_mean_s", "NaN")
+        );
+        let detection = |name: &str, v: &str| Err(format!("{name}={v} must be a number >= 0 or inf"));
+        assert_eq!(
+            check(|r| r.detection_mean_ms = -1.0),
+            detection("detection_mean_ms", "-1")
+        );
+        assert_eq!(
+            check(|r| r.detection_p50_ms = f64::NAN),
+            detection("detection_p50_ms", "NaN")
+        );
+        assert_eq!(
+            check(|r| r.detection_p99_ms = -2.0),
+            detection("detection_p99_ms", "-2")
+        );
+        assert_eq!(
+            check(|r| r.detection_max_ms = f64::NAN),
+            detection("detection_max_ms", "NaN")
+        );
+        assert_eq!(
+            check(|r| r.query_accuracy = 1.5),
+            Err("query_accuracy=1.5 is outside [0, 1]".into())
+        );
+        assert_eq!(
+            check(|r| r.completeness = -0.25),
+            Err("completeness=-0.25 is outside [0, 1]".into())
+        );
+        let value = Err("value must be a finite number or empty".to_string());
+        assert_eq!(check(|r| r.value = Some(f64::INFINITY)), value);
+        assert_eq!(check(|r| r.value = Some(f64::NAN)), value);
+        assert_eq!(
+            check(|r| r.detection_origin = "sent".into()),
+            Err("detection_origin='sent' must be send or receipt".into())
+        );
+    }
+
+    #[test]
+    fn a_shard_line_needs_every_field_and_an_index_within_the_count() {
+        let parse = |line: &str| Provenance::from_comment(line).map(|r| r.map(|p| (p.shard_index, p.shard_count)));
+        let needs = Some(Err(
+            "it needs index, count, grid, traces, version and total with 1 <= index <= count".to_string(),
+        ));
+        let line = |index: &str, count: &str| {
+            format!("# fdbench-shard index={index} count={count} grid=g traces=t version=v total=7")
+        };
+        assert_eq!(parse(&line("2", "2")), Some(Ok((2, 2))));
+        assert_eq!(parse(&line("1", "2")), Some(Ok((1, 2))));
+        assert_eq!(parse(&line("3", "2")), needs);
+        assert_eq!(parse(&line("0", "2")), needs);
+        assert_eq!(
+            parse("# fdbench-shard index=1 count=2 grid=g traces=t version=v"),
+            needs
+        );
+        assert_eq!(parse(&line("x", "2")), Some(Err("index='x' is not a count".into())));
+        assert_eq!(parse(&line("1", "-2")), Some(Err("count='-2' is not a count".into())));
+        assert_eq!(
+            parse("# fdbench-shard index=1 count=2 grid=g traces=t version=v total=z"),
+            Some(Err("total='z' is not a count".into()))
+        );
+        assert_eq!(
+            parse("# fdbench-shard index=1 count=2 grid=g traces=t version=v total=7 x=1"),
+            Some(Err("unknown field 'x'".into()))
+        );
+        assert_eq!(
+            parse("# fdbench-shard index=1 count"),
+            Some(Err("'count' is not key=value".into()))
+        );
+        assert_eq!(parse("# another comment"), None);
+    }
+
+    #[test]
+    fn row_runs_may_touch_and_reach_the_grid_end_but_not_overlap_or_pass_it() {
+        let runs = |line: &str| {
+            let mut p = Provenance::from_comment("# fdbench-shard index=1 count=2 grid=g traces=t version=v total=5")
+                .unwrap()
+                .unwrap();
+            p.add_rows_comment(line).map(|r| r.map(|()| p.rows))
+        };
+        // 0+2 ends at 2, where 2+3 starts; 2+3 ends at 5, the grid's length.
+        assert_eq!(runs("# fdbench-rows 0+2,2+3"), Some(Ok(vec![[0, 2], [2, 3]])));
+        let bad = |run: &str| {
+            Some(Err(format!(
+                "run {run} is empty, out of order or beyond the grid's 5 rows"
+            )))
+        };
+        assert_eq!(runs("# fdbench-rows 1+0"), bad("1+0"));
+        assert_eq!(runs("# fdbench-rows 0+3,2+1"), bad("2+1"));
+        assert_eq!(runs("# fdbench-rows 3+1,2+1"), bad("2+1"));
+        assert_eq!(runs("# fdbench-rows 4+2"), bad("4+2"));
+        assert_eq!(
+            runs(&format!("# fdbench-rows 1+{}", usize::MAX)),
+            bad(&format!("1+{}", usize::MAX))
+        );
+        assert_eq!(
+            runs("# fdbench-rows a+1"),
+            Some(Err("'a+1' is not a run FIRST+COUNT".into()))
+        );
+        assert_eq!(runs("# fdbench-shard index=1"), None);
+    }
+
+    #[test]
+    fn a_damaged_row_is_named_by_its_line_in_the_file() {
+        let mut text = b"# one comment\n# two comments\n".to_vec();
+        let bad = Row {
+            completeness: 2.0,
+            ..valid()
+        };
+        write(&[valid(), bad], Format::Csv, &mut text).unwrap();
+        // Two comments, the header, one good row: the bad row is line 5.
+        let e = read_csv(&text[..], "r.csv").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "r.csv line 5: completeness=2 is outside [0, 1]; the file is damaged or not from fdbench"
+        );
+        // Without the comments it is line 3.
+        let start = text.iter().position(|&b| b == b'd').unwrap();
+        let e = read_csv(&text[start..], "r.csv").unwrap_err().to_string();
+        assert!(e.starts_with("r.csv line 3: completeness=2 "), "{e}");
+        let mut short = b"# c\n".to_vec();
+        write(&[valid()], Format::Csv, &mut short).unwrap();
+        short.extend_from_slice(b"phi,,\n");
+        let e = read_csv(&short[..], "r.csv").unwrap_err().to_string();
+        assert!(e.starts_with("r.csv line 4: 3 fields where the header has "), "{e}");
+    }
+
+    #[test]
+    fn a_line_may_be_as_long_as_the_limit_and_no_longer() {
+        // A comment line of exactly MAX_LINE bytes (the newline not counted) is read.
+        let mut text = format!("#{}\n", "x".repeat(MAX_LINE - 1)).into_bytes();
+        write(&[valid()], Format::Csv, &mut text).unwrap();
+        assert_eq!(read_csv(&text[..], "r.csv").unwrap(), vec![valid()]);
+        // One byte more, on the second line, is refused there.
+        let mut text = format!("# c\n#{}\n", "x".repeat(MAX_LINE)).into_bytes();
+        write(&[valid()], Format::Csv, &mut text).unwrap();
+        let e = read_csv(&text[..], "r.csv").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!(
+                "r.csv: line 2 is longer than {MAX_LINE} bytes; this is not a results file (is it binary, or missing newlines?)"
+            )
+        );
+    }
+
     #[test]
     fn a_setting_is_shown_with_its_unit_and_without_float_noise() {
         let row = |knob: &str, value: f64| Row {

@@ -527,14 +527,32 @@ pub(crate) mod tests {
         for (i, v) in one("satzger:threshold=0.5..1:0.005").knob_values.iter().enumerate() {
             assert!((v - (0.5 + 0.005 * i as f64)).abs() < 1e-12);
         }
-        // The default sweeps.
+        // The default sweeps, (end - start) / step + 1 values each: the thresholds of phi,
+        // exp-phi and akka, 0.5..16:0.1, give 155 + 1; the durations of chen, 2w and
+        // nfd-s, 0..2s:10ms, 200 + 1; the fixed timeout's 10ms..2s:10ms 199 + 1;
+        // satzger's fraction 0.5..1:0.005 100 + 1 (bertier has no knob).
+        let mut lengths = Vec::new();
         for c in Config::all_defaults() {
             if let Some(k) = c.knob() {
                 let v = k.sweep_values();
-                assert!(v.len() >= 50 && v.len() <= 201, "{}: {}", c.name(), v.len());
                 assert_eq!(*v.last().unwrap(), k.sweep_bounds().1);
+                lengths.push((c.name(), v.len()));
             }
         }
+        lengths.sort();
+        assert_eq!(
+            lengths,
+            vec![
+                ("2w", 201),
+                ("akka", 156),
+                ("chen", 201),
+                ("exp-phi", 156),
+                ("fixed", 200),
+                ("nfd-s", 201),
+                ("phi", 156),
+                ("satzger", 101),
+            ]
+        );
     }
 
     #[test]

@@ -376,7 +376,31 @@ fn fifo_prevents_reordering_and_wide_delays_reorder() {
     let mut cfg = plain(20_000);
     cfg.delay = Dist::Exp { mean: ms(50) };
     let t = generate(&cfg, 10).unwrap();
-    assert!(t.accepted().stale > 1000, "{} stale", t.accepted().stale);
+    // Heartbeat i (sent at 10 i ms, delay X ~ Exp(mean μ = 50 ms)) is stale when a later
+    // one i + k arrives first, 10 k ms + X_{i+k} < X. Given X = x that has probability
+    // 1 - Π_{k=1}^{⌊x/10 ms⌋} exp(-(x - 10 k ms)/μ), so the share of stale heartbeats is
+    // p = 1 - ∫ e^{-x/μ}/μ · exp(-Σ_k (x - 10 k ms)/μ) dx = 0.5348 (the integral
+    // below, in ms, to 2000 ms where e^{-x/μ} is e^{-40}). The count over 20 000 has a
+    // binomial standard deviation √(n p (1 - p)) = 70.5; neighbours share delays, so the
+    // tolerance is 5 of it, doubled for that dependence.
+    let (eta, mu, h) = (10.0f64, 50.0f64, 1e-3);
+    let not_stale: f64 = (0..2_000_000)
+        .map(|i| {
+            let x = (i as f64 + 0.5) * h;
+            let m = (x / eta).floor();
+            let sum = m * x - eta * m * (m + 1.0) / 2.0;
+            (-x / mu).exp() / mu * (-sum / mu).exp() * h
+        })
+        .sum();
+    let n = 20_000.0;
+    let p = 1.0 - not_stale;
+    assert!((p - 0.5348).abs() < 1e-4, "p = {p}");
+    let (expected, tol) = (n * p, 10.0 * (n * p * (1.0 - p)).sqrt());
+    let stale = t.accepted().stale as f64;
+    assert!(
+        (stale - expected).abs() < tol,
+        "{stale} stale, expected {expected} ± {tol}"
+    );
     cfg.fifo = true;
     let t = generate(&cfg, 10).unwrap();
     assert_eq!(t.accepted().stale, 0);
