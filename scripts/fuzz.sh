@@ -22,18 +22,18 @@ fuzz_tests=(
     delay_models_survive_arbitrary_text
     the_packet_decoder_survives_arbitrary_and_mutated_datagrams
 )
-cargo test --release --test robustness --no-run
+cargo test --release --no-run --test it -- robustness::
 echo "| test | cases | seconds |"
 echo "|---|---|---|"
 for t in "${fuzz_tests[@]}"; do
     start=$(date +%s.%N)
-    FDBENCH_FUZZ_CASES="$cases" cargo test -q --release --test robustness -- --exact "$t" >&2
+    FDBENCH_FUZZ_CASES="$cases" cargo test -q --release --test it -- --exact "robustness::$t" >&2
     end=$(date +%s.%N)
     printf '| %s | %s | %.1f |\n' "$t" "$cases" "$(echo "$end - $start" | bc)"
 done
 skip=()
 for t in "${fuzz_tests[@]}"; do skip+=(--skip "$t"); done
 start=$(date +%s.%N)
-cargo test -q --release --test robustness -- "${skip[@]}" >&2
+cargo test -q --release --test it -- robustness:: "${skip[@]}" >&2
 end=$(date +%s.%N)
 printf '| the rest of the suite | - | %.1f |\n' "$(echo "$end - $start" | bc)"

@@ -16,11 +16,11 @@
 #
 # The files are tested in groups, each with only the tests that exercise it:
 #   results    src/metrics.rs src/results.rs src/sweep.rs src/tune.rs: the library's
-#              unit tests and the hand-computed goldens (tests/golden_cli.rs: sweep,
-#              replay and tune outputs; tests/replay_golden.rs: the engine's metrics;
-#              tests/report_golden.rs: the report's tuned.csv)
+#              unit tests and the hand-computed goldens (tests/it/golden_cli.rs: sweep,
+#              replay and tune outputs; tests/it/replay_golden.rs: the engine's metrics;
+#              tests/it/report_golden.rs: the report's tuned.csv)
 #   engine     the detectors and src/replay*: the unit tests, the goldens and the engine's
-#              properties (tests/engine_props.rs: one pass equals one replay per knob,
+#              properties (tests/it/engine_props.rs: one pass equals one replay per knob,
 #              exact equals sampled)
 # Results go to $MUTANTS_OUT/GROUP/mutants.out/ (caught.txt, missed.txt, timeout.txt,
 # unviable.txt, outcomes.json); a summary line per group is printed at the end.
@@ -83,10 +83,10 @@ group_engine=(
 )
 # The test targets of each group (cargo arguments) and the names the test binaries are
 # filtered to (empty: every test of those targets).
-tests_results=(--lib --test=golden_cli --test=replay_golden --test=report_golden)
-filters_results=()
-tests_engine=(--lib --test=golden_cli --test=replay_golden --test=engine_props)
-filters_engine=()
+tests_results=(--lib --test=it)
+filters_results=(tests:: golden_cli:: replay_golden:: report_golden::)
+tests_engine=(--lib --test=it)
+filters_engine=(tests:: golden_cli:: replay_golden:: engine_props::)
 if [ ${#files[@]} -eq 0 ]; then
     files=("${group_results[@]}" "${group_engine[@]}")
 fi

@@ -29,7 +29,7 @@
 //! environment, the process kills itself with SIGKILL just before step `N`; with
 //! `FDBENCH_FAULT_ENOSPC_AT=N`, step `N` fails as on a full disk. With
 //! `FDBENCH_FAULT_COUNT=1`, the number of steps is printed to stderr at exit
-//! ([`fault_steps`]). The fault-injection suite (`tests/faults.rs`) uses these to stop
+//! ([`fault_steps`]). The fault-injection suite (`tests/it/faults.rs`) uses these to stop
 //! a run at every step of its output, deterministically.
 
 use std::fs::{self, File, OpenOptions};

@@ -17,7 +17,7 @@
 //! Its QoS has closed forms for i.i.d. delays and independent losses (Chen, Toueg,
 //! Aguilera, "On the Quality of Service of Failure Detectors", IEEE Transactions on
 //! Computers 51(5), 2002, §4: Theorem 5 and its corollaries), among them the bound
-//! `T_D <= δ + η` on every crash; `tests/nfd_s.rs` holds the engine to them.
+//! `T_D <= δ + η` on every crash; `tests/it/nfd_s.rs` holds the engine to them.
 //!
 //! On a trace without send times the detector cannot run: the commands say so before
 //! replaying (a heartbeat without a send time leaves it without a deadline).

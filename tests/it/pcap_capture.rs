@@ -2,17 +2,10 @@
 //! loopback heartbeats, and the imported trace must be the recorder's own. Without
 //! tcpdump the test says it is skipped; under `FDBENCH_REQUIRE_ALL=1` that is a failure.
 
-mod common;
-
+use crate::util::fdbench;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command as Process, Stdio};
-
-use assert_cmd::Command;
-
-fn fdbench() -> Command {
-    Command::cargo_bin("fdbench").unwrap()
-}
 
 /// `(seq, send, recv)` of every received row, in ns since the Unix epoch.
 fn absolute_rows(path: &Path) -> Vec<(u64, Option<i64>, Option<i64>)> {
@@ -38,7 +31,7 @@ fn absolute_rows(path: &Path) -> Vec<(u64, Option<i64>, Option<i64>)> {
 fn a_tcpdump_capture_of_the_recorder_imports_to_the_recorders_trace() {
     let tcpdump = Process::new("tcpdump").arg("--version").output();
     if !tcpdump.is_ok_and(|o| o.status.success()) {
-        common::skip(
+        crate::common::skip(
             "tcpdump",
             "tcpdump is not installed (apt-get install tcpdump; .ci/run installs it)",
         );
@@ -64,7 +57,7 @@ fn a_tcpdump_capture_of_the_recorder_imports_to_the_recorders_trace() {
     {
         Ok(c) => c,
         Err(e) => {
-            common::skip("tcpdump", &format!("tcpdump cannot start ({e})"));
+            crate::common::skip("tcpdump", &format!("tcpdump cannot start ({e})"));
             return;
         }
     };
@@ -74,7 +67,7 @@ fn a_tcpdump_capture_of_the_recorder_imports_to_the_recorders_trace() {
     err.read_line(&mut line).unwrap();
     if !line.contains("listening on") {
         let _ = capture.wait();
-        common::skip(
+        crate::common::skip(
             "tcpdump",
             &format!("tcpdump cannot capture on lo here: {}", line.trim()),
         );

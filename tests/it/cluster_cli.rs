@@ -1,13 +1,9 @@
 //! `stats`, `sweep` and `tune` of a cluster folder, on a hand-built three-node cluster.
 
+use crate::util::fdbench;
 use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::str::contains;
-
-fn fdbench() -> Command {
-    Command::cargo_bin("fdbench").unwrap()
-}
 
 /// Writes a trace with times in milliseconds (`None` = lost).
 fn write_trace(path: &Path, rows: &[(u64, i64, Option<i64>)]) {

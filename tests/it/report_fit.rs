@@ -2,13 +2,8 @@
 //! trace's interval and length, and a trace too short for any report is told the
 //! smallest length that works.
 
+use crate::util::fdbench;
 use std::path::Path;
-
-use assert_cmd::Command;
-
-fn fdbench() -> Command {
-    Command::cargo_bin("fdbench").unwrap()
-}
 
 fn generate(path: &Path, args: &[&str]) {
     fdbench()

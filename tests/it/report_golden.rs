@@ -137,7 +137,7 @@ fn snapshot_of(rep: &Path) -> Vec<(String, Vec<u8>)> {
 
 /// The report folder is the snapshot, byte for byte (but the manifest's wall time and
 /// commit). After an intended change of the report, `FDBENCH_BLESS=1 cargo test --release
-/// --test report_golden` rewrites the snapshot; review its diff before committing it.
+/// --test it -- report_golden::` rewrites the snapshot; review its diff before committing it.
 #[test]
 fn the_report_of_the_periodic_trace_is_the_snapshot() {
     let tmp = tempfile::tempdir().unwrap();

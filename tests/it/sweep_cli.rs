@@ -2,9 +2,9 @@
 //! number of threads, shards that merge into the same bytes, atomic output, and clear
 //! errors before any work starts.
 
+use crate::util::fdbench;
 use std::path::Path;
 
-use assert_cmd::Command;
 use rand::{Rng, SeedableRng};
 
 /// A 5,000-heartbeat trace with lognormal-ish delays and some loss, from a fixed seed.
@@ -21,10 +21,6 @@ fn write_trace(path: &Path, seed: u64) {
         text.push_str(&format!("{i},{send},{}\n", send + delay as u64));
     }
     std::fs::write(path, text).unwrap();
-}
-
-fn fdbench() -> Command {
-    Command::cargo_bin("fdbench").unwrap()
 }
 
 const GRID: [&str; 4] = ["--detector", "fixed:timeout=50ms..1s:10ms", "--warmup", "100"];

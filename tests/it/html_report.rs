@@ -8,8 +8,6 @@
 //! the browser part is skipped with a message; `.ci/run` installs it, and under
 //! `FDBENCH_REQUIRE_ALL=1` its absence is a failure.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -127,7 +125,7 @@ fn index_html_renders_hovers_and_sorts_in_a_real_browser() {
     assert!(page.contains("Content-Security-Policy\" content=\"default-src 'none'"));
 
     let Some(chromium) = chromium() else {
-        common::skip(
+        crate::common::skip(
             "chromium",
             "the browser check of index.html needs chromium on PATH (apt-get install chromium, or set FDBENCH_CHROMIUM)",
         );

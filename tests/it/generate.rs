@@ -1,13 +1,9 @@
 //! `fdbench generate` from the command line.
 
+use crate::util::fdbench;
 use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
-
-fn fdbench() -> Command {
-    Command::cargo_bin("fdbench").unwrap()
-}
 
 fn generate(dir: &Path, name: &str, args: &[&str]) -> Vec<u8> {
     let out = dir.join(name);

@@ -1,13 +1,9 @@
 //! `fdbench resample` from the command line.
 
-use assert_cmd::Command;
+use crate::util::fdbench;
 use std::path::Path;
 
 use predicates::prelude::*;
-
-fn fdbench() -> Command {
-    Command::cargo_bin("fdbench").unwrap()
-}
 
 /// seq 1..=9 every 100 ms: seq 3 lost (empty receipt), seq 6 and 8 absent.
 const TRACE: &str = "\

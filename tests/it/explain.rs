@@ -1,11 +1,7 @@
 //! `fdbench explain` from the command line.
 
-use assert_cmd::Command;
+use crate::util::fdbench;
 use predicates::prelude::*;
-
-fn fdbench() -> Command {
-    Command::cargo_bin("fdbench").unwrap()
-}
 
 /// Gaps 100, 250 (seq 3 lost), 100, 180, 100 ms.
 const TRACE: &str = "\

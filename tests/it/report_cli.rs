@@ -2,13 +2,8 @@
 //! same bytes for the same inputs (but the manifest's wall time), and `tune` answers
 //! exactly (shown rounded toward the safe side).
 
+use crate::util::fdbench;
 use std::path::Path;
-
-use assert_cmd::Command;
-
-fn fdbench() -> Command {
-    Command::cargo_bin("fdbench").unwrap()
-}
 
 const FILES: [&str; 14] = [
     "results.csv",

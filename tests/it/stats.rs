@@ -1,11 +1,7 @@
 //! `fdbench stats` from the command line.
 
-use assert_cmd::Command;
+use crate::util::fdbench;
 use predicates::prelude::*;
-
-fn fdbench() -> Command {
-    Command::cargo_bin("fdbench").unwrap()
-}
 
 /// seq 3 lost, seq 5 and 6 absent; gaps between receipts 100, 220, 280, 150, 40 ms.
 const TRACE: &str = "\

@@ -1,11 +1,7 @@
 //! `fdbench verdict SYSTEM TRACE` on small hand-built traces: every number and the
 //! configuration line.
 
-use assert_cmd::Command;
-
-fn fdbench() -> Command {
-    Command::cargo_bin("fdbench").unwrap()
-}
+use crate::util::fdbench;
 
 /// A Kafka broker heartbeating every 2 s; after the warm-up receipt the gaps are 2,
 /// 10.5, 2, 2, 12.5, 2, 2 s (L = 33 s).
