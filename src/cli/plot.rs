@@ -17,7 +17,7 @@ EXAMPLES:
     fdbench plot results.csv --min-accuracy 0.9999 --no-intervals -o figures
     fdbench plot --trace trace.csv -o figures           # interarrival, timeline
     fdbench plot --trace trace.csv --detector fixed:timeout=150ms --detector chen -o figures
-    fdbench plot --trace trace.csv --detector fixed:timeout=150ms --mark-mistakes -o figures";
+    fdbench plot --trace trace.csv -d fixed:timeout=150ms --mark-mistakes -o figures";
 
 /// Draw figures (SVG and PNG) from a results file or a trace.
 #[derive(clap::Args, Debug)]
@@ -40,7 +40,7 @@ pub struct Args {
     pub trace_name: Option<String>,
     /// A detector for the timeline (repeatable), e.g. `fixed:timeout=150ms`; every knob
     /// value of a range is drawn [default: two fixed timeouts around the largest gap].
-    #[arg(long = "detector", value_name = "SPEC")]
+    #[arg(short = 'd', long = "detector", value_name = "SPEC")]
     pub detectors: Vec<String>,
     /// Accuracy floor: settings with a query accuracy P_A below it are drawn hollow, as
     /// never recommended.
