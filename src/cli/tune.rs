@@ -217,6 +217,9 @@ fn preset_changes(
                 let _ = writeln!(out, "  note: {n}");
             }
         }
+        if let Some(why) = &v.beyond_limits {
+            let _ = writeln!(out, "  note: {why}");
+        }
     }
     Ok(out)
 }

@@ -157,6 +157,20 @@ fn a_change_stays_within_the_systems_limits() {
     assert_eq!(v["outcome"], "unreachable");
     assert!(v["change"].is_null());
     assert!(v["beyond_limits"].as_str().unwrap().contains("50000ms"), "{out}");
+    // `tune` says the same of the preset.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("etcd.csv"), &etcd).unwrap();
+    let out = fdbench()
+        .current_dir(dir.path())
+        .args(["tune", "etcd.csv", "-d", "etcd", "--warmup", "1"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        text.contains("(no setting meets the target):\n  note: the target needs election-timeout = 60100, but etcd refuses to start"),
+        "{text}"
+    );
 }
 
 #[test]
