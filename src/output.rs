@@ -568,13 +568,21 @@ impl StagedDir {
     /// not have, as a hard link (no copy; the destination is unchanged until
     /// [`StagedDir::commit`]).
     pub fn keep_from_dest(&self) -> io::Result<()> {
+        self.keep_from_dest_except(&[])
+    }
+
+    /// [`keep_from_dest`](StagedDir::keep_from_dest) but for the files named in
+    /// `dropped`, which the new folder leaves out (a file that belongs to a figure drawn
+    /// again without it).
+    pub fn keep_from_dest_except(&self, dropped: &[&str]) -> io::Result<()> {
         let Ok(entries) = fs::read_dir(&self.dest) else {
             return Ok(());
         };
         for e in entries {
             let e = e?;
             let to = self.staging.join(e.file_name());
-            if e.file_type()?.is_file() && fs::symlink_metadata(&to).is_err() {
+            let gone = dropped.iter().any(|d| e.file_name() == std::ffi::OsStr::new(d));
+            if e.file_type()?.is_file() && !gone && fs::symlink_metadata(&to).is_err() {
                 step()?;
                 fs::hard_link(e.path(), &to)?;
             }

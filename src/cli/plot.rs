@@ -81,6 +81,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             "--mark-mistakes applies to --trace plots only (it marks the timeline)",
         ));
     }
+    if args.mark_mistakes && args.detectors.is_empty() {
+        return Err(usage(
+            "--mark-mistakes marks a detector's mistakes: give the detector with -d SPEC, e.g. -d fixed:timeout=150ms",
+        ));
+    }
     if !args.mark_mistakes && args.warmup.is_some() {
         return Err(usage(
             "--warmup applies to --mark-mistakes only (the mistakes explain lists)",
@@ -132,7 +137,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         (None, None) => return Err(usage("give a results file or --trace TRACE")),
     };
-    staged.keep_from_dest().context("keeping the other figures")?;
+    // A timeline drawn again without --mark-mistakes leaves out the list of the old one.
+    let dropped: &[&str] = if args.trace.is_some() && !args.mark_mistakes {
+        &[plot::MISTAKES_FILE]
+    } else {
+        &[]
+    };
+    staged
+        .keep_from_dest_except(dropped)
+        .context("keeping the other figures")?;
     staged
         .commit()
         .with_context(|| format!("writing {}", args.output.display()))?;

@@ -541,7 +541,7 @@ pub const FIGURES: [&str; 5] = ["fig13", "qos", "completeness-accuracy", "intera
 
 /// A figure folder fdbench may replace: one holding nothing but its figures
 /// (`NAME.svg`, `NAME.png` for the names in [`FIGURES`], and frontier figures
-/// `frontier-DETECTOR-PARAM`).
+/// `frontier-DETECTOR-PARAM`) and the timeline's list of mistakes ([`MISTAKES_FILE`]).
 pub const FIGURE_FOLDER: crate::output::FolderKind = crate::output::FolderKind {
     what: "figure folder",
     recognise: holds_only_figures,
@@ -552,9 +552,10 @@ fn holds_only_figures(dir: &Path) -> Result<(), String> {
     for e in entries {
         let e = e.map_err(|e| e.to_string())?;
         let name = e.file_name().to_string_lossy().into_owned();
-        let figure = name.rsplit_once('.').is_some_and(|(stem, ext)| {
-            (FIGURES.contains(&stem) || stem.starts_with("frontier-")) && (ext == "svg" || ext == "png")
-        });
+        let figure = name == MISTAKES_FILE
+            || name.rsplit_once('.').is_some_and(|(stem, ext)| {
+                (FIGURES.contains(&stem) || stem.starts_with("frontier-")) && (ext == "svg" || ext == "png")
+            });
         if !figure || !e.file_type().is_ok_and(|t| t.is_file()) {
             return Err(format!("it holds {name}, which is not one of fdbench's figures"));
         }

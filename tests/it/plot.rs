@@ -698,6 +698,33 @@ fn the_timeline_marks_the_mistakes_explain_lists() {
     // Without --trace the flag is refused.
     let refused = run(&["plot", "r.csv", "--mark-mistakes", "-o", "x"]);
     assert_eq!(refused.status.code(), Some(2));
+    // Without a detector there is nothing to mark.
+    let refused = run(&["plot", "--trace", "t.csv", "--mark-mistakes", "-o", "figs"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&refused.stderr),
+        "error: --mark-mistakes marks a detector's mistakes: give the detector with -d SPEC, e.g. -d fixed:timeout=150ms\n"
+    );
+    // The folder with its list of mistakes is fdbench's own: drawn again in place; a
+    // timeline drawn without marks drops the old list, and keeps the other figures.
+    let again = [
+        "plot",
+        "--trace",
+        "t.csv",
+        "-d",
+        "fixed:timeout=150ms",
+        "--mark-mistakes",
+        "--warmup",
+        "1",
+        "-o",
+        "figs",
+    ];
+    assert!(run(&again).status.success());
+    assert_eq!(marks_file(&figs).len(), 2);
+    let plain = run(&["plot", "--trace", "t.csv", "-o", "figs"]);
+    assert!(plain.status.success(), "{}", String::from_utf8_lossy(&plain.stderr));
+    assert!(!figs.join("timeline-mistakes.csv").exists());
+    assert!(figs.join("timeline.svg").exists() && figs.join("interarrival.png").exists());
 }
 
 #[test]
