@@ -491,8 +491,10 @@ pub fn presets() -> Vec<DetectorSpec> {
 /// of 2 of the preset's heartbeat (losses stretch it; a trace of another interval is
 /// off by the ratio of the intervals).
 pub fn preset_of(row: &Row) -> Option<&'static str> {
+    // Parsed once: plots ask this of every row.
+    static PRESETS: std::sync::OnceLock<Vec<DetectorSpec>> = std::sync::OnceLock::new();
     let spacing = row.evaluated_s / row.heartbeats.max(1) as f64;
-    presets().into_iter().find_map(|s| {
+    PRESETS.get_or_init(presets).iter().find_map(|s| {
         let preset = s.config.preset()?;
         let ratio = spacing / preset.heartbeat.as_secs_f64();
         if !(0.5..=2.0).contains(&ratio) {
