@@ -36,6 +36,7 @@
 //! pairs, send the family to the general pass, which gives the same numbers.
 
 use super::general::{BIG, Bracket, FLUSH, Lane, SUM_SAFE, bounds};
+use super::shifted::{add, totals};
 use crate::detector::Family;
 use crate::replay::Options;
 use crate::simd::keep;
@@ -46,27 +47,6 @@ use crate::trace::Receipts;
 /// followed one by one along the chains of late receipts, per receipt and per knob
 /// value, before the pass gives way to the general one.
 const BUDGET_PER_KNOB: f64 = 0.25;
-
-/// Adds `v` on the index range `[lo, hi)` of a difference array.
-#[inline]
-fn add(d: &mut [i64], lo: usize, hi: usize, v: i64) {
-    if lo < hi {
-        d[lo] += v;
-        d[hi] -= v;
-    }
-}
-
-/// Prefix sums of a difference array, one per knob index.
-fn totals(d: &[i64]) -> Vec<i64> {
-    let mut run = 0;
-    d[..d.len() - 1]
-        .iter()
-        .map(|&x| {
-            run += x;
-            run
-        })
-        .collect()
-}
 
 /// The critical indices of one row of offsets (non-decreasing in the knob index): how
 /// many are `<= 0` (`e`), `< g` (`c`), finite, and `<= lim` (`f`); `ok` when the row is

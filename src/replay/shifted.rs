@@ -75,7 +75,7 @@ fn count_le(sorted: &[i64], x: i128) -> usize {
 
 /// Adds `v` on the index range `[lo, hi)` of a difference array.
 #[inline]
-fn add<T: Copy + std::ops::AddAssign + std::ops::SubAssign>(d: &mut [T], lo: usize, hi: usize, v: T) {
+pub(super) fn add<T: Copy + std::ops::AddAssign + std::ops::SubAssign>(d: &mut [T], lo: usize, hi: usize, v: T) {
     if lo < hi {
         d[lo] += v;
         d[hi] -= v;
@@ -83,7 +83,7 @@ fn add<T: Copy + std::ops::AddAssign + std::ops::SubAssign>(d: &mut [T], lo: usi
 }
 
 /// Prefix sums of a difference array, one per knob index.
-fn totals<T: Copy + Default + std::ops::AddAssign>(d: &[T]) -> Vec<T> {
+pub(super) fn totals<T: Copy + Default + std::ops::AddAssign>(d: &[T]) -> Vec<T> {
     let mut run = T::default();
     d[..d.len() - 1]
         .iter()
