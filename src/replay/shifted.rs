@@ -30,15 +30,20 @@
 //! `r < s`. Summed over the gaps or crash points active at a knob index, it is the sum
 //! of their residues (another difference array), less `s` per point, plus `Δc` times
 //! the number of them with `r < s`: a Fenwick tree over the residues' ranks among the
-//! shifts' residues, swept over the knob indices, counts those.
+//! shifts' residues, swept over the knob indices, counts those (the points that join at
+//! the first index, most of them, are counted per rank instead of as events). Each
+//! receipt's critical indices and residue are computed once, with the residue taken
+//! from a product by `1/Δc` instead of a division.
 //!
 //! The largest `T_D` is `max(max A, k - s + max(max_{r >= s} V, max_{r < s} V + Δc))`
 //! with `V_j = B_j + r_j` and `B_j = b_j - origin_j` (`max B + k` on a continuous
 //! monitor). A percentile is the smallest `x` with `#{j : T_D(j) <= x} >= rank`; that
 //! count is `#{V_j <= y}` over the points with `r >= s` plus `#{V_j <= y - Δc}` over
 //! those with `r < s`, `y = x - k + s` (`#{B_j <= x - k}` on a continuous monitor),
-//! from the sorted `V` and a Fenwick tree over its ranks holding the points with `r < s`
-//! (the knob indices taken in the order of `s`), corrected by the few crash points whose
+//! from the sorted `V` (sorted with the residue's rank packed into one `u64` key) and a
+//! bit set over its positions marking the points with `r < s` (the knob indices taken
+//! in the order of `s`, so that the set only grows), with a count before each word of
+//! it, corrected by the few crash points whose
 //! deadline is at or before their receipt (the only ones where `T_D` is not
 //! `R(b_j + k) - origin_j`); a binary search over `x` finds it. The work is
 //! `O(m log K + m log m)` for `K` knob values plus the late crash points, instead of
@@ -118,9 +123,17 @@ const CHAINED_BUDGET: usize = 2;
 
 /// The monitor's tick `Δc` as the replay rounds with it (0 = continuous).
 #[derive(Clone, Copy)]
-struct Tick(i128);
+struct Tick(i128, f64);
 
 impl Tick {
+    /// The tick `Δc` (0 = continuous), with `1/Δc` for the residues.
+    fn new(interval: i64) -> Self {
+        Tick(
+            i128::from(interval),
+            if interval > 0 { 1.0 / interval as f64 } else { 0.0 },
+        )
+    }
+
     /// The last tick at or before `t`.
     #[inline]
     fn floor(self, t: i128) -> i128 {
@@ -136,10 +149,27 @@ impl Tick {
     /// `t mod Δc` (0 when continuous).
     #[inline]
     fn residue(self, t: i128) -> i128 {
+        const NEAR: i64 = 1 << 50;
         if self.0 == 0 {
             0
-        } else if let (Ok(t), Ok(c)) = (i64::try_from(t), i64::try_from(self.0)) {
-            i128::from(t.rem_euclid(c))
+        } else if let Ok(t) = i64::try_from(t)
+            && t.unsigned_abs() < NEAR as u64
+            && self.0 < i128::from(NEAR)
+        {
+            // Without a division: `t` and `Δc` are exact in `f64`, and the product
+            // `t·(1/Δc)` is within `|t/Δc|·2^-52 < 1/4` of `t/Δc`, so its truncation is
+            // `⌊t/Δc⌋` or one of its neighbours, and one correction either way gives the
+            // residue.
+            let c = self.0 as i64;
+            let q = (t as f64 * self.1) as i64;
+            let r = t - q * c;
+            i128::from(if r < 0 {
+                r + c
+            } else if r >= c {
+                r - c
+            } else {
+                r
+            })
         } else {
             t.rem_euclid(self.0)
         }
@@ -180,19 +210,69 @@ impl Fenwick {
     }
 }
 
+/// A set of positions that grows in batches, with counts of the positions below any
+/// point: a bit per position, and the count before each word of bits, brought up to
+/// date by [`seal`](Marks::seal) after a batch (one pass over the words).
+struct Marks {
+    bits: Vec<u64>,
+    before: Vec<u32>,
+    stale: bool,
+}
+
+impl Marks {
+    fn new(len: usize) -> Self {
+        let words = len.div_ceil(64);
+        Marks {
+            bits: vec![0; words],
+            before: vec![0; words + 1],
+            stale: false,
+        }
+    }
+
+    fn insert(&mut self, pos: usize) {
+        self.bits[pos / 64] |= 1 << (pos % 64);
+        self.stale = true;
+    }
+
+    /// Brings the counts up to date with the positions inserted so far.
+    fn seal(&mut self) {
+        if self.stale {
+            let mut run = 0;
+            for (b, &w) in self.before.iter_mut().zip(&self.bits) {
+                *b = run;
+                run += w.count_ones();
+            }
+            self.before[self.bits.len()] = run;
+            self.stale = false;
+        }
+    }
+
+    /// The number of positions `< end` (sealed).
+    #[inline]
+    fn below(&self, end: usize) -> usize {
+        let (word, bit) = (end / 64, end % 64);
+        let partial = if bit == 0 {
+            0
+        } else {
+            (self.bits[word] & ((1u64 << bit) - 1)).count_ones()
+        };
+        (self.before[word] + partial) as usize
+    }
+}
+
 /// Groups `(key, value)` pairs by key in `0..keys` (a counting sort): the values of key
 /// `k` are `values[start[k]..start[k + 1]]`.
-fn group(keys: usize, pairs: &[(u32, u32)]) -> (Vec<usize>, Vec<u32>) {
+fn group(keys: usize, pairs: impl Iterator<Item = (u32, u32)> + Clone) -> (Vec<usize>, Vec<u32>) {
     let mut start = vec![0usize; keys + 1];
-    for &(k, _) in pairs {
+    for (k, _) in pairs.clone() {
         start[k as usize + 1] += 1;
     }
     for k in 0..keys {
         start[k + 1] += start[k];
     }
     let mut fill = start.clone();
-    let mut values = vec![0u32; pairs.len()];
-    for &(k, v) in pairs {
+    let mut values = vec![0u32; start[keys]];
+    for (k, v) in pairs {
         values[fill[k as usize]] = v;
         fill[k as usize] += 1;
     }
@@ -201,8 +281,16 @@ fn group(keys: usize, pairs: &[(u32, u32)]) -> (Vec<usize>, Vec<u32>) {
 
 /// The shifts' residues modulo the tick, sorted and distinct, and the rank of a base's
 /// residue `r` among them: `r < s_i` exactly when `rank(r) <= position of s_i`.
+///
+/// The rank is looked up in buckets of equal width over `[0, Δc)`, about two buckets per
+/// residue: `start[q]` is the number of residues in the buckets before `q`, and the few
+/// in `r`'s own bucket are counted one by one. The bucket of a value is non-decreasing in
+/// the value (a product and a truncation in `f64`), whatever its rounding, so the count
+/// is exact.
 struct Residues {
     sorted: Vec<i64>,
+    start: Vec<u32>,
+    scale: f64,
 }
 
 impl Residues {
@@ -210,17 +298,76 @@ impl Residues {
         let mut sorted: Vec<i64> = shifts.iter().map(|&k| tick.residue(i128::from(k)) as i64).collect();
         sorted.sort_unstable();
         sorted.dedup();
-        Residues { sorted }
+        let buckets = (2 * sorted.len()).next_power_of_two();
+        let scale = if tick.0 > 0 {
+            buckets as f64 / tick.0 as f64
+        } else {
+            0.0
+        };
+        let mut residues = Residues {
+            sorted,
+            start: vec![0; buckets + 1],
+            scale,
+        };
+        let mut k = 0;
+        for q in 0..=buckets {
+            while k < residues.sorted.len() && residues.bucket(residues.sorted[k]) < q {
+                k += 1;
+            }
+            residues.start[q] = k as u32;
+        }
+        residues
     }
 
-    /// The number of shift residues `<= r`.
+    #[inline]
+    fn bucket(&self, r: i64) -> usize {
+        ((r as f64 * self.scale) as usize).min(self.start.len() - 1)
+    }
+
+    /// The number of shift residues `<= r`, for `0 <= r < Δc`.
+    #[inline]
     fn rank(&self, r: i64) -> usize {
-        self.sorted.partition_point(|&s| s <= r)
+        let mut k = self.start[self.bucket(r)] as usize;
+        while k < self.sorted.len() && self.sorted[k] <= r {
+            k += 1;
+        }
+        k
     }
 
     /// The position of the shift residue `s`.
     fn position(&self, s: i64) -> usize {
         self.sorted.partition_point(|&x| x < s)
+    }
+}
+
+/// The pairs `(V_j, rank_j)` sorted, `rank_j < slots`, as the values and the ranks in
+/// that order: sorted as one `u64` key each (the offset from the least `V` above the
+/// rank's bits) when the spread of `V` leaves room for the rank, which it does for any
+/// trace of less than about 2^55 ns; as pairs otherwise.
+fn sorted_by_value(mut vs: Vec<i64>, ranks: Vec<u32>, slots: usize) -> (Vec<i64>, Vec<u32>) {
+    let bits = usize::BITS - slots.leading_zeros();
+    let (lo, hi) = (
+        vs.iter().min().copied().unwrap_or(0),
+        vs.iter().max().copied().unwrap_or(0),
+    );
+    let spread = i128::from(hi) - i128::from(lo);
+    if bits < 64 && spread < 1i128 << (64 - bits) {
+        // The keys are built, sorted and read back in the values' own buffer.
+        let mask = (1u64 << bits) - 1;
+        for (v, &q) in vs.iter_mut().zip(&ranks) {
+            *v = (((v.wrapping_sub(lo) as u64) << bits) | u64::from(q)) as i64;
+        }
+        drop(ranks);
+        vs.sort_unstable_by_key(|&k| k as u64);
+        let ranks = vs.iter().map(|&k| (k as u64 & mask) as u32).collect();
+        for v in &mut vs {
+            *v = lo.wrapping_add((*v as u64 >> bits) as i64);
+        }
+        (vs, ranks)
+    } else {
+        let mut pairs: Vec<(i64, u32)> = vs.into_iter().zip(ranks).collect();
+        pairs.sort_unstable();
+        pairs.into_iter().unzip()
     }
 }
 
@@ -236,7 +383,7 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
     let Form::Shifted { check, .. } = family.form() else {
         return None;
     };
-    let tick = Tick(i128::from(check.interval().0));
+    let tick = Tick::new(check.interval().0);
     let mut order: Vec<usize> = (0..width).collect();
     order.sort_by_key(|&i| shifts[i]);
     let ks: Vec<i64> = order.iter().map(|&i| shifts[i]).collect();
@@ -267,15 +414,65 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
     }
     let b_at = |j: usize| i128::from(base[j]);
     let at = |j: usize| i128::from(a[j].0);
+    // The critical indices of each receipt j, from one division by the tick: `e_j`, the
+    // knob values whose deadline is at or before the receipt (`b_j + k <= ⌊a_j⌋`), and
+    // `c_j` (`j < m - 1`), those that suspect gap j (`R(b_j + k) < a_{j+1}`, that is
+    // `b_j + k <= ⌊a_{j+1} - 1⌋`, the tick before `a_{j+1}` when it is on one).
+    u32::try_from(width).ok()?;
+    let (mut e_of, mut c_of) = (Vec::with_capacity(m), Vec::with_capacity(m));
+    for j in 0..m {
+        let aj = at(j);
+        let floor = tick.floor(aj);
+        if j > 0 {
+            let before = if tick.0 == 0 {
+                aj - 1
+            } else if floor == aj {
+                aj - tick.0
+            } else {
+                floor
+            };
+            c_of.push(count_le(&ks, before - b_at(j - 1)) as u32);
+        }
+        e_of.push(count_le(&ks, floor - b_at(j)) as u32);
+    }
     let residues = Residues::new(&ks, tick);
-    let rounding = |j: usize| tick.residue(-b_at(j)) as i64;
+    // The base's residue `r = -b mod Δc` and its rank among the shifts' residues, per
+    // evaluated receipt (ticking monitors; `r = 0` on a continuous one).
+    let (res, rank_of): (Vec<i64>, Vec<u32>) = if tick.0 > 0 {
+        (w..m)
+            .map(|j| {
+                let r = tick.residue(-b_at(j)) as i64;
+                (r, residues.rank(r) as u32)
+            })
+            .unzip()
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let rounding = |j: usize| {
+        if tick.0 > 0 {
+            (res[j - w], rank_of[j - w])
+        } else {
+            (0, 0)
+        }
+    };
     // Rounding events (ticking monitors only): (knob index, rank of the residue · 3 +
     // kind), kind 0 a gap joining the suspected part, 1 leaving it, 2 a crash point
     // joining the deadline part.
+    // Those at index 0 (a gap suspected, or a crash point's deadline after its receipt,
+    // at every knob value: most of them) are counted per rank instead, for gaps and for
+    // crash points.
     let mut events: Vec<(u32, u32)> = Vec::new();
-    let event = |events: &mut Vec<(u32, u32)>, index: usize, r: i64, kind: u32| {
+    let mut first = [
+        vec![0i64; residues.sorted.len() + 1],
+        vec![0i64; residues.sorted.len() + 1],
+    ];
+    let mut event = |index: usize, rank: u32, kind: u32| {
         if tick.0 > 0 && index < width {
-            events.push((index as u32, residues.rank(r) as u32 * 3 + kind));
+            if index == 0 && kind != 1 {
+                first[(kind / 2) as usize][rank as usize] += 1;
+            } else {
+                events.push((index as u32, rank * 3 + kind));
+            }
         }
     };
 
@@ -289,17 +486,16 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
     let mut prev_c = 0;
     for j in w..m - 1 {
         let (aj, next, b) = (at(j), at(j + 1), b_at(j));
-        let c = count_le(&ks, tick.floor(next - 1) - b);
-        let e = count_le(&ks, tick.floor(aj) - b);
+        let (e, c) = (e_of[j] as usize, c_of[j] as usize);
         add(&mut d_mistakes, e.min(prev_c), c, 1);
         add(&mut d_full, 0, e.min(c), next - aj);
         add(&mut d_part, e, c, next - b);
         add(&mut d_part_count, e, c, 1);
         if tick.0 > 0 && e < c {
-            let r = rounding(j);
+            let (r, rank) = rounding(j);
             add(&mut d_part_r, e, c, i128::from(r));
-            event(&mut events, e, r, 0);
-            event(&mut events, c, r, 1);
+            event(e, rank, 0);
+            event(c, rank, 1);
         }
         prev_c = c;
     }
@@ -322,16 +518,11 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
     let mut max_a = i64::MIN;
     for j in 0..m {
         let (aj, b) = (at(j), b_at(j));
-        let e = count_le(&ks, tick.floor(aj) - b);
+        let e = e_of[j] as usize;
         // Below e_j the deadline is at or before the receipt: P_j continues the
         // suspicion of gap j-1 at the indices below c_{j-1} (where it ended in
         // suspicion), and is a_j from there.
-        let c_prev = if j == 0 {
-            0
-        } else {
-            count_le(&ks, tick.floor(aj - 1) - b_at(j - 1))
-        }
-        .min(e);
+        let c_prev = if j == 0 { 0 } else { c_of[j - 1] as usize }.min(e);
         cur_p.clear();
         for (i, &k) in ks[..c_prev].iter().enumerate() {
             cur_p.push(if i < prev_p.len() {
@@ -366,18 +557,18 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
                 }
             }
         }
-        let r = rounding(j);
+        let (r, rank) = rounding(j);
         add(&mut d_sum_a, 0, e, i128::from(big_a));
         add(&mut d_sum_b, e, width, i128::from(big_b) + i128::from(r));
         add(&mut d_count_b, e, width, 1);
-        event(&mut events, e, r, 2);
+        event(e, rank, 2);
         if i128::from(big_a) <= d {
             add(&mut d_within, 0, count_le(&ks, tick.floor(d + i128::from(o.0)) - b), 1);
         }
         max_a = max_a.max(big_a);
         vs.push(i64::try_from(i128::from(big_b) + i128::from(r)).ok()?);
         if tick.0 > 0 {
-            ranks_r.push(residues.rank(r) as u32);
+            ranks_r.push(rank);
         }
         if e > 0 {
             late_pairs += e;
@@ -392,6 +583,7 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
             });
         }
     }
+    drop((res, rank_of, e_of, c_of));
     late.sort_unstable_by_key(|x| std::cmp::Reverse(x.e));
     chained.sort_unstable_by_key(|x| x.index);
 
@@ -410,9 +602,13 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
     let mut gaps_below = vec![0i64; width];
     let mut crashes_below = vec![0i64; width];
     if tick.0 > 0 {
-        let (start, values) = group(width, &events);
+        let (start, values) = group(width, events.iter().copied());
         let slots = residues.sorted.len() + 1;
         let (mut gaps, mut crashes) = (Fenwick::new(slots), Fenwick::new(slots));
+        for (q, (&g, &c)) in first[0].iter().zip(&first[1]).enumerate() {
+            gaps.add(q, g);
+            crashes.add(q, c);
+        }
         for i in 0..width {
             for &v in &values[start[i]..start[i + 1]] {
                 let rank = (v / 3) as usize;
@@ -435,12 +631,10 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
     let (mut max_low, mut max_high) = (vec![i64::MIN; slots + 1], vec![i64::MIN; slots + 1]);
     let mut by_rank: (Vec<usize>, Vec<u32>) = (vec![0; slots + 1], Vec::new());
     let sorted_v: Vec<i64> = if tick.0 > 0 {
-        let mut pairs: Vec<(i64, u32)> = vs.iter().copied().zip(ranks_r.iter().copied()).collect();
-        pairs.sort_unstable();
-        let at: Vec<(u32, u32)> = pairs.iter().enumerate().map(|(p, &(_, q))| (q, p as u32)).collect();
-        by_rank = group(slots, &at);
+        let (values, ranks) = sorted_by_value(vs, ranks_r, slots);
+        by_rank = group(slots, ranks.iter().enumerate().map(|(p, &q)| (q, p as u32)));
         let mut at_rank = vec![i64::MIN; slots];
-        for &(v, q) in &pairs {
+        for (&v, &q) in values.iter().zip(&ranks) {
             at_rank[q as usize] = at_rank[q as usize].max(v);
         }
         for q in 0..slots {
@@ -449,7 +643,7 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
         for q in (0..slots).rev() {
             max_high[q] = max_high[q + 1].max(at_rank[q]);
         }
-        pairs.into_iter().map(|(v, _)| v).collect()
+        values
     } else {
         let mut v = vs;
         v.sort_unstable();
@@ -464,7 +658,7 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
     // residue (`r < s`), in a Fenwick tree over the ranks of `V`, only grow.
     let mut by_residue: Vec<usize> = (0..width).collect();
     by_residue.sort_by_key(|&i| tick.residue(i128::from(ks[i])));
-    let mut low = Fenwick::new(if tick.0 > 0 { sorted_v.len() } else { 0 });
+    let mut low = Marks::new(if tick.0 > 0 { sorted_v.len() } else { 0 });
     let mut joined_ranks = 0;
     let (mut late_t, mut late_a): (Vec<i64>, Vec<i64>) = (Vec::new(), Vec::new());
     let (mut chained_a, mut chained_v): (Vec<i64>, Vec<i64>) = (Vec::new(), Vec::new());
@@ -475,10 +669,11 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
         let q_low = if tick.0 > 0 { residues.position(s) + 1 } else { 0 };
         while joined_ranks < q_low {
             for &p in &by_rank.1[by_rank.0[joined_ranks]..by_rank.0[joined_ranks + 1]] {
-                low.add(p as usize, 1);
+                low.insert(p as usize);
             }
             joined_ranks += 1;
         }
+        low.seal();
         // The late crash points of index `i` (`e > i`): their deadline is at or before
         // their receipt, `T_D = A`.
         let late_here = &late[..late.partition_point(|x| x.e > i)];
@@ -511,7 +706,7 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
             let y = x - k + i128::from(s);
             let base = if tick.0 > 0 {
                 let (all, below) = (count_le(&sorted_v, y), count_le(&sorted_v, y - tick.0));
-                (all as i64 - low.prefix(all) + low.prefix(below)) as usize
+                all - low.below(all) + low.below(below)
             } else {
                 count_le(&sorted_v, y)
             };
@@ -671,6 +866,30 @@ mod tests {
         // 250..330 trusted, 330..500 (from 450), 500..600 (600 is the receipt: trusted).
         assert_eq!((out[1].mistakes, out[1].suspect_time), (2, Nanos(50 + 50)));
         agree(&r, &[0; 6], &[120, 100, 0, 1, 49, 50, 51, 170], 50, &opts);
+    }
+
+    proptest! {
+        #[test]
+        fn residues_and_their_ranks_are_exact(
+            tick in prop_oneof![1i64..1000, Just(1_000_000_000i64), Just((1i64 << 50) - 1), Just(1i64 << 50), 1i64..i64::MAX],
+            shifts in prop::collection::vec(any::<i64>(), 1..40),
+            ts in prop::collection::vec(prop_oneof![
+                any::<i64>(),
+                -(1i64 << 51)..(1i64 << 51),
+                Just((1i64 << 50) - 1),
+                Just(1 - (1i64 << 50)),
+                -5000i64..5000,
+            ], 1..40),
+        ) {
+            let t = Tick::new(tick);
+            let residues = Residues::new(&shifts, t);
+            for &x in &ts {
+                let r = x.rem_euclid(tick);
+                prop_assert_eq!(t.residue(i128::from(x)), i128::from(r), "{} mod {}", x, tick);
+                let want = residues.sorted.partition_point(|&s| s <= r);
+                prop_assert_eq!(residues.rank(r), want, "rank of {} mod {}", x, tick);
+            }
+        }
     }
 
     proptest! {

@@ -81,7 +81,7 @@ fn a_tcpdump_capture_of_the_recorder_imports_to_the_recorders_trace() {
             "--interval",
             "5ms",
             "--duration",
-            "500ms",
+            "2s",
             "-q",
             "-o",
         ])
@@ -100,7 +100,9 @@ fn a_tcpdump_capture_of_the_recorder_imports_to_the_recorders_trace() {
         .assert()
         .success();
     let want = absolute_rows(&recorded);
-    assert!(want.len() > 50, "the recorder received {} heartbeats", want.len());
+    // 400 heartbeats are sent at an idle machine's pace; a loaded one sends fewer (a
+    // sender that wakes late sends once), and 20 still make a comparison of flows.
+    assert!(want.len() >= 20, "the recorder received {} heartbeats", want.len());
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(cluster.join("cluster.json")).unwrap()).unwrap();
     let pairs = manifest["pairs"].as_array().unwrap();
