@@ -436,21 +436,13 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
         e_of.push(count_le(&ks, floor - b_at(j)) as u32);
     }
     let residues = Residues::new(&ks, tick);
-    // The base's residue `r = -b mod Δc` and its rank among the shifts' residues, per
-    // evaluated receipt (ticking monitors; `r = 0` on a continuous one).
-    let (res, rank_of): (Vec<i64>, Vec<u32>) = if tick.0 > 0 {
-        (w..m)
-            .map(|j| {
-                let r = tick.residue(-b_at(j)) as i64;
-                (r, residues.rank(r) as u32)
-            })
-            .unzip()
-    } else {
-        (Vec::new(), Vec::new())
-    };
+    // The base's residue `r = -b mod Δc` and its rank among the shifts' residues
+    // (ticking monitors; `r = 0` on a continuous one): a product and a bucket lookup,
+    // taken again where needed rather than kept per receipt.
     let rounding = |j: usize| {
         if tick.0 > 0 {
-            (res[j - w], rank_of[j - w])
+            let r = tick.residue(-b_at(j)) as i64;
+            (r, residues.rank(r) as u32)
         } else {
             (0, 0)
         }
@@ -583,7 +575,7 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
             });
         }
     }
-    drop((res, rank_of, e_of, c_of));
+    drop((e_of, c_of));
     late.sort_unstable_by_key(|x| std::cmp::Reverse(x.e));
     chained.sort_unstable_by_key(|x| x.index);
 
