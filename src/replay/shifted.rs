@@ -414,26 +414,9 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
     }
     let b_at = |j: usize| i128::from(base[j]);
     let at = |j: usize| i128::from(a[j].0);
-    // The critical indices of each receipt j, from one division by the tick: `e_j`, the
-    // knob values whose deadline is at or before the receipt (`b_j + k <= ⌊a_j⌋`), and
-    // `c_j` (`j < m - 1`), those that suspect gap j (`R(b_j + k) < a_{j+1}`, that is
-    // `b_j + k <= ⌊a_{j+1} - 1⌋`, the tick before `a_{j+1}` when it is on one).
-    u32::try_from(width).ok()?;
-    let (mut e_of, mut c_of) = (Vec::with_capacity(m), Vec::with_capacity(m));
-    for j in 0..m {
-        let aj = at(j);
-        let floor = tick.floor(aj);
-        if j > 0 {
-            let before = if tick.0 == 0 {
-                aj - 1
-            } else if floor == aj {
-                aj - tick.0
-            } else {
-                floor
-            };
-            c_of.push(count_le(&ks, before - b_at(j - 1)) as u32);
-        }
-        e_of.push(count_le(&ks, floor - b_at(j)) as u32);
+    // Knob indices and residue ranks are held in `u32` (a rank and an event kind in one).
+    if width >= (u32::MAX / 4) as usize {
+        return None;
     }
     let residues = Residues::new(&ks, tick);
     // The base's residue `r = -b mod Δc` and its rank among the shifts' residues
@@ -468,31 +451,18 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
         }
     };
 
-    // Gaps j = w .. m-2. The evaluated span starts in trust: gap w-1 counts as ended in
-    // trust at every knob value.
+    // One pass over the receipts: gap j (`w <= j < m - 1`) and crash point j
+    // (`j >= w`; the chains of late receipts are followed from the first receipt on)
+    // share their critical indices and the base's residue. `e_j` counts the knob values
+    // whose deadline is at or before receipt j (`b_j + k <= ⌊a_j⌋`), `c_j` those that
+    // suspect gap j (`R(b_j + k) < a_{j+1}`, that is `b_j + k <= ⌊a_{j+1} - 1⌋`, the tick
+    // before `a_{j+1}` when it is on one). The evaluated span starts in trust: gap w-1
+    // counts as ended in trust at every knob value.
     let mut d_mistakes = vec![0i64; width + 1];
     let mut d_full = vec![0i128; width + 1];
     let mut d_part = vec![0i128; width + 1];
     let mut d_part_count = vec![0i64; width + 1];
     let mut d_part_r = vec![0i128; width + 1];
-    let mut prev_c = 0;
-    for j in w..m - 1 {
-        let (aj, next, b) = (at(j), at(j + 1), b_at(j));
-        let (e, c) = (e_of[j] as usize, c_of[j] as usize);
-        add(&mut d_mistakes, e.min(prev_c), c, 1);
-        add(&mut d_full, 0, e.min(c), next - aj);
-        add(&mut d_part, e, c, next - b);
-        add(&mut d_part_count, e, c, 1);
-        if tick.0 > 0 && e < c {
-            let (r, rank) = rounding(j);
-            add(&mut d_part_r, e, c, i128::from(r));
-            event(e, rank, 0);
-            event(c, rank, 1);
-        }
-        prev_c = c;
-    }
-
-    // Crash points j = w .. m-1; the chains of late receipts from the first receipt on.
     let d = i128::from(opts.deadline.0);
     let mut d_sum_a = vec![0i128; width + 1];
     let mut d_sum_b = vec![0i128; width + 1];
@@ -508,13 +478,43 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
     // P_{j-1} at the knob indices below e_{j-1}, and P_j being built.
     let (mut prev_p, mut cur_p): (Vec<i128>, Vec<i128>) = (Vec::new(), Vec::new());
     let mut max_a = i64::MIN;
+    let (mut c_before, mut floor_next) = (0usize, tick.floor(at(0)));
     for j in 0..m {
         let (aj, b) = (at(j), b_at(j));
-        let e = e_of[j] as usize;
+        let e = count_le(&ks, floor_next - b);
+        let c = if j + 1 < m {
+            let next = at(j + 1);
+            floor_next = tick.floor(next);
+            let before = if tick.0 == 0 {
+                next - 1
+            } else if floor_next == next {
+                next - tick.0
+            } else {
+                floor_next
+            };
+            count_le(&ks, before - b)
+        } else {
+            0
+        };
+        let c_prev = std::mem::replace(&mut c_before, c);
+        let (r, rank) = if j >= w { rounding(j) } else { (0, 0) };
+        if j >= w && j + 1 < m {
+            let next = at(j + 1);
+            add(&mut d_mistakes, e.min(if j == w { 0 } else { c_prev }), c, 1);
+            add(&mut d_full, 0, e.min(c), next - aj);
+            add(&mut d_part, e, c, next - b);
+            add(&mut d_part_count, e, c, 1);
+            if tick.0 > 0 && e < c {
+                add(&mut d_part_r, e, c, i128::from(r));
+                event(e, rank, 0);
+                event(c, rank, 1);
+            }
+        }
+
         // Below e_j the deadline is at or before the receipt: P_j continues the
         // suspicion of gap j-1 at the indices below c_{j-1} (where it ended in
         // suspicion), and is a_j from there.
-        let c_prev = if j == 0 { 0 } else { c_of[j - 1] as usize }.min(e);
+        let c_prev = c_prev.min(e);
         cur_p.clear();
         for (i, &k) in ks[..c_prev].iter().enumerate() {
             cur_p.push(if i < prev_p.len() {
@@ -549,7 +549,6 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
                 }
             }
         }
-        let (r, rank) = rounding(j);
         add(&mut d_sum_a, 0, e, i128::from(big_a));
         add(&mut d_sum_b, e, width, i128::from(big_b) + i128::from(r));
         add(&mut d_count_b, e, width, 1);
@@ -575,7 +574,6 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
             });
         }
     }
-    drop((e_of, c_of));
     late.sort_unstable_by_key(|x| std::cmp::Reverse(x.e));
     chained.sort_unstable_by_key(|x| x.index);
 
