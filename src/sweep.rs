@@ -28,7 +28,7 @@ use std::ops::Range;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::detector::{Config, DetectorSpec, registry};
+use crate::detector::{Config, DetectorSpec, Form, registry};
 use crate::metrics::Metrics;
 use crate::replay::{self, Options, ReplayError};
 use crate::results::Row;
@@ -255,7 +255,7 @@ impl<'a> Plan<'a> {
             .iter()
             .map(|s| {
                 let one = &s.knob_values[..s.knob_values.len().min(1)];
-                s.config.family(interval, one).shifts().is_some()
+                matches!(s.config.family(interval, one).form(), Form::Shifted { .. })
             })
             .collect();
         let general: usize = specs

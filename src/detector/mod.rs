@@ -449,12 +449,6 @@ pub trait Family: Send {
         Form::General
     }
 
-    /// For a family of the [`Shifted`](Form::Shifted) form: each knob value in whole
-    /// nanoseconds, in the order given. `None` otherwise.
-    fn shifts(&self) -> Option<&[i64]> {
-        None
-    }
-
     /// For a family whose state does not depend on the knob (one [`Estimator`] and its
     /// thresholds): the knob values, in the order given. Every deadline is then
     /// non-decreasing in the knob value, which is what the critical-value engine needs.
@@ -469,22 +463,14 @@ pub struct EstimatorFamily<E: Estimator> {
     est: E,
     values: Vec<f64>,
     knobs: Vec<E::Knob>,
-    shifts: Option<Vec<i64>>,
 }
 
 impl<E: Estimator> EstimatorFamily<E> {
     /// The family of `est` over `knobs`.
     pub fn new(est: E, knobs: &[f64]) -> Self {
-        let shifted = matches!(est.form(), Form::Shifted { .. });
-        let shifts = shifted.then(|| knobs.iter().map(|&k| Nanos::ceil_f64(k).0).collect());
         let values = knobs.to_vec();
         let knobs: Vec<E::Knob> = knobs.iter().map(|&k| est.prepare(k)).collect();
-        EstimatorFamily {
-            est,
-            values,
-            knobs,
-            shifts,
-        }
+        EstimatorFamily { est, values, knobs }
     }
 }
 
@@ -503,9 +489,6 @@ impl<E: Estimator> Family for EstimatorFamily<E> {
             self.est.deadlines(&self.knobs, scratch);
             to_offsets(last, scratch, out);
         }
-    }
-    fn shifts(&self) -> Option<&[i64]> {
-        self.shifts.as_deref()
     }
     fn knobs(&self) -> Option<&[f64]> {
         Some(&self.values)

@@ -375,14 +375,15 @@ fn sorted_by_value(mut vs: Vec<i64>, ranks: Vec<u32>, slots: usize) -> (Vec<i64>
 /// some deadline is infinite, or too many deadlines fall at or before their receipt: the
 /// caller then uses the general engine.
 pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Options, l: Nanos) -> Option<Vec<Metrics>> {
-    let shifts = family.shifts()?.to_vec();
+    let Form::Shifted { check, .. } = family.form() else {
+        return None;
+    };
+    // Each knob value as the shift it adds to the base, in whole nanoseconds.
+    let shifts: Vec<i64> = family.knobs()?.iter().map(|&k| Nanos::ceil_f64(k).0).collect();
     let width = shifts.len();
     if width == 0 {
         return Some(Vec::new());
     }
-    let Form::Shifted { check, .. } = family.form() else {
-        return None;
-    };
     let tick = Tick::new(check.interval().0);
     let mut order: Vec<usize> = (0..width).collect();
     order.sort_by_key(|&i| shifts[i]);
@@ -756,6 +757,7 @@ mod tests {
         seen: usize,
         last: Option<i64>,
         shifts: Vec<i64>,
+        knobs: Vec<f64>,
         check: Check,
     }
 
@@ -781,8 +783,8 @@ mod tests {
                 check: self.check,
             }
         }
-        fn shifts(&self) -> Option<&[i64]> {
-            Some(&self.shifts)
+        fn knobs(&self) -> Option<&[f64]> {
+            Some(&self.knobs)
         }
     }
 
@@ -803,6 +805,7 @@ mod tests {
                 seen: 0,
                 last: None,
                 shifts: shifts.to_vec(),
+                knobs: shifts.iter().map(|&k| k as f64).collect(),
                 check: Check::every(Nanos(check)),
             })
         };
@@ -843,6 +846,7 @@ mod tests {
                 seen: 0,
                 last: None,
                 shifts: vec![120, 100],
+                knobs: vec![120.0, 100.0],
                 check: Check::every(Nanos(50)),
             })
         };
