@@ -66,12 +66,19 @@ pub fn accuracy(
     Ok(mistakes.into_iter().zip(suspect.into_iter().map(Nanos)).collect())
 }
 
-/// Whether `mistakes` and suspect time `suspect` over `l` meet `goal`, as
-/// [`Goal::feasible`] judges the metrics.
+/// [`accuracy`] of `akka` configured by `config`.
+pub fn config_accuracy(
+    receipts: &Receipts,
+    config: &Config,
+    thresholds: &[f64],
+    opts: &Options,
+) -> Result<Vec<(u64, Nanos)>, ReplayError> {
+    accuracy(receipts, params(config), thresholds, opts)
+}
+
+/// Whether `mistakes` and suspect time `suspect` over `l` meet `goal`.
 fn feasible(goal: &Goal, (mistakes, suspect): (u64, Nanos), l: Nanos) -> bool {
-    let rate = mistakes as f64 / l.as_secs_f64() * 3600.0;
-    let accuracy = 1.0 - suspect.0 as f64 / l.0 as f64;
-    rate <= goal.max_mistakes_per_h && accuracy >= goal.min_accuracy
+    goal.feasible_counts(mistakes, suspect, l)
 }
 
 /// `n` positive `f64`s strictly between `lo` and `hi` (`0 < lo < hi`), spread evenly over
