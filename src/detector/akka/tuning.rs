@@ -123,6 +123,25 @@ pub fn critical(
     goal: &Goal,
     opts: &Options,
 ) -> Result<Critical, ReplayError> {
+    Ok(search(receipts, params, range, goal, opts, 0)?.0)
+}
+
+/// Thresholds and their mistakes and suspect time.
+type Counted = (Vec<f64>, Vec<(u64, Nanos)>);
+
+/// [`critical`], and with `tries > 0` the first `tries` four-digit values at or above the
+/// critical threshold ([`four_digits_up`]) with their mistakes and suspect time, when
+/// the last round of the bisection could replay them with its own thresholds: every
+/// float of its bracket is one of them, so the critical value is known to be among
+/// them or the bracket's end, and those four-digit values are the same for each.
+fn search(
+    receipts: &Receipts,
+    params: AkkaParams,
+    range: (f64, f64),
+    goal: &Goal,
+    opts: &Options,
+    tries: usize,
+) -> Result<(Critical, Option<Counted>), ReplayError> {
     let l = evaluated_length(receipts, opts.warmup)?;
     let judge = |values: &[f64]| -> Result<Vec<bool>, ReplayError> {
         Ok(accuracy(receipts, params, values, opts)?
@@ -168,27 +187,43 @@ pub fn critical(
     let (values, ok) = (&values[start..end], &ok[start..end]);
     let from = feasible_from(ok);
     if from == values.len() {
-        return Ok(Critical {
+        let c = Critical {
             value: values[values.len() - 1],
             status: Status::NotReached,
-        });
+        };
+        return Ok((c, None));
     }
     if from == 0 {
-        return Ok(Critical {
+        let c = Critical {
             value: values[0],
             status: Status::RangeStart,
-        });
+        };
+        return Ok((c, None));
     }
     let (mut bad, mut good) = (values[from - 1], values[from]);
+    let mut shown: Option<Counted> = None;
     loop {
         let probes = between(bad, good, PROBES);
         if probes.is_empty() {
-            return Ok(Critical {
+            let c = Critical {
                 value: good,
                 status: Status::Found,
-            });
+            };
+            return Ok((c, shown));
         }
-        let ok = judge(&probes)?;
+        let last = probes.len() as u64 + 1 == good.to_bits() - bad.to_bits();
+        let extra = match probes.first() {
+            Some(&first) if last && tries > 0 => {
+                let up = four_digits_up(first, tries);
+                (up == four_digits_up(good, tries)).then_some(up)
+            }
+            _ => None,
+        };
+        let mut all = probes.clone();
+        all.extend(extra.iter().flatten());
+        let mut counts = accuracy(receipts, params, &all, opts)?;
+        shown = extra.map(|up| (up, counts.split_off(probes.len())));
+        let ok: Vec<bool> = counts.into_iter().map(|c| feasible(goal, c, l)).collect();
         let from = feasible_from(&ok);
         if from < probes.len() {
             good = probes[from];
@@ -231,7 +266,8 @@ const SHOWN_TRIES: usize = 16;
 /// is the critical threshold rounded up to four significant digits, the precision shown
 /// (evaluation.md §7), so that the printed value itself is feasible and re-running it
 /// reproduces the row: the first feasible one of that value and the next few four-digit
-/// values above it, or the critical threshold itself when none of them is. The metrics
+/// values above it, or the critical threshold itself when none of them is (replayed
+/// with the last round of the bisection where that round decides them). The metrics
 /// are those of a replay at the value reported.
 pub fn tune(
     receipts: &Receipts,
@@ -241,12 +277,18 @@ pub fn tune(
     opts: &Options,
 ) -> Result<Tuned, ReplayError> {
     let p = params(config);
-    let c = critical(receipts, p, range, goal, opts)?;
+    let (c, known) = search(receipts, p, range, goal, opts, SHOWN_TRIES)?;
     let mut value = c.value;
     if c.status == Status::Found {
         let l = evaluated_length(receipts, opts.warmup)?;
-        let shown = four_digits_up(c.value, SHOWN_TRIES);
-        let counts = accuracy(receipts, p, &shown, opts)?;
+        let up = four_digits_up(c.value, SHOWN_TRIES);
+        let (shown, counts) = match known {
+            Some((shown, counts)) if shown == up => (shown, counts),
+            _ => {
+                let counts = accuracy(receipts, p, &up, opts)?;
+                (up, counts)
+            }
+        };
         if let Some(i) = counts.iter().position(|&x| feasible(goal, x, l)) {
             value = shown[i];
         }
@@ -329,6 +371,13 @@ mod tests {
             let goal = Goal::rate(40.0);
             let crit = critical(&r, params(&c), (0.5, 16.0), &goal, &opts).unwrap();
             assert_eq!(crit.status, Status::Found, "{spec}");
+            // The four-digit values the last round replayed with its thresholds, and
+            // their counts, are those of a replay of them alone.
+            let (again, known) = search(&r, params(&c), (0.5, 16.0), &goal, &opts, SHOWN_TRIES).unwrap();
+            assert_eq!(again, crit, "{spec}");
+            let (up, counts) = known.expect("the last round decides the four-digit values");
+            assert_eq!(up, four_digits_up(crit.value, SHOWN_TRIES), "{spec}");
+            assert_eq!(counts, accuracy(&r, params(&c), &up, &opts).unwrap(), "{spec}");
             let v = crit.value;
             // The critical value is feasible; the float just below is not.
             let m = separate(&r, &c, v, &opts);
