@@ -242,21 +242,29 @@ pub fn tune(
     let res = resolution(knob.unit);
     let judge = Judge::new(receipts, config, goal, opts)?;
     let (mut lo, mut hi) = (snap(range.0, res), snap(range.1, res).max(snap(range.0, res)));
-    // The grid over the range as given, both ends included: the values the search
-    // evaluates when the range needs no extension.
-    judge.prefetch(&grid(lo, hi, res))?;
-    // Extend the range upward, by doubling within the knob's allowed values, until its
-    // end meets the target; the values passed over are known to miss it.
     let allows = |x: f64| knob.range.contains(x);
-    for _ in 0..MAX_DOUBLINGS {
-        let next = snap(
-            if hi > 0.0 {
-                2.0 * hi
+    let double = |x: f64| {
+        snap(
+            if x > 0.0 {
+                2.0 * x
             } else {
                 knob.sweep_bounds().2.max(res)
             },
             res,
-        );
+        )
+    };
+    // Judged at once: the range's start and its end with the end's doublings, which
+    // its extension probes one at a time; and the grid over the range as given, which
+    // the search evaluates when the range needs no extension.
+    let mut ends = vec![lo, hi];
+    while ends.len() < MAX_DOUBLINGS + 2 && allows(double(ends[ends.len() - 1])) {
+        ends.push(double(ends[ends.len() - 1]));
+    }
+    judge.prefetch(&ends, &grid(lo, hi, res))?;
+    // Extend the range upward, by doubling within the knob's allowed values, until its
+    // end meets the target; the values passed over are known to miss it.
+    for _ in 0..MAX_DOUBLINGS {
+        let next = double(hi);
         if judge.feasible(&[hi])?[0] || !allows(next) {
             break;
         }
@@ -351,9 +359,8 @@ struct Judge<'a> {
     forms: Option<Vec<Form>>,
     /// The evaluated span `L` of the trace.
     evaluated: Nanos,
-    /// Without forms: the knob values replayed so far (bit patterns) and whether each is
-    /// feasible, each value's state being its own.
-    known: std::cell::RefCell<Vec<(u64, bool)>>,
+    /// Knob values judged alone so far (bit patterns) and whether each is feasible.
+    memo: std::cell::RefCell<Vec<(u64, bool)>>,
 }
 
 impl<'a> Judge<'a> {
@@ -372,17 +379,66 @@ impl<'a> Judge<'a> {
             unit,
             forms: forms(receipts, config, knob, opts.warmup),
             evaluated,
-            known: std::cell::RefCell::new(Vec::new()),
+            memo: std::cell::RefCell::new(Vec::new()),
         })
     }
 
-    /// Replays `values` at once when each probe is a replay, so that the later
-    /// [`feasible`](Judge::feasible) calls for any of them take no replay of their own.
-    fn prefetch(&self, values: &[f64]) -> Result<(), ReplayError> {
-        if self.forms.is_none() {
-            self.feasible(values)?;
+    /// Judges at once the values that later [`feasible`](Judge::feasible) calls of one
+    /// value each may ask for: `alone` from the forms, in one pass, where their
+    /// prepared values are in the same order as they are (so that each is judged as it
+    /// would be alone); `replayed` in one replay when each probe is a replay.
+    fn prefetch(&self, alone: &[f64], replayed: &[f64]) -> Result<(), ReplayError> {
+        let Some(forms) = &self.forms else {
+            self.feasible(replayed)?;
+            return Ok(());
+        };
+        let mut xs = alone.to_vec();
+        xs.sort_by(f64::total_cmp);
+        xs.dedup_by(|x, y| x.to_bits() == y.to_bits());
+        let gs: Vec<f64> = xs.iter().map(|&x| forms[0].prepare(x)).collect();
+        if gs.windows(2).all(|g| g[0] < g[1]) {
+            let judged = self.pass(forms, &gs);
+            self.memo
+                .borrow_mut()
+                .extend(xs.iter().zip(judged).map(|(x, ok)| (x.to_bits(), ok)));
         }
         Ok(())
+    }
+
+    /// Whether `x` was judged alone, and if so whether it is feasible.
+    fn known(&self, x: f64) -> Option<bool> {
+        self.memo.borrow().iter().find(|k| k.0 == x.to_bits()).map(|k| k.1)
+    }
+
+    /// Whether each of the prepared values `gs` (ascending) meets the goal, each over
+    /// the gaps suspected at every value before it: gap by gap, the values in order until
+    /// the first that trusts at the gap's end.
+    fn pass(&self, forms: &[Form], gs: &[f64]) -> Vec<bool> {
+        let (w, a) = (self.opts.warmup, &self.receipts.recv);
+        let mut totals = vec![(0u64, 0i64); gs.len()];
+        // The values `[0, before)` suspected at the end of the last gap.
+        let mut before = 0;
+        for (j, f) in (w..a.len() - 1).zip(forms) {
+            let (start, end) = (a[j], a[j + 1]);
+            let mut k = 0;
+            while let Some(&g) = gs.get(k) {
+                let t = f.deadline(g).unwrap_or(Nanos::MAX);
+                if t >= end {
+                    break;
+                }
+                let o = &mut totals[k];
+                o.1 += (end - start.max(t)).0;
+                if t > start || k >= before {
+                    o.0 += 1;
+                }
+                k += 1;
+            }
+            before = k;
+        }
+        totals
+            .into_iter()
+            .map(|(mistakes, suspect)| self.goal.feasible_counts(mistakes, Nanos(suspect), self.evaluated))
+            .collect()
     }
 
     /// The smallest value from which every larger one meets the goal on grids of
@@ -407,53 +463,36 @@ impl<'a> Judge<'a> {
     fn feasible(&self, values: &[f64]) -> Result<Vec<bool>, ReplayError> {
         match &self.forms {
             Some(forms) => {
+                if let [v] = values
+                    && let Some(ok) = self.known(*v)
+                {
+                    return Ok(vec![ok]);
+                }
                 // From the smallest value up, each over the gaps suspected at every
-                // value below it (deadlines never decrease as the knob grows): gap by
-                // gap, the values in order until the first that trusts at the gap's end.
+                // value below it (deadlines never decrease as the knob grows).
                 let mut order: Vec<usize> = (0..values.len()).collect();
                 order.sort_by(|&i, &j| values[i].total_cmp(&values[j]));
                 let gs: Vec<f64> = order.iter().map(|&i| forms[0].prepare(values[i])).collect();
-                let (w, a) = (self.opts.warmup, &self.receipts.recv);
-                let mut totals = vec![(0u64, 0i64); gs.len()];
-                // The values `[0, before)` (in order) suspected at the end of the last gap.
-                let mut before = 0;
-                for (j, f) in (w..a.len() - 1).zip(forms) {
-                    let (start, end) = (a[j], a[j + 1]);
-                    let mut k = 0;
-                    while let Some(&g) = gs.get(k) {
-                        let t = f.deadline(g).unwrap_or(Nanos::MAX);
-                        if t >= end {
-                            break;
-                        }
-                        let o = &mut totals[k];
-                        o.1 += (end - start.max(t)).0;
-                        if t > start || k >= before {
-                            o.0 += 1;
-                        }
-                        k += 1;
-                    }
-                    before = k;
-                }
                 let mut out = vec![false; values.len()];
-                for (&i, (mistakes, suspect)) in order.iter().zip(totals) {
-                    out[i] = self.goal.feasible_counts(mistakes, Nanos(suspect), self.evaluated);
+                for (&i, ok) in order.iter().zip(self.pass(forms, &gs)) {
+                    out[i] = ok;
                 }
                 Ok(out)
             }
             None => {
-                let mut known = self.known.borrow_mut();
-                let find = |known: &[(u64, bool)], v: f64| known.iter().find(|k| k.0 == v.to_bits()).map(|k| k.1);
-                let mut missing: Vec<f64> = values.iter().copied().filter(|&v| find(&known, v).is_none()).collect();
+                let mut missing: Vec<f64> = values.iter().copied().filter(|&v| self.known(v).is_none()).collect();
                 missing.sort_by(f64::total_cmp);
                 missing.dedup_by(|a, b| a.to_bits() == b.to_bits());
                 if !missing.is_empty() {
                     let counts = accuracy(self.receipts, self.config, &missing, self.opts)?;
-                    known.extend(missing.iter().zip(counts).map(|(&v, (mistakes, suspect))| {
-                        let ok = self.goal.feasible_counts(mistakes, suspect, self.evaluated);
-                        (v.to_bits(), ok)
-                    }));
+                    self.memo
+                        .borrow_mut()
+                        .extend(missing.iter().zip(counts).map(|(&v, (mistakes, suspect))| {
+                            let ok = self.goal.feasible_counts(mistakes, suspect, self.evaluated);
+                            (v.to_bits(), ok)
+                        }));
                 }
-                Ok(values.iter().map(|&v| find(&known, v).unwrap_or(false)).collect())
+                Ok(values.iter().map(|&v| self.known(v).unwrap_or(false)).collect())
             }
         }
     }
@@ -967,6 +1006,45 @@ mod tests {
             }
         }
         assert!(found >= 30, "{found} found");
+    }
+
+    /// Values judged at once from the forms are judged as each alone.
+    #[test]
+    fn values_judged_at_once_are_judged_as_alone() {
+        let opts = FINE_OPTS;
+        let mut judged = 0;
+        for seed in 0..3 {
+            let r = fine(seed, 600);
+            for (spec, values) in [
+                ("fixed", &[0.0, 500.0, 1000.0, 1500.0, 2000.0, 4000.0, 8000.0][..]),
+                ("chen:window=10", &[0.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0]),
+                ("phi:window=10", &[0.01, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0]),
+                ("exp-phi:window=10", &[0.01, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0]),
+            ] {
+                let c = crate::detector::spec::parse(spec).unwrap().remove(0).config;
+                let top = crate::sweep::evaluate(&r, &c, &[values[values.len() - 1]], &opts)
+                    .unwrap()
+                    .remove(0);
+                let goal = Goal {
+                    max_mistakes_per_h: 5.0 * 3600.0 / top.evaluated.as_secs_f64(),
+                    min_accuracy: 0.9,
+                };
+                let at_once = Judge::new(&r, &c, &goal, &opts).unwrap();
+                at_once.prefetch(values, &[]).unwrap();
+                let mut both = (false, false);
+                for &v in values {
+                    let alone = Judge::new(&r, &c, &goal, &opts).unwrap().feasible(&[v]).unwrap()[0];
+                    assert_eq!(at_once.known(v), Some(alone), "{spec} seed {seed} at {v}");
+                    if alone {
+                        both.0 = true;
+                    } else {
+                        both.1 = true;
+                    }
+                }
+                judged += usize::from(both.0 && both.1);
+            }
+        }
+        assert!(judged >= 8, "{judged} cases with both outcomes");
     }
 
     /// The lean replay that feasibility reads gives the mistakes and the suspect time
