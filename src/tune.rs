@@ -17,6 +17,12 @@
 //! the exact one rounded toward the safe side at the precision shown ([`shown`]: 1 µs,
 //! or 4 significant digits), so that the printed value itself is feasible and replaying
 //! it reproduces the tuned row.
+//!
+//! Feasibility reads only the mistakes and the suspect time, so the search computes
+//! nothing else: from the forms, gap by gap, each knob value in order until the first
+//! that trusts at the gap's end; without forms, by a replay of the family that counts
+//! only those two ([`accuracy`]). The detection times come from one full replay, of the
+//! value reported.
 
 use serde::Serialize;
 
