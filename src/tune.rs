@@ -17,6 +17,12 @@
 //! the exact one rounded toward the safe side at the precision shown ([`shown`]: 1 µs,
 //! or 4 significant digits), so that the printed value itself is feasible and replaying
 //! it reproduces the tuned row.
+//!
+//! Feasibility reads only the mistakes and the suspect time, so the search computes
+//! nothing else: from the forms, gap by gap, each knob value in order until the first
+//! that trusts at the gap's end; without forms, by a replay of the family that counts
+//! only those two ([`accuracy`]). The detection times come from one full replay, of the
+//! value reported.
 
 use serde::Serialize;
 
@@ -54,6 +60,26 @@ impl Goal {
     /// Mistake rate within the target and query accuracy at or above the floor.
     pub fn feasible(&self, m: &Metrics) -> bool {
         m.mistake_rate_per_h() <= self.max_mistakes_per_h && m.query_accuracy() >= self.min_accuracy
+    }
+
+    /// [`feasible`](Goal::feasible) from what it reads of the metrics: `mistakes` and
+    /// `suspect` time over the evaluated span `evaluated`.
+    pub fn feasible_counts(&self, mistakes: u64, suspect: Nanos, evaluated: Nanos) -> bool {
+        self.feasible(&Metrics {
+            heartbeats: 0,
+            evaluated,
+            mistakes,
+            suspect_time: suspect,
+            detection: crate::metrics::Detection {
+                mean_ns: 0.0,
+                p50: Nanos::ZERO,
+                p99: Nanos::ZERO,
+                max: Nanos::ZERO,
+                completeness: 0.0,
+                deadline: Nanos::ZERO,
+                origin: crate::metrics::Origin::Send,
+            },
+        })
     }
 
     /// Mistakes the target allows on the whole evaluated span of `m`: `target × L`.
@@ -171,6 +197,32 @@ pub fn parse_rate(text: &str) -> Result<f64, String> {
     Ok(rate)
 }
 
+/// The mistakes and the suspect time of `config` at each of `knobs` on `receipts`, all
+/// that [`Goal::feasible`] reads: one replay of the family that tracks the accuracy
+/// metrics only ([evaluation.md](crate::docs::evaluation) §3), without detection times.
+pub fn accuracy(
+    receipts: &Receipts,
+    config: &Config,
+    knobs: &[f64],
+    opts: &Options,
+) -> Result<Vec<(u64, Nanos)>, ReplayError> {
+    sweep::check_runs(config, receipts, "the trace")?;
+    if config.name() == "akka" {
+        return crate::detector::akka::tuning::config_accuracy(receipts, config, knobs, opts);
+    }
+    let w = opts.warmup;
+    crate::replay::evaluated_length(receipts, w)?;
+    let mut family = config.family(receipts.interval, knobs);
+    for j in 0..w {
+        family.observe(&receipts.heartbeat(j));
+    }
+    let totals = crate::replay::accuracy(&receipts.recv, w..receipts.len() - 1, knobs.len(), |j, out| {
+        family.observe(&receipts.heartbeat(j));
+        family.deadlines(out);
+    });
+    Ok(totals.into_iter().map(|(m, s)| (m, Nanos(s))).collect())
+}
+
 /// Finds the most aggressive knob value of `config` within `range` (internal units)
 /// that is feasible on `receipts`: mistake rate within the goal's target and query
 /// accuracy at or above its floor.
@@ -196,18 +248,29 @@ pub fn tune(
     let res = resolution(knob.unit);
     let judge = Judge::new(receipts, config, goal, opts)?;
     let (mut lo, mut hi) = (snap(range.0, res), snap(range.1, res).max(snap(range.0, res)));
-    // Extend the range upward, by doubling within the knob's allowed values, until its
-    // end meets the target; the values passed over are known to miss it.
     let allows = |x: f64| knob.range.contains(x);
-    for _ in 0..MAX_DOUBLINGS {
-        let next = snap(
-            if hi > 0.0 {
-                2.0 * hi
+    let double = |x: f64| {
+        snap(
+            if x > 0.0 {
+                2.0 * x
             } else {
                 knob.sweep_bounds().2.max(res)
             },
             res,
-        );
+        )
+    };
+    // Judged at once: the range's start and its end with the end's doublings, which
+    // its extension probes one at a time; and the grid over the range as given, which
+    // the search evaluates when the range needs no extension.
+    let mut ends = vec![lo, hi];
+    while ends.len() < MAX_DOUBLINGS + 2 && allows(double(ends[ends.len() - 1])) {
+        ends.push(double(ends[ends.len() - 1]));
+    }
+    judge.prefetch(&ends, &grid(lo, hi, res))?;
+    // Extend the range upward, by doubling within the knob's allowed values, until its
+    // end meets the target; the values passed over are known to miss it.
+    for _ in 0..MAX_DOUBLINGS {
+        let next = double(hi);
         if judge.feasible(&[hi])?[0] || !allows(next) {
             break;
         }
@@ -300,9 +363,10 @@ struct Judge<'a> {
     unit: Unit,
     /// The forms after each evaluated receipt `j = w .. m-1` (index `j - w`).
     forms: Option<Vec<Form>>,
-    /// Metrics with the evaluated span of the trace, whose mistakes and suspect time
-    /// each probe replaces.
-    template: Metrics,
+    /// The evaluated span `L` of the trace.
+    evaluated: Nanos,
+    /// Knob values judged alone so far (bit patterns) and whether each is feasible.
+    memo: std::cell::RefCell<Vec<(u64, bool)>>,
 }
 
 impl<'a> Judge<'a> {
@@ -310,22 +374,7 @@ impl<'a> Judge<'a> {
         if !sweep::runs_on(config, receipts) {
             return Err(ReplayError::NoSendTimes(config.name()));
         }
-        let l = crate::replay::evaluated_length(receipts, opts.warmup)?;
-        let template = Metrics {
-            heartbeats: (receipts.len() - opts.warmup) as u64,
-            evaluated: l,
-            mistakes: 0,
-            suspect_time: Nanos::ZERO,
-            detection: crate::metrics::Detection {
-                mean_ns: 0.0,
-                p50: Nanos::ZERO,
-                p99: Nanos::ZERO,
-                max: Nanos::ZERO,
-                completeness: 0.0,
-                deadline: opts.deadline,
-                origin: crate::replay::origin(receipts),
-            },
-        };
+        let evaluated = crate::replay::evaluated_length(receipts, opts.warmup)?;
         let unit = config.knob().map_or(Unit::Number, |k| k.unit);
         let knob = config.knob().map_or(0.0, |k| k.default);
         Ok(Judge {
@@ -335,8 +384,67 @@ impl<'a> Judge<'a> {
             opts,
             unit,
             forms: forms(receipts, config, knob, opts.warmup),
-            template,
+            evaluated,
+            memo: std::cell::RefCell::new(Vec::new()),
         })
+    }
+
+    /// Judges at once the values that later [`feasible`](Judge::feasible) calls of one
+    /// value each may ask for: `alone` from the forms, in one pass, where their
+    /// prepared values are in the same order as they are (so that each is judged as it
+    /// would be alone); `replayed` in one replay when each probe is a replay.
+    fn prefetch(&self, alone: &[f64], replayed: &[f64]) -> Result<(), ReplayError> {
+        let Some(forms) = &self.forms else {
+            self.feasible(replayed)?;
+            return Ok(());
+        };
+        let mut xs = alone.to_vec();
+        xs.sort_by(f64::total_cmp);
+        xs.dedup_by(|x, y| x.to_bits() == y.to_bits());
+        let gs: Vec<f64> = xs.iter().map(|&x| forms[0].prepare(x)).collect();
+        if gs.windows(2).all(|g| g[0] < g[1]) {
+            let judged = self.pass(forms, &gs);
+            self.memo
+                .borrow_mut()
+                .extend(xs.iter().zip(judged).map(|(x, ok)| (x.to_bits(), ok)));
+        }
+        Ok(())
+    }
+
+    /// Whether `x` was judged alone, and if so whether it is feasible.
+    fn known(&self, x: f64) -> Option<bool> {
+        self.memo.borrow().iter().find(|k| k.0 == x.to_bits()).map(|k| k.1)
+    }
+
+    /// Whether each of the prepared values `gs` (ascending) meets the goal, each over
+    /// the gaps suspected at every value before it: gap by gap, the values in order until
+    /// the first that trusts at the gap's end.
+    fn pass(&self, forms: &[Form], gs: &[f64]) -> Vec<bool> {
+        let (w, a) = (self.opts.warmup, &self.receipts.recv);
+        let mut totals = vec![(0u64, 0i64); gs.len()];
+        // The values `[0, before)` suspected at the end of the last gap.
+        let mut before = 0;
+        for (j, f) in (w..a.len() - 1).zip(forms) {
+            let (start, end) = (a[j], a[j + 1]);
+            let mut k = 0;
+            while let Some(&g) = gs.get(k) {
+                let t = f.deadline(g).unwrap_or(Nanos::MAX);
+                if t >= end {
+                    break;
+                }
+                let o = &mut totals[k];
+                o.1 += (end - start.max(t)).0;
+                if t > start || k >= before {
+                    o.0 += 1;
+                }
+                k += 1;
+            }
+            before = k;
+        }
+        totals
+            .into_iter()
+            .map(|(mistakes, suspect)| self.goal.feasible_counts(mistakes, Nanos(suspect), self.evaluated))
+            .collect()
     }
 
     /// The smallest value from which every larger one meets the goal on grids of
@@ -360,26 +468,37 @@ impl<'a> Judge<'a> {
     /// Whether each of `values` meets the goal.
     fn feasible(&self, values: &[f64]) -> Result<Vec<bool>, ReplayError> {
         match &self.forms {
-            Some(_) => {
-                // From the smallest value up, each probe over the gaps suspected at the
-                // one before (deadlines never decrease as the knob grows).
+            Some(forms) => {
+                if let [v] = values
+                    && let Some(ok) = self.known(*v)
+                {
+                    return Ok(vec![ok]);
+                }
+                // From the smallest value up, each over the gaps suspected at every
+                // value below it (deadlines never decrease as the knob grows).
                 let mut order: Vec<usize> = (0..values.len()).collect();
                 order.sort_by(|&i, &j| values[i].total_cmp(&values[j]));
+                let gs: Vec<f64> = order.iter().map(|&i| forms[0].prepare(values[i])).collect();
                 let mut out = vec![false; values.len()];
-                let mut gaps: Option<Vec<usize>> = None;
-                for i in order {
-                    let (feasible, suspected) = match gaps {
-                        None => self.probe(&[values[i]], self.opts.warmup..self.receipts.len() - 1),
-                        Some(g) => self.probe(&[values[i]], g),
-                    };
-                    out[i] = feasible[0];
-                    gaps = Some(suspected);
+                for (&i, ok) in order.iter().zip(self.pass(forms, &gs)) {
+                    out[i] = ok;
                 }
                 Ok(out)
             }
             None => {
-                let metrics = sweep::evaluate(self.receipts, self.config, values, self.opts)?;
-                Ok(metrics.iter().map(|m| self.goal.feasible(m)).collect())
+                let mut missing: Vec<f64> = values.iter().copied().filter(|&v| self.known(v).is_none()).collect();
+                missing.sort_by(f64::total_cmp);
+                missing.dedup_by(|a, b| a.to_bits() == b.to_bits());
+                if !missing.is_empty() {
+                    let counts = accuracy(self.receipts, self.config, &missing, self.opts)?;
+                    self.memo
+                        .borrow_mut()
+                        .extend(missing.iter().zip(counts).map(|(&v, (mistakes, suspect))| {
+                            let ok = self.goal.feasible_counts(mistakes, suspect, self.evaluated);
+                            (v.to_bits(), ok)
+                        }));
+                }
+                Ok(values.iter().map(|&v| self.known(v).unwrap_or(false)).collect())
             }
         }
     }
@@ -406,13 +525,7 @@ impl<'a> Judge<'a> {
         });
         let feasible = totals
             .into_iter()
-            .map(|(mistakes, suspect)| {
-                self.goal.feasible(&Metrics {
-                    mistakes,
-                    suspect_time: Nanos(suspect),
-                    ..self.template
-                })
-            })
+            .map(|(mistakes, suspect)| self.goal.feasible_counts(mistakes, Nanos(suspect), self.evaluated))
             .collect();
         (feasible, suspected)
     }
@@ -774,15 +887,18 @@ mod tests {
             .accepted()
     }
 
+    /// The evaluation of the [`fine`] traces: warm-up 10, `D` = 3 µs.
+    const FINE_OPTS: Options = Options {
+        warmup: 10,
+        deadline: crate::Nanos(3000),
+    };
+
     /// The exact answer is the least feasible value, found by trying every integer
     /// nanosecond (durations) or checked against the next smaller `f64` (thresholds).
     #[test]
     fn the_exact_answer_is_the_least_feasible_value() {
-        let opts = Options {
-            warmup: 10,
-            deadline: crate::Nanos(3000),
-        };
-        let (mut durations, mut thresholds) = (0, 0);
+        let opts = FINE_OPTS;
+        let (mut durations, mut thresholds, mut monotone) = (0, 0, 0);
         for seed in 0..4 {
             let r = fine(seed, 600);
             for spec in ["fixed", "chen:window=10", "2w:n1=10,n2=2", "fixed:check=700ns", "nfd-s"] {
@@ -829,10 +945,150 @@ mod tests {
                 let before = f64::from_bits(exact.to_bits() - 1);
                 assert!(goal.feasible(&at(exact)), "{spec} seed {seed}: {exact}");
                 assert!(!goal.feasible(&at(before)), "{spec} seed {seed}: {before}");
+                // Brute force on a dense grid of the range, each value replayed: where
+                // feasibility changes once along it, the exact value lies between the
+                // last infeasible grid value and the first feasible one.
+                let dense: Vec<f64> = (0..=2000).map(|i| lo + (hi - lo) * f64::from(i) / 2000.0).collect();
+                let ok: Vec<bool> = crate::sweep::evaluate(&r, &c, &dense, &opts)
+                    .unwrap()
+                    .iter()
+                    .map(|m| goal.feasible(m))
+                    .collect();
+                let first = ok.iter().position(|&f| f).unwrap();
+                if ok[first..].iter().all(|&f| f) {
+                    assert!(
+                        exact > dense[first - 1] && exact <= dense[first],
+                        "{spec} seed {seed}: {exact}"
+                    );
+                    monotone += 1;
+                }
                 thresholds += 1;
             }
         }
-        assert!(durations >= 20 && thresholds >= 8, "{durations} {thresholds} cases");
+        assert!(
+            durations >= 20 && thresholds >= 8 && monotone >= 6,
+            "{durations} {thresholds} {monotone} cases"
+        );
+    }
+
+    /// Every family tuned on small traces: the row reported is the one a replay of the
+    /// value printed gives, and that value meets the goal when it was found.
+    #[test]
+    fn replaying_the_printed_value_reproduces_the_tuned_row() {
+        let opts = FINE_OPTS;
+        let mut found = 0;
+        for seed in 0..3 {
+            let r = fine(seed, 600);
+            for spec in [
+                "fixed:timeout=0ns..6us:100ns",
+                "fixed:timeout=0ns..6us:100ns,check=700ns",
+                "chen:window=10,alpha=0ns..6us:100ns",
+                "2w:n1=10,n2=2,alpha=0ns..6us:100ns",
+                "phi:window=10,threshold=0.01..40:0.01",
+                "exp-phi:window=10,threshold=0.01..40:0.01",
+                "satzger:window=10,threshold=0.01..1:0.01",
+                "akka:window=10,pause=0s,min_std=100ns,first_estimate=1us,threshold=0.01..40:0.01",
+            ] {
+                let s = crate::detector::spec::parse(spec).unwrap().remove(0);
+                let range = (s.knob_values[0], *s.knob_values.last().unwrap());
+                let top = crate::sweep::evaluate(&r, &s.config, &[range.1], &opts)
+                    .unwrap()
+                    .remove(0);
+                for allowed in [2.0, 5.0, 20.0] {
+                    let goal = Goal {
+                        max_mistakes_per_h: allowed * 3600.0 / top.evaluated.as_secs_f64(),
+                        min_accuracy: 0.9,
+                    };
+                    let t = tune(&r, &s.config, range, &goal, &opts).unwrap();
+                    let v = t.value.unwrap();
+                    let mut d = s.config.detector(r.interval, v);
+                    let replayed = crate::replay::replay_detector(&r, d.as_mut(), &opts).unwrap();
+                    assert_eq!(replayed, t.metrics, "{spec} seed {seed} at {v}");
+                    if t.status == Status::Found {
+                        assert!(goal.feasible(&t.metrics), "{spec} seed {seed} at {v}");
+                        found += 1;
+                    }
+                }
+            }
+        }
+        assert!(found >= 30, "{found} found");
+    }
+
+    /// Values judged at once from the forms are judged as each alone.
+    #[test]
+    fn values_judged_at_once_are_judged_as_alone() {
+        let opts = FINE_OPTS;
+        let mut judged = 0;
+        for seed in 0..3 {
+            let r = fine(seed, 600);
+            for (spec, values) in [
+                ("fixed", &[0.0, 500.0, 1000.0, 1500.0, 2000.0, 4000.0, 8000.0][..]),
+                ("chen:window=10", &[0.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0]),
+                ("phi:window=10", &[0.01, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0]),
+                ("exp-phi:window=10", &[0.01, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0]),
+            ] {
+                let c = crate::detector::spec::parse(spec).unwrap().remove(0).config;
+                let top = crate::sweep::evaluate(&r, &c, &[values[values.len() - 1]], &opts)
+                    .unwrap()
+                    .remove(0);
+                let goal = Goal {
+                    max_mistakes_per_h: 5.0 * 3600.0 / top.evaluated.as_secs_f64(),
+                    min_accuracy: 0.9,
+                };
+                let at_once = Judge::new(&r, &c, &goal, &opts).unwrap();
+                at_once.prefetch(values, &[]).unwrap();
+                let mut both = (false, false);
+                for &v in values {
+                    let alone = Judge::new(&r, &c, &goal, &opts).unwrap().feasible(&[v]).unwrap()[0];
+                    assert_eq!(at_once.known(v), Some(alone), "{spec} seed {seed} at {v}");
+                    if alone {
+                        both.0 = true;
+                    } else {
+                        both.1 = true;
+                    }
+                }
+                judged += usize::from(both.0 && both.1);
+            }
+        }
+        assert!(judged >= 8, "{judged} cases with both outcomes");
+    }
+
+    /// The lean replay that feasibility reads gives the mistakes and the suspect time
+    /// of the full replay, for every family.
+    #[test]
+    fn the_accuracy_replay_counts_as_the_full_one() {
+        let opts = FINE_OPTS;
+        let mut mistaken = 0;
+        for seed in 0..3 {
+            let r = fine(seed, 800);
+            for (spec, knobs) in [
+                ("fixed", &[0.0, 700.0, 1200.0, 1500.0, 2500.0, 6000.0][..]),
+                ("fixed:check=700ns", &[0.0, 700.0, 1200.0, 1500.0, 2500.0, 6000.0]),
+                ("chen:window=10", &[0.0, 300.0, 600.0, 900.0, 3000.0]),
+                ("2w:n1=10,n2=2", &[0.0, 300.0, 600.0, 900.0, 3000.0]),
+                ("bertier:window=10", &[0.0]),
+                ("phi:window=10", &[0.01, 0.5, 1.0, 3.0, 8.0, 40.0]),
+                ("exp-phi:window=10", &[0.01, 0.5, 1.0, 3.0, 8.0, 40.0]),
+                ("satzger:window=10", &[0.01, 0.2, 0.5, 0.9, 1.0]),
+                (
+                    "akka:window=10,pause=0s,min_std=100ns,first_estimate=1us",
+                    &[0.01, 0.5, 1.0, 3.0, 8.0, 40.0],
+                ),
+            ] {
+                let c = crate::detector::spec::parse(spec).unwrap().remove(0).config;
+                let lean = accuracy(&r, &c, knobs, &opts).unwrap();
+                let full = crate::sweep::evaluate(&r, &c, knobs, &opts).unwrap();
+                for ((&k, &(mistakes, suspect)), m) in knobs.iter().zip(&lean).zip(&full) {
+                    assert_eq!(
+                        (mistakes, suspect),
+                        (m.mistakes, m.suspect_time),
+                        "{spec} seed {seed} at {k}"
+                    );
+                    mistaken += usize::from(mistakes > 0);
+                }
+            }
+        }
+        assert!(mistaken >= 60, "{mistaken} values with mistakes");
     }
 
     #[test]

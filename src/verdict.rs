@@ -152,6 +152,19 @@ pub fn verdict(
     goal: &Goal,
     opts: &Options,
 ) -> Result<Verdict, VerdictError> {
+    verdict_given(receipts, config, knob, None, goal, opts)
+}
+
+/// [`verdict`], with the metrics of `config` at `knob` on `receipts` when they are
+/// already known (`None`: replayed here).
+pub fn verdict_given(
+    receipts: &Receipts,
+    config: &Config,
+    knob: f64,
+    known: Option<Metrics>,
+    goal: &Goal,
+    opts: &Options,
+) -> Result<Verdict, VerdictError> {
     let preset = config
         .preset()
         .ok_or_else(|| VerdictError::NotAPreset(config.name().to_string()))?;
@@ -160,27 +173,35 @@ pub fn verdict(
     let evaluate = |c: &Config, k: f64| -> Result<Metrics, ReplayError> {
         Ok(sweep::evaluate(receipts, c, &[k], opts)?.remove(0))
     };
+    let setting_of = |c: Config, k: f64, system_value: f64, metrics: Metrics| Setting {
+        config: c,
+        knob: k,
+        system_value,
+        lines: lever.config(system_value),
+        notes: lever.crossed(system_value).into_iter().map(String::from).collect(),
+        metrics,
+    };
     let setting = |c: Config, k: f64, system_value: f64| -> Result<Setting, ReplayError> {
         let metrics = evaluate(&c, k)?;
-        Ok(Setting {
-            config: c,
-            knob: k,
-            system_value,
-            lines: lever.config(system_value),
-            notes: lever.crossed(system_value).into_iter().map(String::from).collect(),
-            metrics,
-        })
+        Ok(setting_of(c, k, system_value, metrics))
     };
     let now = alias.to_system(param_value(config, knob, alias.param));
-    let current = setting(config.clone(), knob, now)?;
+    let current = match known {
+        Some(m) => setting_of(config.clone(), knob, now, m),
+        None => setting(config.clone(), knob, now)?,
+    };
     // The lever's grid: k·step; `at(k)` is the setting there, `None` outside the range.
     let at = |k: u64| -> Option<(Config, f64, f64)> {
         let v = k as f64 * lever.step;
         with_param(config, knob, alias.param, alias.to_param(v)).map(|(c, kn)| (c, kn, v))
     };
+    // Feasibility reads only the mistakes and the suspect time: a lean replay.
     let feasible = |k: u64| -> Result<Option<bool>, ReplayError> {
         match at(k) {
-            Some((c, kn, _)) => Ok(Some(goal.feasible(&evaluate(&c, kn)?))),
+            Some((c, kn, _)) => {
+                let (mistakes, suspect) = crate::tune::accuracy(receipts, &c, &[kn], opts)?[0];
+                Ok(Some(goal.feasible_counts(mistakes, suspect, current.metrics.evaluated)))
+            }
             None => Ok(None),
         }
     };

@@ -196,7 +196,8 @@ fn preset_changes(
         .filter(|l| l.tuned.config.preset().is_some_and(|p| p.lever.is_some()))
     {
         let t = &l.tuned;
-        let v = fdbench::verdict::verdict(receipts, &t.config, t.value.unwrap_or(0.0), goal, opts)?;
+        let v =
+            fdbench::verdict::verdict_given(receipts, &t.config, t.value.unwrap_or(0.0), Some(t.metrics), goal, opts)?;
         let what = match v.outcome {
             fdbench::verdict::Outcome::Raise => "cheapest change that meets the target",
             fdbench::verdict::Outcome::Lower => "most aggressive setting that still meets the target",

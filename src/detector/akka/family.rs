@@ -127,6 +127,43 @@ impl AkkaFamily {
         self.histories.len()
     }
 
+    /// The moments `(m, s)` of the family's one history and the last heartbeat, from
+    /// which every threshold's deadline follows ([`deadline_at`]); `None` before the
+    /// first heartbeat or with more than one history.
+    pub fn single(&self) -> Option<(f64, f64, Nanos)> {
+        match (self.last, self.histories.as_slice()) {
+            (Some(last), [h]) => Some((h.m, h.s, last)),
+            _ => None,
+        }
+    }
+
+    /// Whether a heartbeat at `recv` would split the family's one history: some of its
+    /// thresholds trust at it and some do not. `false` before the first heartbeat or
+    /// with more than one history.
+    pub fn splits_at(&self, recv: Nanos) -> bool {
+        match (self.last, self.histories.as_slice()) {
+            (Some(last), [h]) => {
+                let p = h.suspecting(last, recv);
+                p > 0 && p < h.roots.len()
+            }
+            _ => false,
+        }
+    }
+
+    /// The family at `thresholds` in the state of this one's single history, as if they
+    /// had shared it from the start; `None` with more than one history or none.
+    pub fn with_thresholds(&self, thresholds: &[f64]) -> Option<AkkaFamily> {
+        let [h] = self.histories.as_slice() else {
+            return None;
+        };
+        let mut fresh = AkkaFamily::new(self.params, thresholds);
+        for g in &mut fresh.histories {
+            (g.stats, g.m, g.s, g.streak) = (h.stats.clone(), h.m, h.s, h.streak);
+        }
+        fresh.last = self.last;
+        Some(fresh)
+    }
+
     /// Shows the family the next accepted heartbeat, as [`Family::observe`] does, and
     /// first calls `late(k, τ)` for each knob index `k` whose deadline `τ` this heartbeat
     /// did not beat (`τ <= hb.recv`: the threshold no longer trusted at it).

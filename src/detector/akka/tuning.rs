@@ -10,6 +10,11 @@
 //! history almost everywhere, and counts only what feasibility needs (mistakes and
 //! suspect time, evaluation.md §3) where a threshold suspects. So each round costs about
 //! one detector's replay, and a bracket of `2^48` floats takes five.
+//!
+//! A round's thresholds lie between two of an earlier round's, so until the first
+//! receipt at which that round's thresholds did not all decide alike they share its one
+//! history and its decisions: the round starts from that round's state there, its
+//! counts before it taken from the gaps in which every threshold suspected.
 
 use super::{AkkaFamily, AkkaParams, params};
 use crate::detector::Config;
@@ -34,44 +39,135 @@ pub fn accuracy(
     thresholds: &[f64],
     opts: &Options,
 ) -> Result<Vec<(u64, Nanos)>, ReplayError> {
+    Ok(replay(receipts, params, thresholds, opts, None)?.0)
+}
+
+/// Mistakes and suspect time of one threshold.
+type Accuracy = (u64, Nanos);
+
+/// A replay of thresholds that shared one history and its every decision up to receipt
+/// `at`, stopped before it: any thresholds between two of them shared that history and
+/// those decisions too, so their replay can start there.
+#[derive(Clone, Debug)]
+struct Prefix {
+    /// The first receipt at which the thresholds did not all decide alike (the length
+    /// of the trace when they always did).
+    at: usize,
+    /// The family before receipt `at`.
+    family: AkkaFamily,
+    /// The evaluated gaps before `at` in which every threshold suspected, each with the
+    /// moments and the last receipt the deadlines follow from ([`AkkaFamily::single`]).
+    suspected: Vec<(usize, f64, f64, Nanos)>,
+}
+
+/// Per-threshold mistakes, suspect time and the last evaluated gap suspected in
+/// (`usize::MAX`: none).
+struct Counts {
+    mistakes: Vec<u64>,
+    suspect: Vec<i64>,
+    suspected: Vec<usize>,
+}
+
+impl Counts {
+    /// Counts threshold `i`'s deadline `tau` after the receipt that opens gap `g`
+    /// (`start`..`end`): the gap is suspected when `tau < end`, a new mistake unless the
+    /// suspicion goes on from the gap before (evaluation.md §3); `w` is the first
+    /// evaluated gap.
+    fn count(&mut self, i: usize, g: usize, w: usize, tau: Nanos, (start, end): (Nanos, Nanos)) {
+        if tau < end {
+            self.suspect[i] += (end - start.max(tau)).0;
+            if tau > start || g == w || self.suspected[i] != g - 1 {
+                self.mistakes[i] += 1;
+            }
+            self.suspected[i] = g;
+        }
+    }
+}
+
+/// [`accuracy`], from `from` when given (valid only for thresholds between two of those
+/// it was replayed with), and the prefix of this replay in which its thresholds shared
+/// one history and decided alike.
+fn replay(
+    receipts: &Receipts,
+    params: AkkaParams,
+    thresholds: &[f64],
+    opts: &Options,
+    from: Option<&Prefix>,
+) -> Result<(Vec<Accuracy>, Option<Prefix>), ReplayError> {
     evaluated_length(receipts, opts.warmup)?;
     let k = thresholds.len();
     let w = opts.warmup;
-    let mut mistakes = vec![0u64; k];
-    let mut suspect = vec![0i64; k];
-    // The last evaluated gap each threshold suspected in (`usize::MAX`: none).
-    let mut suspected = vec![usize::MAX; k];
-    let mut family = AkkaFamily::new(params, thresholds);
     let a = &receipts.recv;
-    for j in 0..receipts.len() {
+    let mut c = Counts {
+        mistakes: vec![0; k],
+        suspect: vec![0; k],
+        suspected: vec![usize::MAX; k],
+    };
+    let resumed = from.and_then(|p| Some((p, p.family.with_thresholds(thresholds)?)));
+    let (mut family, first, mut log) = match resumed {
+        Some((p, family)) => {
+            let roots: Vec<f64> = thresholds.iter().map(|&t| super::akka_root(t)).collect();
+            for &(g, m, s, last) in &p.suspected {
+                for (i, &r) in roots.iter().enumerate() {
+                    let tau = super::deadline_at(m, s, r, last).unwrap_or(Nanos::MAX);
+                    c.count(i, g, w, tau, (a[g], a[g + 1]));
+                }
+            }
+            (family, p.at, Some(p.suspected.clone()))
+        }
+        None => (AkkaFamily::new(params, thresholds), 0, Some(Vec::new())),
+    };
+    let mut prefix = None;
+    for j in first..receipts.len() {
         let hb = receipts.heartbeat(j);
+        if log.is_some() && family.splits_at(hb.recv) {
+            prefix = Some(Prefix {
+                at: j,
+                family: family.clone(),
+                suspected: log.take().unwrap_or_default(),
+            });
+        }
         if j <= w {
             family.step(&hb, |_, _| {});
             continue;
         }
         // Arrival j ends gap g = j - 1 of every threshold whose deadline τ_g it did not
-        // beat; the gap is suspected when τ_g < a_j.
+        // beat.
         let g = j - 1;
-        let (start, end) = (a[g], a[j]);
+        let before = family.single();
+        let mut late = false;
         family.step(&hb, |i, tau| {
-            if tau < end {
-                suspect[i] += (end - start.max(tau)).0;
-                if tau > start || g == w || suspected[i] != g - 1 {
-                    mistakes[i] += 1;
-                }
-                suspected[i] = g;
-            }
+            late = true;
+            c.count(i, g, w, tau, (a[g], a[j]));
+        });
+        if let (Some(log), Some((m, s, last)), true) = (log.as_mut(), before, late) {
+            log.push((g, m, s, last));
+        }
+    }
+    if let Some(suspected) = log {
+        prefix = Some(Prefix {
+            at: receipts.len(),
+            family,
+            suspected,
         });
     }
-    Ok(mistakes.into_iter().zip(suspect.into_iter().map(Nanos)).collect())
+    let counts = c.mistakes.into_iter().zip(c.suspect.into_iter().map(Nanos)).collect();
+    Ok((counts, prefix))
 }
 
-/// Whether `mistakes` and suspect time `suspect` over `l` meet `goal`, as
-/// [`Goal::feasible`] judges the metrics.
+/// [`accuracy`] of `akka` configured by `config`.
+pub fn config_accuracy(
+    receipts: &Receipts,
+    config: &Config,
+    thresholds: &[f64],
+    opts: &Options,
+) -> Result<Vec<(u64, Nanos)>, ReplayError> {
+    accuracy(receipts, params(config), thresholds, opts)
+}
+
+/// Whether `mistakes` and suspect time `suspect` over `l` meet `goal`.
 fn feasible(goal: &Goal, (mistakes, suspect): (u64, Nanos), l: Nanos) -> bool {
-    let rate = mistakes as f64 / l.as_secs_f64() * 3600.0;
-    let accuracy = 1.0 - suspect.0 as f64 / l.0 as f64;
-    rate <= goal.max_mistakes_per_h && accuracy >= goal.min_accuracy
+    goal.feasible_counts(mistakes, suspect, l)
 }
 
 /// `n` positive `f64`s strictly between `lo` and `hi` (`0 < lo < hi`), spread evenly over
@@ -116,13 +212,27 @@ pub fn critical(
     goal: &Goal,
     opts: &Options,
 ) -> Result<Critical, ReplayError> {
+    Ok(search(receipts, params, range, goal, opts, 0)?.0)
+}
+
+/// Thresholds and their mistakes and suspect time.
+type Counted = (Vec<f64>, Vec<(u64, Nanos)>);
+
+/// [`critical`], and with `tries > 0` the first `tries` four-digit values at or above the
+/// critical threshold ([`four_digits_up`]) with their mistakes and suspect time, when
+/// the last round of the bisection could replay them with its own thresholds: every
+/// float of its bracket is one of them, so the critical value is known to be among
+/// them or the bracket's end, and those four-digit values are the same for each.
+fn search(
+    receipts: &Receipts,
+    params: AkkaParams,
+    range: (f64, f64),
+    goal: &Goal,
+    opts: &Options,
+    tries: usize,
+) -> Result<(Critical, Option<Counted>), ReplayError> {
     let l = evaluated_length(receipts, opts.warmup)?;
-    let judge = |values: &[f64]| -> Result<Vec<bool>, ReplayError> {
-        Ok(accuracy(receipts, params, values, opts)?
-            .into_iter()
-            .map(|c| feasible(goal, c, l))
-            .collect())
-    };
+    let judge = |counts: Vec<(u64, Nanos)>| -> Vec<bool> { counts.into_iter().map(|c| feasible(goal, c, l)).collect() };
     // The range's ends extended as every detector's are: doubled and halved on
     // multiples of the resolution, halved no further than to the resolution itself.
     let res = crate::tune::resolution(crate::detector::Unit::Number);
@@ -140,7 +250,11 @@ pub fn critical(
     values.extend(ends.into_iter().filter(|x| x.is_finite()));
     values.sort_by(f64::total_cmp);
     values.dedup();
-    let ok = judge(&values)?;
+    // Each round's thresholds lie between two of the last round's, or of an earlier
+    // one's: the prefix of that round in which all of them shared one history and
+    // decided alike is theirs too, and their replay starts after it.
+    let (counts, mut prefix) = replay(receipts, params, &values, opts, None)?;
+    let ok = judge(counts);
     // The range is extended only where its ends ask for it.
     let top = values.partition_point(|&v| v <= hi);
     let first = values.partition_point(|&v| v < lo);
@@ -161,28 +275,49 @@ pub fn critical(
     let (values, ok) = (&values[start..end], &ok[start..end]);
     let from = feasible_from(ok);
     if from == values.len() {
-        return Ok(Critical {
+        let c = Critical {
             value: values[values.len() - 1],
             status: Status::NotReached,
-        });
+        };
+        return Ok((c, None));
     }
     if from == 0 {
-        return Ok(Critical {
+        let c = Critical {
             value: values[0],
             status: Status::RangeStart,
-        });
+        };
+        return Ok((c, None));
     }
     let (mut bad, mut good) = (values[from - 1], values[from]);
+    let mut shown: Option<Counted> = None;
     loop {
         let probes = between(bad, good, PROBES);
         if probes.is_empty() {
-            return Ok(Critical {
+            let c = Critical {
                 value: good,
                 status: Status::Found,
-            });
+            };
+            return Ok((c, shown));
         }
-        let ok = judge(&probes)?;
+        let last = probes.len() as u64 + 1 == good.to_bits() - bad.to_bits();
+        let extra = match probes.first() {
+            Some(&first) if last && tries > 0 => {
+                let up = four_digits_up(first, tries);
+                (up == four_digits_up(good, tries)).then_some(up)
+            }
+            _ => None,
+        };
+        let mut all = probes.clone();
+        all.extend(extra.iter().flatten());
+        // The four-digit values lie above the bracket: a round with them starts afresh.
+        let start = if extra.is_none() { prefix.as_ref() } else { None };
+        let (mut counts, next) = replay(receipts, params, &all, opts, start)?;
+        shown = extra.map(|up| (up, counts.split_off(probes.len())));
+        let ok = judge(counts);
         let from = feasible_from(&ok);
+        if from > 0 && from < probes.len() {
+            prefix = next;
+        }
         if from < probes.len() {
             good = probes[from];
         }
@@ -224,7 +359,8 @@ const SHOWN_TRIES: usize = 16;
 /// is the critical threshold rounded up to four significant digits, the precision shown
 /// (evaluation.md §7), so that the printed value itself is feasible and re-running it
 /// reproduces the row: the first feasible one of that value and the next few four-digit
-/// values above it, or the critical threshold itself when none of them is. The metrics
+/// values above it, or the critical threshold itself when none of them is (replayed
+/// with the last round of the bisection where that round decides them). The metrics
 /// are those of a replay at the value reported.
 pub fn tune(
     receipts: &Receipts,
@@ -234,12 +370,18 @@ pub fn tune(
     opts: &Options,
 ) -> Result<Tuned, ReplayError> {
     let p = params(config);
-    let c = critical(receipts, p, range, goal, opts)?;
+    let (c, known) = search(receipts, p, range, goal, opts, SHOWN_TRIES)?;
     let mut value = c.value;
     if c.status == Status::Found {
         let l = evaluated_length(receipts, opts.warmup)?;
-        let shown = four_digits_up(c.value, SHOWN_TRIES);
-        let counts = accuracy(receipts, p, &shown, opts)?;
+        let up = four_digits_up(c.value, SHOWN_TRIES);
+        let (shown, counts) = match known {
+            Some((shown, counts)) if shown == up => (shown, counts),
+            _ => {
+                let counts = accuracy(receipts, p, &up, opts)?;
+                (up, counts)
+            }
+        };
         if let Some(i) = counts.iter().position(|&x| feasible(goal, x, l)) {
             value = shown[i];
         }
@@ -322,6 +464,13 @@ mod tests {
             let goal = Goal::rate(40.0);
             let crit = critical(&r, params(&c), (0.5, 16.0), &goal, &opts).unwrap();
             assert_eq!(crit.status, Status::Found, "{spec}");
+            // The four-digit values the last round replayed with its thresholds, and
+            // their counts, are those of a replay of them alone.
+            let (again, known) = search(&r, params(&c), (0.5, 16.0), &goal, &opts, SHOWN_TRIES).unwrap();
+            assert_eq!(again, crit, "{spec}");
+            let (up, counts) = known.expect("the last round decides the four-digit values");
+            assert_eq!(up, four_digits_up(crit.value, SHOWN_TRIES), "{spec}");
+            assert_eq!(counts, accuracy(&r, params(&c), &up, &opts).unwrap(), "{spec}");
             let v = crit.value;
             // The critical value is feasible; the float just below is not.
             let m = separate(&r, &c, v, &opts);
@@ -348,6 +497,30 @@ mod tests {
             assert_eq!(separate(&r, &c, shown, &opts), t.metrics, "{spec}");
             assert!(goal.feasible(&t.metrics));
         }
+    }
+
+    /// A replay started after the prefix its thresholds shared with those of an earlier
+    /// replay counts as a replay from the start, for thresholds between any two of them.
+    #[test]
+    fn a_replay_resumed_after_the_shared_prefix_counts_as_from_the_start() {
+        let r = receipts(3000);
+        let c = config("akka:window=50,pause=0s,min_std=5ms,first_estimate=100ms");
+        let (p, opts) = (params(&c), OPTS);
+        let mut resumed = 0;
+        for (lo, hi) in [(0.5, 16.0), (2.0, 3.0), (5.0, 9.0), (12.0, 60.0)] {
+            let outer = between(lo, hi, 40);
+            let (_, prefix) = replay(&r, p, &outer, &opts, None).unwrap();
+            let prefix = prefix.unwrap();
+            for pair in outer.windows(2).step_by(7) {
+                let inner = between(pair[0], pair[1], 30);
+                let (got, again) = replay(&r, p, &inner, &opts, Some(&prefix)).unwrap();
+                assert_eq!(got, accuracy(&r, p, &inner, &opts).unwrap(), "{pair:?}");
+                let again = again.unwrap();
+                assert!(again.at >= prefix.at && again.suspected.len() >= prefix.suspected.len());
+                resumed += usize::from(prefix.at > opts.warmup + 1 && !prefix.suspected.is_empty());
+            }
+        }
+        assert!(resumed >= 3, "{resumed} replays resumed after suspicions");
     }
 
     #[test]
