@@ -819,7 +819,7 @@ mod tests {
     use super::*;
 
     /// Receipts every 100 ms, each 10 ms late when `i % 10 == 0`, from 0.
-    fn receipts(n: u64) -> Receipts {
+    pub(super) fn receipts(n: u64) -> Receipts {
         let mut b = crate::trace::TraceBuilder::new(false);
         for i in 0..n {
             let late = if i % 10 == 0 { 10_000_000 } else { 0 };
@@ -1105,7 +1105,7 @@ mod tests {
 
     /// 2 mistakes and 2 s of suspicion in 8 s: 2 / 8 s × 3600 = 900 per hour exactly,
     /// `P_A = 1 - 2/8 = 0.75` exactly.
-    fn two_mistakes_in_8_s() -> Metrics {
+    pub(super) fn two_mistakes_in_8_s() -> Metrics {
         Metrics {
             heartbeats: 80,
             evaluated: crate::Nanos::from_secs(8),
@@ -1238,5 +1238,342 @@ mod tests {
         assert!(parse_rate("1/fortnight").unwrap_err().contains("UNIT"));
         assert!(parse_rate("-1/h").is_err());
         assert!(parse_rate("5").is_err());
+    }
+}
+
+/// The bounds of the search and of its inputs: each comparison at the value where it
+/// turns, with the answer worked out by hand.
+#[cfg(test)]
+mod bounds_tests {
+    use super::tests::receipts;
+    use super::*;
+
+    /// The options of the tests on receipts(3000): warm-up 10, detection deadline 1 s.
+    fn warmup_10() -> Options {
+        Options {
+            warmup: 10,
+            deadline: Nanos::SECOND,
+        }
+    }
+
+    /// Receipts at the given times, in nanoseconds.
+    fn at(times: &[i64]) -> Receipts {
+        let mut b = crate::trace::TraceBuilder::new(false);
+        for (i, &t) in times.iter().enumerate() {
+            b.push(i as u64 + 1, None, Some(Nanos(t))).unwrap();
+        }
+        b.finish(None).unwrap().accepted()
+    }
+
+    #[test]
+    fn every_unit_of_a_rate_and_its_bounds() {
+        assert_eq!(parse_rate("3/sec"), Ok(10800.0));
+        assert_eq!(parse_rate("1/m"), Ok(60.0));
+        assert_eq!(parse_rate("2/hour"), Ok(2.0));
+        assert_eq!(parse_rate("12/d"), Ok(0.5));
+        assert_eq!(parse_rate("1/w"), Ok(1.0 / 168.0));
+        assert_eq!(parse_rate("1/week"), Ok(1.0 / 168.0));
+        // A count of zero is a rate (no mistake allowed); below zero it is not.
+        assert_eq!(parse_rate(" 0 / h "), Ok(0.0));
+        assert_eq!(
+            parse_rate("-0.5/h"),
+            Err("rate '-0.5/h': the count must be a non-negative number".to_string())
+        );
+        assert_eq!(
+            parse_rate("inf/h"),
+            Err("rate 'inf/h': the count must be a non-negative number".to_string())
+        );
+        // 1e308 per second is 3.6e311 per hour: beyond f64.
+        assert_eq!(
+            parse_rate("1e308/s"),
+            Err("rate '1e308/s' is too large; give a finite count".to_string())
+        );
+        assert_eq!(parse_rate("1e300/s"), Ok(3.6e303));
+    }
+
+    #[test]
+    fn a_holdout_cut_on_a_receipt_starts_the_second_part_there() {
+        // Receipts at 0, 100, 200, 300, 400 ms, no warm-up: L = 400 ms, half held out:
+        // the cut is at 200 ms exactly, a receipt: the first part is a_0..a_2, the second
+        // a_2..a_4.
+        let r = at(&[0, 100_000_000, 200_000_000, 300_000_000, 400_000_000]);
+        let (a, b) = split(&r, 0, 0.5).unwrap();
+        assert_eq!(a.recv, [Nanos(0), Nanos(100_000_000), Nanos(200_000_000)]);
+        assert_eq!(b.recv, [Nanos(200_000_000), Nanos(300_000_000), Nanos(400_000_000)]);
+        assert_eq!((a.seq, b.seq), (vec![1, 2, 3], vec![3, 4, 5]));
+    }
+
+    #[test]
+    fn a_holdout_needs_two_evaluated_receipts_in_each_part() {
+        // Warm-up 10 of receipts(13): a_10 = 1010, a_11 = 1100, a_12 = 1200 ms, L = 190 ms.
+        // 60 % held out: the cut is at 1010 + 0.4·190 = 1086 ms, k = 11 = m - 2: the first
+        // part evaluates a_10, a_11, the second (warm-up a_1..a_10) a_11, a_12.
+        let r = receipts(13);
+        let (a, b) = split(&r, 10, 0.6).unwrap();
+        assert_eq!((a.len(), b.len()), (12, 12));
+        assert_eq!(a.recv[11], Nanos(1_100_000_000));
+        assert_eq!(b.recv[0], Nanos(100_000_000));
+        assert_eq!(b.recv[10], Nanos(1_100_000_000));
+        // 30 % held out: the cut at 1143 ms, k = 12 = m - 1, one receipt left: none.
+        assert!(split(&r, 10, 0.3).is_none());
+        // Fewer receipts than the warm-up and two.
+        assert!(split(&receipts(11), 10, 0.5).is_none());
+        assert!(split(&receipts(5), 10, 0.5).is_none());
+        // The cut rounds onto a_w itself (timestamps near 2^60, where an f64 steps by
+        // 256 ns): the first part would evaluate a_w alone.
+        let base = 1i64 << 60;
+        let times: Vec<i64> = (0..20).map(|i| base + i).collect();
+        assert!(split(&at(&times), 10, 0.5).is_none());
+    }
+
+    /// The timeout `fixed` is tuned to on receipts(3000), warm-up 10, at any rate with the
+    /// default floor: 108 997 014 ns exactly (`the_accuracy_floor_keeps_a_permanent_suspicion_out`),
+    /// shown as 108.998 ms; at the rate 0 it is the longest gap, 110 ms.
+    fn tuned_fixed(range: (f64, f64), goal: &Goal) -> (Option<f64>, Status) {
+        let opts = warmup_10();
+        let t = tune(&receipts(3000), &Config::named("fixed").unwrap(), range, goal, &opts).unwrap();
+        (t.value, t.status)
+    }
+
+    #[test]
+    fn a_range_below_the_answer_is_doubled_up_to_it() {
+        // 2 ms misses the floor: 4, 8, ..., 128 ms, which meets it; then the grid 64–128 ms.
+        assert_eq!(
+            tuned_fixed((1e6, 2e6), &Goal::rate(1e9)),
+            (Some(108_998_000.0), Status::Found)
+        );
+        // A range at 0 starts from the knob's sweep step (10 ms): 10, 20, 40, 80, 160 ms.
+        assert_eq!(
+            tuned_fixed((0.0, 0.0), &Goal::rate(0.0)),
+            (Some(110_000_000.0), Status::Found)
+        );
+        // 0.1 ms doubled ten times is 102.4 ms, still short of the 110 ms gaps at the rate 0.
+        assert_eq!(
+            tuned_fixed((1e5, 1e5), &Goal::rate(0.0)),
+            (Some(102_400_000.0), Status::NotReached)
+        );
+    }
+
+    #[test]
+    fn a_range_above_the_answer_is_halved_down_to_it() {
+        // 150 ms meets the floor, 75 ms does not: the grid 75–150 ms.
+        assert_eq!(
+            tuned_fixed((150e6, 2e8), &Goal::rate(1e9)),
+            (Some(108_998_000.0), Status::Found)
+        );
+        // Every value meets a goal without a floor: 0.4 ms is halved to 0.2 ms and to the
+        // resolution, 0.1 ms, and no further (half of it snaps back to 0.1 ms).
+        let loose = Goal {
+            max_mistakes_per_h: 1e9,
+            min_accuracy: 0.0,
+        };
+        assert_eq!(tuned_fixed((4e5, 2e8), &loose), (Some(1e5), Status::RangeStart));
+    }
+
+    #[test]
+    fn a_grid_spans_its_range_in_equal_steps_on_multiples_of_the_resolution() {
+        // 12.6 ms in 63 steps of 0.2 ms.
+        let want: Vec<f64> = (0..64).map(|i| 1e6 + f64::from(i) * 2e5).collect();
+        assert_eq!(grid(1e6, 13.6e6, 1e5), want);
+        // Steps under the resolution are widened to it: 0.3 ms holds 4 values.
+        assert_eq!(grid(1e5, 4e5, 1e5), [1e5, 2e5, 3e5, 4e5]);
+        // 1 ms would be 63 steps of 15.9 µs: widened to 0.1 ms, 11 values.
+        let tenths: Vec<f64> = (0..=10).map(|i| f64::from(i) * 1e5).collect();
+        assert_eq!(grid(0.0, 1e6, 1e5), tenths);
+        assert_eq!(grid(5e5, 5e5, 1e5), [5e5]);
+    }
+
+    #[test]
+    fn the_feasible_values_start_after_the_last_infeasible_one() {
+        assert_eq!(feasible_from(&[false, false, false, true]), 3);
+        assert_eq!(feasible_from(&[true, false, true, true, true]), 2);
+        assert_eq!(feasible_from(&[true, true]), 0);
+        assert_eq!(feasible_from(&[true, false]), 2);
+        assert_eq!(feasible_from(&[]), 0);
+    }
+
+    #[test]
+    fn refining_by_grids_finds_the_least_feasible_multiple_of_the_resolution() {
+        // fixed on receipts(3000) at any rate with the default floor: feasible from
+        // 108 997 014 ns, so from 109.0 ms on multiples of 0.1 ms (108.9 ms is not).
+        let r = receipts(3000);
+        let opts = warmup_10();
+        let fixed = Config::named("fixed").unwrap();
+        let goal = Goal::rate(1e9);
+        let judge = Judge::new(&r, &fixed, &goal, &opts).unwrap();
+        assert_eq!(judge.refine(0.0, 2e8, 1e5).unwrap(), 109_000_000.0);
+        assert_eq!(judge.refine(50e6, 2e8, 1e5).unwrap(), 109_000_000.0);
+        assert_eq!(judge.refine(108e6, 115e6, 1e5).unwrap(), 109_000_000.0);
+        // Two adjacent multiples: the upper one.
+        assert_eq!(judge.refine(108.9e6, 109e6, 1e5).unwrap(), 109_000_000.0);
+        // At 1 ms resolution: 109 ms.
+        assert_eq!(judge.refine(0.0, 2e8, 1e6).unwrap(), 109_000_000.0);
+        // At 10 µs: 109.0 ms is a multiple too; 108.99 ms is not feasible, 109.00 ms is.
+        assert_eq!(judge.refine(0.0, 2e8, 1e4).unwrap(), 109_000_000.0);
+        // At 1 µs: 108.998 ms.
+        assert_eq!(judge.refine(1e8, 1.2e8, 1e3).unwrap(), 108_998_000.0);
+        // A range whose values all miss the goal ends at its top.
+        assert_eq!(judge.refine(0.0, 50e6, 1e5).unwrap(), 50e6);
+    }
+
+    #[test]
+    fn a_value_outside_the_positive_numbers_is_shown_as_it_is() {
+        assert_eq!(shown(0.0, Unit::Number), 0.0);
+        assert_eq!(shown(-2.5, Unit::Number), -2.5);
+        assert_eq!(shown(f64::INFINITY, Unit::Number), f64::INFINITY);
+        assert!(shown(f64::NAN, Unit::Duration).is_nan());
+        // Exactly on the precision shown: unchanged.
+        assert_eq!(shown(5.276, Unit::Number), 5.276);
+        assert_eq!(shown(0.25, Unit::Fraction), 0.25);
+    }
+
+    #[test]
+    fn chosen_settings_are_replayed_on_the_other_trace() {
+        // A line tuned on another trace (its metrics from there): timeout 108.998 ms replayed on
+        // receipts(3000), warm-up 10: each of the 298 evaluated 110 ms gaps is a mistake
+        // of 110 - 108.998 = 1.002 ms, 298.596 ms in all.
+        let r = receipts(3000);
+        let opts = warmup_10();
+        let fixed = Config::named("fixed").unwrap();
+        let other = crate::sweep::evaluate(&receipts(30), &fixed, &[108_998_000.0], &opts)
+            .unwrap()
+            .remove(0);
+        let line = Line {
+            tuned: Tuned {
+                config: fixed,
+                value: Some(108_998_000.0),
+                metrics: other,
+                status: Status::Found,
+            },
+            preset: Some("p"),
+        };
+        let out = replay_lines(&r, &[line.clone(), line], &opts).unwrap();
+        assert_eq!(out.len(), 2);
+        let m = &out[1].tuned.metrics;
+        assert_eq!((m.mistakes, m.suspect_time), (298, Nanos(298_596_000)));
+        assert_eq!(
+            (out[1].tuned.value, out[1].tuned.status, out[1].preset),
+            (Some(108_998_000.0), Status::Found, Some("p"))
+        );
+    }
+
+    #[test]
+    fn a_frontier_joins_the_lines_that_differ_in_its_one_parameter() {
+        // Feasible at 900 per hour and P_A 0.75: two mistakes in 8 s (on both bounds);
+        // three are not.
+        let goal = Goal {
+            max_mistakes_per_h: 900.0,
+            min_accuracy: 0.75,
+        };
+        let line = |spec: &str, mistakes: u64, mean_ms: f64, status: Status, preset: Option<&'static str>| {
+            let mut metrics = super::tests::two_mistakes_in_8_s();
+            metrics.mistakes = mistakes;
+            metrics.detection.mean_ns = mean_ms * 1e6;
+            Line {
+                tuned: Tuned {
+                    config: crate::detector::spec::parse(spec).unwrap().remove(0).config,
+                    value: Some(1e8),
+                    metrics,
+                    status,
+                },
+                preset,
+            }
+        };
+        let lines = [
+            // 0: window 1, check 1 ms.
+            line("chen:window=1,check=1ms", 2, 200.0, Status::Found, None),
+            // 1: differs from 0 in both keys.
+            line("chen:window=2,check=2ms", 3, 50.0, Status::Found, None),
+            // 2: from 0 in the window only (joins 0), from 1 in the check only.
+            line("chen:window=2,check=1ms", 2, 100.0, Status::NotReached, None),
+            // 3: from 1 in the check only (joins 1).
+            line("chen:window=2,check=3ms", 2, 300.0, Status::Found, None),
+            // 4: from 0 in the check only: 0's frontier is over the window.
+            line("chen:window=1,check=4ms", 2, 10.0, Status::Found, None),
+            // 5: a preset one key from 0, and another detector: in no frontier.
+            line("chen:window=3,check=1ms", 2, 1.0, Status::Found, Some("preset")),
+            line("fixed:check=1ms", 2, 1.0, Status::Found, None),
+        ];
+        let f = frontiers(&lines, &goal);
+        let got: Vec<_> = f
+            .iter()
+            .map(|f| (f.detector, f.param.as_str(), f.lines.clone(), f.best))
+            .collect();
+        // 0's frontier: 2 is faster but not reached, so 0 is the best; 1's: 1 is faster
+        // but exceeds the target, so 3.
+        assert_eq!(
+            got,
+            [
+                ("chen", "window", vec![0, 2], Some(0)),
+                ("chen", "check", vec![1, 3], Some(3)),
+            ]
+        );
+        // With every line feasible and found, the fastest of each.
+        let all: Vec<Line> = lines
+            .iter()
+            .cloned()
+            .map(|mut l| {
+                l.tuned.metrics.mistakes = 2;
+                l.tuned.status = Status::Found;
+                l
+            })
+            .collect();
+        let best: Vec<_> = frontiers(&all, &goal).iter().map(|f| f.best).collect();
+        assert_eq!(best, [Some(2), Some(1)]);
+    }
+
+    fn target(spec: &str, range: Option<(f64, f64)>) -> Target {
+        Target {
+            spec: crate::detector::spec::parse(spec).unwrap().remove(0),
+            range,
+        }
+    }
+
+    #[test]
+    fn only_akka_itself_with_a_range_is_tuned_as_pairs() {
+        let out = with_default_pairs(vec![
+            target("fixed", Some((0.0, 1e9))),
+            target("akka-cluster", Some((1.0, 16.0))),
+            target("akka", Some((1.0, 16.0))),
+            target("akka", None),
+        ]);
+        let got: Vec<String> = out.iter().map(|t| t.spec.config.params()).collect();
+        assert_eq!(got.len(), 1 + 1 + 11 + 1, "{got:?}");
+        assert_eq!(out[0].spec.config.name(), "fixed");
+        assert!(out[1].spec.config.preset().is_some());
+        for (i, t) in out[2..13].iter().enumerate() {
+            let pause = t.spec.config.get("pause");
+            assert_eq!((pause, t.range), (i as f64 * 500e6, Some((1.0, 16.0))));
+        }
+        assert_eq!(out[13].range, None);
+    }
+
+    #[test]
+    fn a_line_evaluated_at_a_presets_setting_is_named_by_the_preset() {
+        // Heartbeats 1 s apart: akka-cluster's own interval.
+        let times: Vec<i64> = (1..=400).map(|s| s * 1_000_000_000).collect();
+        let r = at(&times);
+        let opts = Options {
+            warmup: 100,
+            deadline: Nanos::from_secs(10),
+        };
+        let preset = target("akka-cluster", None);
+        // akka itself at akka-cluster's settings, evaluated as it is.
+        let mut plain = Config::named("akka").unwrap();
+        for key in ["window", "min_std", "pause", "first_estimate"] {
+            plain = plain.with_value(key, preset.spec.config.get(key)).unwrap();
+        }
+        let same = Target {
+            spec: crate::detector::spec::DetectorSpec {
+                config: plain,
+                knob_values: preset.spec.knob_values.clone(),
+            },
+            range: None,
+        };
+        let tuned = target("akka", Some((1.0, 16.0)));
+        let lines = tune_all(&r, &[preset, same, tuned], &Goal::rate(1e9), &opts).unwrap();
+        let names: Vec<_> = lines.iter().map(|l| l.preset).collect();
+        assert_eq!(names, [Some("akka-cluster"), Some("akka-cluster"), None]);
+        assert_eq!(lines[1].tuned.value, Some(8.0));
     }
 }
