@@ -128,7 +128,7 @@ impl AkkaFamily {
     }
 
     /// The moments `(m, s)` of the family's one history and the last heartbeat, from
-    /// which every threshold's deadline follows ([`deadline_at`]); `None` before the
+    /// which every threshold's deadline follows (`deadline_at`); `None` before the
     /// first heartbeat or with more than one history.
     pub fn single(&self) -> Option<(f64, f64, Nanos)> {
         match (self.last, self.histories.as_slice()) {
