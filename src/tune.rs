@@ -1324,6 +1324,12 @@ mod bounds_tests {
         let base = 1i64 << 60;
         let times: Vec<i64> = (0..20).map(|i| base + i).collect();
         assert!(split(&at(&times), 10, 0.5).is_none());
+        // Nothing held out is no holdout, even where rounding puts the cut before the
+        // last receipt: 2^53 + 1 ..= 2^53 + 5 as f64 are 2^53, +2, +4, +4, +4, and the
+        // cut a_0 + 1.0·L is 2^53 + 4.
+        let times: Vec<i64> = (1..=5).map(|i| (1i64 << 53) + i).collect();
+        assert!(split(&at(&times), 0, 0.0).is_none());
+        assert!(split(&at(&times), 0, f64::NAN).is_none());
     }
 
     /// The timeout `fixed` is tuned to on receipts(3000), warm-up 10, at any rate with the
@@ -1414,6 +1420,12 @@ mod bounds_tests {
         assert_eq!(judge.refine(1e8, 1.2e8, 1e3).unwrap(), 108_998_000.0);
         // A range whose values all miss the goal ends at its top.
         assert_eq!(judge.refine(0.0, 50e6, 1e5).unwrap(), 50e6);
+        // One whose start already meets it, at its start.
+        assert_eq!(judge.refine(150e6, 2e8, 1e5).unwrap(), 150e6);
+        // 64 resolutions in one grid of 63 steps of 101 587 ns: 105.8 ms + 32 steps is
+        // 109.05 ms, snapped to 109.1 ms, so 109.0 ms is not on the grid, and the
+        // search takes one more grid (108.9, 109.0, 109.1 ms) to reach it.
+        assert_eq!(judge.refine(105.8e6, 112.2e6, 1e5).unwrap(), 109_000_000.0);
     }
 
     #[test]

@@ -251,3 +251,23 @@ mod tests {
         );
     }
 }
+
+/// A window whose intervals are all zero: the mean and the scale are 0.
+#[cfg(test)]
+mod zero_mean_tests {
+    use super::*;
+    use crate::detector::testutil::hb;
+
+    #[test]
+    fn at_a_zero_mean_phi_is_zero_until_the_last_receipt_and_infinite_after_it() {
+        let mut d = ExpPhi::new(1, Nanos::ZERO, Nanos::SECOND);
+        d.observe(&hb(1, 100.0));
+        assert_eq!(d.mean(), 0.0);
+        let last = Nanos::from_millis(100);
+        assert_eq!(d.level(last - Nanos(1)), 0.0);
+        assert_eq!(d.level(last), 0.0);
+        assert_eq!(d.level(last + Nanos(1)), f64::INFINITY);
+        // Suspected one nanosecond after the receipt at any positive threshold.
+        assert_eq!(d.deadline(&8.0), Some(last + Nanos(1)));
+    }
+}
