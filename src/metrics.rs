@@ -51,6 +51,18 @@ pub struct Detection {
     pub origin: Origin,
 }
 
+/// Mistake rate `λ_M` per hour of `mistakes` over the evaluated length `evaluated`
+/// ([evaluation.md](crate::docs::evaluation) §3), as [`Metrics::mistake_rate_per_h`] gives it.
+pub fn mistake_rate_per_h(mistakes: u64, evaluated: Nanos) -> f64 {
+    mistakes as f64 / evaluated.as_secs_f64() * 3600.0
+}
+
+/// Query accuracy `P_A = 1 - S_time / L` of suspect time `suspect` over `evaluated`, as
+/// [`Metrics::query_accuracy`] gives it.
+pub fn query_accuracy(suspect: Nanos, evaluated: Nanos) -> f64 {
+    1.0 - suspect.0 as f64 / evaluated.0 as f64
+}
+
 /// The metrics of one detector at one knob value on one trace.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Metrics {
@@ -69,7 +81,7 @@ pub struct Metrics {
 impl Metrics {
     /// Mistake rate `λ_M`, per hour.
     pub fn mistake_rate_per_h(&self) -> f64 {
-        self.mistakes as f64 / self.evaluated.as_secs_f64() * 3600.0
+        mistake_rate_per_h(self.mistakes, self.evaluated)
     }
 
     /// Mean mistake duration `T_M`; `None` without mistakes.
@@ -89,7 +101,7 @@ impl Metrics {
 
     /// Query accuracy probability `P_A = 1 - S_time / L`.
     pub fn query_accuracy(&self) -> f64 {
-        1.0 - self.suspect_time.0 as f64 / self.evaluated.0 as f64
+        query_accuracy(self.suspect_time, self.evaluated)
     }
 
     /// The exact (Garwood) two-sided 95 % confidence interval of the mistake rate, per

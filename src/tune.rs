@@ -59,27 +59,14 @@ impl Goal {
 
     /// Mistake rate within the target and query accuracy at or above the floor.
     pub fn feasible(&self, m: &Metrics) -> bool {
-        m.mistake_rate_per_h() <= self.max_mistakes_per_h && m.query_accuracy() >= self.min_accuracy
+        self.feasible_counts(m.mistakes, m.suspect_time, m.evaluated)
     }
 
     /// [`feasible`](Goal::feasible) from what it reads of the metrics: `mistakes` and
     /// `suspect` time over the evaluated span `evaluated`.
     pub fn feasible_counts(&self, mistakes: u64, suspect: Nanos, evaluated: Nanos) -> bool {
-        self.feasible(&Metrics {
-            heartbeats: 0,
-            evaluated,
-            mistakes,
-            suspect_time: suspect,
-            detection: crate::metrics::Detection {
-                mean_ns: 0.0,
-                p50: Nanos::ZERO,
-                p99: Nanos::ZERO,
-                max: Nanos::ZERO,
-                completeness: 0.0,
-                deadline: Nanos::ZERO,
-                origin: crate::metrics::Origin::Send,
-            },
-        })
+        crate::metrics::mistake_rate_per_h(mistakes, evaluated) <= self.max_mistakes_per_h
+            && crate::metrics::query_accuracy(suspect, evaluated) >= self.min_accuracy
     }
 
     /// Mistakes the target allows on the whole evaluated span of `m`: `target × L`.
@@ -503,30 +490,21 @@ impl<'a> Judge<'a> {
         }
     }
 
-    /// From the forms: whether each of `values` meets the goal, counting only `gaps`
-    /// (the others known to be trusted throughout), and the gaps suspected at the first
-    /// value.
-    fn probe(&self, values: &[f64], gaps: impl IntoIterator<Item = usize>) -> (Vec<bool>, Vec<usize>) {
-        let (Some(forms), false) = (&self.forms, values.is_empty()) else {
-            return (Vec::new(), Vec::new());
-        };
+    /// From the forms: whether `value` meets the goal, counting only `gaps` (the others
+    /// known to be trusted throughout), and the gaps it suspects.
+    fn probe(&self, forms: &[Form], value: f64, gaps: impl IntoIterator<Item = usize>) -> (bool, Vec<usize>) {
         let w = self.opts.warmup;
         let a = &self.receipts.recv;
-        let gs: Vec<f64> = values.iter().map(|&v| forms[0].prepare(v)).collect();
+        let g = forms[0].prepare(value);
         let mut suspected = Vec::new();
-        let totals = crate::replay::accuracy(a, gaps, gs.len(), |j, out| {
-            let f = &forms[j - w];
-            for (o, &g) in out.iter_mut().zip(&gs) {
-                *o = f.deadline(g).unwrap_or(Nanos::MAX);
-            }
+        let totals = crate::replay::accuracy(a, gaps, 1, |j, out| {
+            out[0] = forms[j - w].deadline(g).unwrap_or(Nanos::MAX);
             if out[0] < a[j + 1] {
                 suspected.push(j);
             }
         });
-        let feasible = totals
-            .into_iter()
-            .map(|(mistakes, suspect)| self.goal.feasible_counts(mistakes, Nanos(suspect), self.evaluated))
-            .collect();
+        let (mistakes, suspect) = totals[0];
+        let feasible = self.goal.feasible_counts(mistakes, Nanos(suspect), self.evaluated);
         (feasible, suspected)
     }
 
@@ -535,14 +513,14 @@ impl<'a> Judge<'a> {
     /// values at a time when each probe is a replay.
     fn boundary(&self, below: f64, above: f64) -> Result<f64, ReplayError> {
         let (mut lo, mut hi) = (to_rank(self.unit, below), to_rank(self.unit, above));
-        if self.forms.is_some() {
+        if let Some(forms) = &self.forms {
             // Deadlines never decrease as the knob grows: only the gaps suspected at the
             // infeasible end can be suspected above it, and the set shrinks as it rises.
-            let mut gaps = self.probe(&[below], self.opts.warmup..self.receipts.len() - 1).1;
+            let mut gaps = self.probe(forms, below, self.opts.warmup..self.receipts.len() - 1).1;
             while hi - lo > 1 {
                 let mid = lo + (hi - lo) / 2;
-                let (feasible, suspected) = self.probe(&[from_rank(self.unit, mid)], gaps.iter().copied());
-                if feasible[0] {
+                let (feasible, suspected) = self.probe(forms, from_rank(self.unit, mid), gaps.iter().copied());
+                if feasible {
                     hi = mid;
                 } else {
                     lo = mid;
@@ -887,6 +865,20 @@ mod tests {
             .accepted()
     }
 
+    /// A goal of `allowed` mistakes over the evaluated span of `top` (the metrics at the
+    /// top of the range searched), with the accuracy floor `floor`.
+    fn allowing(allowed: f64, top: &Metrics, floor: f64) -> Goal {
+        Goal {
+            max_mistakes_per_h: allowed * 3600.0 / top.evaluated.as_secs_f64(),
+            min_accuracy: floor,
+        }
+    }
+
+    /// The configuration of the first detector of `spec`.
+    pub(super) fn config(spec: &str) -> Config {
+        crate::detector::spec::parse(spec).unwrap().remove(0).config
+    }
+
     /// The evaluation of the [`fine`] traces: warm-up 10, `D` = 3 µs.
     const FINE_OPTS: Options = Options {
         warmup: 10,
@@ -912,10 +904,7 @@ mod tests {
                 let at = |v: f64| crate::sweep::evaluate(&r, &c, &[v], &opts).unwrap().remove(0);
                 let top = at(6000.0);
                 for (allowed, floor) in [(3.0, 0.9), (0.0, 0.5), (20.0, 0.99)] {
-                    let goal = Goal {
-                        max_mistakes_per_h: allowed * 3600.0 / top.evaluated.as_secs_f64(),
-                        min_accuracy: floor,
-                    };
+                    let goal = allowing(allowed, &top, floor);
                     if !goal.feasible(&top) || goal.feasible(&at(0.0)) {
                         continue;
                     }
@@ -926,7 +915,7 @@ mod tests {
                 }
             }
             for spec in ["phi:window=10", "exp-phi:window=10", "satzger:window=10"] {
-                let c = crate::detector::spec::parse(spec).unwrap().remove(0).config;
+                let c = config(spec);
                 let at = |v: f64| crate::sweep::evaluate(&r, &c, &[v], &opts).unwrap().remove(0);
                 let (lo, hi) = if spec.starts_with("satzger") {
                     (0.01, 1.0)
@@ -934,10 +923,7 @@ mod tests {
                     (0.01, 40.0)
                 };
                 let top = at(hi);
-                let goal = Goal {
-                    max_mistakes_per_h: 5.0 * 3600.0 / top.evaluated.as_secs_f64(),
-                    min_accuracy: 0.9,
-                };
+                let goal = allowing(5.0, &top, 0.9);
                 if !goal.feasible(&top) || goal.feasible(&at(lo)) {
                     continue;
                 }
@@ -995,10 +981,7 @@ mod tests {
                     .unwrap()
                     .remove(0);
                 for allowed in [2.0, 5.0, 20.0] {
-                    let goal = Goal {
-                        max_mistakes_per_h: allowed * 3600.0 / top.evaluated.as_secs_f64(),
-                        min_accuracy: 0.9,
-                    };
+                    let goal = allowing(allowed, &top, 0.9);
                     let t = tune(&r, &s.config, range, &goal, &opts).unwrap();
                     let v = t.value.unwrap();
                     let mut d = s.config.detector(r.interval, v);
@@ -1027,14 +1010,11 @@ mod tests {
                 ("phi:window=10", &[0.01, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0]),
                 ("exp-phi:window=10", &[0.01, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0]),
             ] {
-                let c = crate::detector::spec::parse(spec).unwrap().remove(0).config;
+                let c = config(spec);
                 let top = crate::sweep::evaluate(&r, &c, &[values[values.len() - 1]], &opts)
                     .unwrap()
                     .remove(0);
-                let goal = Goal {
-                    max_mistakes_per_h: 5.0 * 3600.0 / top.evaluated.as_secs_f64(),
-                    min_accuracy: 0.9,
-                };
+                let goal = allowing(5.0, &top, 0.9);
                 let at_once = Judge::new(&r, &c, &goal, &opts).unwrap();
                 at_once.prefetch(values, &[]).unwrap();
                 let mut both = (false, false);
@@ -1075,7 +1055,7 @@ mod tests {
                     &[0.01, 0.5, 1.0, 3.0, 8.0, 40.0],
                 ),
             ] {
-                let c = crate::detector::spec::parse(spec).unwrap().remove(0).config;
+                let c = config(spec);
                 let lean = accuracy(&r, &c, knobs, &opts).unwrap();
                 let full = crate::sweep::evaluate(&r, &c, knobs, &opts).unwrap();
                 for ((&k, &(mistakes, suspect)), m) in knobs.iter().zip(&lean).zip(&full) {
@@ -1483,7 +1463,7 @@ mod bounds_tests {
             metrics.detection.mean_ns = mean_ms * 1e6;
             Line {
                 tuned: Tuned {
-                    config: crate::detector::spec::parse(spec).unwrap().remove(0).config,
+                    config: super::tests::config(spec),
                     value: Some(1e8),
                     metrics,
                     status,

@@ -165,11 +165,6 @@ pub fn config_accuracy(
     accuracy(receipts, params(config), thresholds, opts)
 }
 
-/// Whether `mistakes` and suspect time `suspect` over `l` meet `goal`.
-fn feasible(goal: &Goal, (mistakes, suspect): (u64, Nanos), l: Nanos) -> bool {
-    goal.feasible_counts(mistakes, suspect, l)
-}
-
 /// `n` positive `f64`s strictly between `lo` and `hi` (`0 < lo < hi`), spread evenly over
 /// the floats between them, ascending, without repeats.
 fn between(lo: f64, hi: f64, n: usize) -> Vec<f64> {
@@ -232,7 +227,9 @@ fn search(
     tries: usize,
 ) -> Result<(Critical, Option<Counted>), ReplayError> {
     let l = evaluated_length(receipts, opts.warmup)?;
-    let judge = |counts: Vec<(u64, Nanos)>| -> Vec<bool> { counts.into_iter().map(|c| feasible(goal, c, l)).collect() };
+    let judge = |counts: Vec<(u64, Nanos)>| -> Vec<bool> {
+        counts.into_iter().map(|(m, s)| goal.feasible_counts(m, s, l)).collect()
+    };
     // The range's ends extended as every detector's are: doubled and halved on
     // multiples of the resolution, halved no further than to the resolution itself.
     let res = crate::tune::resolution(crate::detector::Unit::Number);
@@ -382,7 +379,7 @@ pub fn tune(
                 (up, counts)
             }
         };
-        if let Some(i) = counts.iter().position(|&x| feasible(goal, x, l)) {
+        if let Some(i) = counts.iter().position(|&(m, s)| goal.feasible_counts(m, s, l)) {
             value = shown[i];
         }
     }
