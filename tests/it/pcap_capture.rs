@@ -91,6 +91,14 @@ fn a_tcpdump_capture_of_the_recorder_imports_to_the_recorders_trace() {
     // SIGINT: tcpdump writes what it holds and exits.
     unsafe { libc::kill(capture.id() as i32, libc::SIGINT) };
     capture.wait().unwrap();
+    // tcpdump's closing statistics: "N packets dropped by kernel" counts the packets the
+    // capture buffer had no room for (other tests' loopback traffic shares it).
+    let mut stats = String::new();
+    std::io::Read::read_to_string(&mut err, &mut stats).unwrap();
+    let dropped: usize = stats
+        .lines()
+        .find_map(|l| l.strip_suffix(" packets dropped by kernel")?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no 'packets dropped by kernel' line from tcpdump: {stats}"));
     let cluster = dir.path().join("cluster");
     fdbench()
         .args(["import", "--format", "pcap", "--assume-synced", "--node-by-port", "-q"])
@@ -111,5 +119,17 @@ fn a_tcpdump_capture_of_the_recorder_imports_to_the_recorders_trace() {
         .map(|p| absolute_rows(&cluster.join(p["trace"].as_str().unwrap())))
         .find(|rows| rows.first().map(|r| (r.0, r.1)) == want.first().map(|r| (r.0, r.1)));
     let got = found.expect("a flow with the recorder's first heartbeat");
-    assert_eq!(got, want);
+    if dropped == 0 {
+        assert_eq!(got, want);
+    } else {
+        // Every heartbeat captured is the recorder's, exactly; the missing ones are at
+        // most those the capture itself says it dropped.
+        assert!(got.iter().all(|r| want.contains(r)), "tcpdump: {stats}");
+        assert!(
+            got.len() <= want.len() && want.len() - got.len() <= dropped,
+            "{} of {} captured; tcpdump: {stats}",
+            got.len(),
+            want.len()
+        );
+    }
 }
