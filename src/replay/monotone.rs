@@ -9,7 +9,8 @@
 //! leaves any family that breaks it to the general pass). So each row splits at a few
 //! **critical indices** of its offsets `τ_j(i) - a_j`, counted in one branch-free scan
 //! of the row (on a row in order, the number of offsets below a bound is where a binary
-//! search would put it):
+//! search would put it), or found by binary search on a row computed from a
+//! [`Form`], which is in order by construction:
 //!
 //! - `e_j`: the knob values whose deadline is at or before the receipt (`offset <= 0`);
 //! - `c_j`: those whose deadline falls before the next receipt (gap `j` suspected);
@@ -27,7 +28,9 @@
 //! pair at a time along the chains of late receipts from the first receipt on (the late
 //! pairs, few). What stays per (crash point, knob value) is one lean vector loop: add
 //! the detection time to the sum, raise the maximum, count it below each percentile's
-//! bracket and flag a hit in one.
+//! bracket and flag a hit in one. It runs over a chunk of [`ROWS`] rows at a time, a
+//! block of [`LANES`] knob values at a time, so that a block's totals stay in registers
+//! across the rows and each pair costs one load of its offset.
 //!
 //! The loop runs in `f64` on integers held exactly: times and offsets under `2^52`,
 //! detection times under `2^42` summed over at most [`FLUSH`] crash points before the
@@ -37,7 +40,7 @@
 
 use super::general::{BIG, Bracket, FLUSH, Lane, SUM_SAFE, bounds};
 use super::shifted::{add, totals};
-use crate::detector::Family;
+use crate::detector::{Family, Form};
 use crate::replay::Options;
 use crate::simd::keep;
 use crate::time::Nanos;
@@ -84,39 +87,90 @@ fn scan_kernel(row: &[f64], g: f64, lim: f64) -> Scan {
     }
 }
 
+/// Knob values per block of the fresh-pair kernel: two vectors of `f64` with AVX2, and
+/// one byte of flags.
+const LANES: usize = 8;
+
+/// Rows of offsets kept for the fresh-pair kernel, which runs over them a block of knob
+/// values at a time with the block's totals in registers; [`FLUSH`] is a multiple.
+const ROWS: usize = 16;
+const _: () = assert!(FLUSH % ROWS == 0);
+
 /// Per-knob totals of the detection times of the fresh pairs, in `f64`, one array per
-/// quantity (in sorted knob order).
+/// quantity (in sorted knob order, padded to whole blocks of [`LANES`]).
 struct Fresh {
     sum: Vec<f64>,
     max: Vec<f64>,
     below: [Vec<f64>; 2],
     lo: [Vec<f64>; 2],
     hi: [Vec<f64>; 2],
-    /// Per knob value: 1 when the last detection time fell in a bracket; padded to
-    /// whole words of 8.
+}
+
+/// The last [`ROWS`] rows of offsets (each `stride` long, `+inf` past the knob values),
+/// and per row `A_j = a_j - origin_j` and the knob values whose detection time fell in
+/// a bracket, one byte of [`LANES`] flags per block.
+struct Chunk {
+    stride: usize,
+    rows: Vec<f64>,
+    big_a: [f64; ROWS],
     hits: Vec<u8>,
 }
 
-/// Crash point `j` at the knob indices `[from, to)`, whose deadlines are after the
-/// receipt: offsets `off` (of those indices), `big_a = a_j - origin_j`.
+impl Chunk {
+    fn new(width: usize) -> Chunk {
+        let stride = width.next_multiple_of(LANES);
+        Chunk {
+            stride,
+            rows: vec![f64::INFINITY; stride * ROWS],
+            big_a: [0.0; ROWS],
+            hits: vec![0; stride / LANES * ROWS],
+        }
+    }
+
+    fn row(&self, slot: usize) -> &[f64] {
+        &self.rows[slot * self.stride..(slot + 1) * self.stride]
+    }
+}
+
+/// The fresh pairs of rows `[from, to)` of the chunk: every offset `t` with
+/// `0 < t < inf` (the knob indices `[e_j, n_j)` of a row in order), whose detection time
+/// is `max(0, A_j + t)`, added to the sum, raised into the maximum, counted below each
+/// bracket and flagged when in one. A block of [`LANES`] knob values at a time, its
+/// totals held across the rows.
 #[inline(always)]
-fn fresh_kernel(f: &mut Fresh, from: usize, to: usize, off: &[f64], big_a: f64) {
-    let n = to - from;
-    let off = &off[..n];
-    let (sum, max) = (&mut f.sum[from..to], &mut f.max[from..to]);
-    let [b0, b1] = &mut f.below;
-    let (b0, b1) = (&mut b0[from..to], &mut b1[from..to]);
-    let (lo0, lo1) = (&f.lo[0][from..to], &f.lo[1][from..to]);
-    let (hi0, hi1) = (&f.hi[0][from..to], &f.hi[1][from..to]);
-    let hits = &mut f.hits[from..to];
-    for i in 0..n {
-        let x = (big_a + off[i]).max(0.0);
-        sum[i] += x;
-        max[i] = max[i].max(x);
-        b0[i] += keep(x < lo0[i], 1.0);
-        b1[i] += keep(x < lo1[i], 1.0);
-        let hit = (x >= lo0[i]) & (x <= hi0[i]) | (x >= lo1[i]) & (x <= hi1[i]);
-        hits[i] = u8::from(hit);
+fn fresh_kernel(f: &mut Fresh, chunk: &mut Chunk, from: usize, to: usize) {
+    let stride = chunk.stride;
+    let blocks = stride / LANES;
+    for b in 0..blocks {
+        let at = b * LANES;
+        let lanes = |v: &[f64]| -> [f64; LANES] { v[at..at + LANES].try_into().expect("a block") };
+        let (mut sum, mut max) = (lanes(&f.sum), lanes(&f.max));
+        let (mut b0, mut b1) = (lanes(&f.below[0]), lanes(&f.below[1]));
+        let (lo0, lo1, hi0, hi1) = (lanes(&f.lo[0]), lanes(&f.lo[1]), lanes(&f.hi[0]), lanes(&f.hi[1]));
+        for s in from..to {
+            let off: [f64; LANES] = chunk.rows[s * stride + at..s * stride + at + LANES]
+                .try_into()
+                .expect("a block");
+            let big_a = chunk.big_a[s];
+            let mut bits = 0u8;
+            for l in 0..LANES {
+                let t = off[l];
+                let fresh = (t > 0.0) & (t < f64::INFINITY);
+                let x = (big_a + t).max(0.0);
+                let kept = keep(fresh, x);
+                sum[l] += kept;
+                max[l] = max[l].max(kept);
+                b0[l] += keep(fresh & (x < lo0[l]), 1.0);
+                b1[l] += keep(fresh & (x < lo1[l]), 1.0);
+                let hit = fresh & ((x >= lo0[l]) & (x <= hi0[l]) | (x >= lo1[l]) & (x <= hi1[l]));
+                bits |= u8::from(hit) << l;
+            }
+            chunk.hits[s * blocks + b] = bits;
+        }
+        f.sum[at..at + LANES].copy_from_slice(&sum);
+        f.max[at..at + LANES].copy_from_slice(&max);
+        f.below[0][at..at + LANES].copy_from_slice(&b0);
+        f.below[1][at..at + LANES].copy_from_slice(&b1);
     }
 }
 
@@ -131,9 +185,135 @@ fn partial_kernel(suspect: &mut [f64], off: &[f64], g: f64) {
     }
 }
 
+/// [`scan`] of a row known to be in order (one computed from a [`Form`]): binary
+/// searches for the critical indices, and the range checked at the row's ends.
+fn critical(row: &[f64], g: f64, lim: f64) -> Scan {
+    let finite = row.partition_point(|&t| t < f64::INFINITY);
+    let exact = |t: f64| t.abs() < BIG;
+    let ok = finite == 0 || exact(row[0]) && exact(row[finite - 1]);
+    Scan {
+        ok,
+        e: row.partition_point(|&t| t <= 0.0),
+        c: row.partition_point(|&t| t < g),
+        finite,
+        f: row.partition_point(|&t| t <= lim),
+    }
+}
+
 crate::simd::multiversion!(fn partial_row(suspect: &mut [f64], off: &[f64], g: f64) -> () = partial_kernel;);
 crate::simd::multiversion!(fn scan(row: &[f64], g: f64, lim: f64) -> Scan = scan_kernel;);
-crate::simd::multiversion!(fn fresh_row(f: &mut Fresh, from: usize, to: usize, off: &[f64], big_a: f64) -> () = fresh_kernel;);
+/// [`fresh_kernel`], in AVX2 where the processor has it.
+fn fresh_rows(f: &mut Fresh, chunk: &mut Chunk, from: usize, to: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::simd::has_avx2() {
+        // SAFETY: the processor has AVX2.
+        unsafe { fresh_avx2(f, chunk, from, to) };
+        return;
+    }
+    fresh_kernel(f, chunk, from, to);
+}
+
+/// [`fresh_kernel`] in AVX2 intrinsics, operation for operation (the compiler does not
+/// keep the totals of a block in registers across the rows by itself): the same IEEE
+/// operations on the same values, so the same bits. A lane whose offset is not fresh
+/// gives 0, which neither the sum nor the maximum (of values `>= 0`) sees; comparisons
+/// are ordered, false with NaN, as Rust's are.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn fresh_avx2(f: &mut Fresh, chunk: &mut Chunk, from: usize, to: usize) {
+    use std::arch::x86_64::*;
+    let stride = chunk.stride;
+    let blocks = stride / LANES;
+    let load = |v: &[f64], i: usize| -> __m256d {
+        let v: &[f64; 4] = v[i..i + 4].try_into().expect("a vector");
+        // SAFETY: four f64 in bounds.
+        unsafe { _mm256_loadu_pd(v.as_ptr()) }
+    };
+    let store = |v: &mut [f64], i: usize, x: __m256d| {
+        let v: &mut [f64; 4] = (&mut v[i..i + 4]).try_into().expect("a vector");
+        // SAFETY: four f64 in bounds.
+        unsafe { _mm256_storeu_pd(v.as_mut_ptr(), x) }
+    };
+    let zero = _mm256_setzero_pd();
+    let one = _mm256_set1_pd(1.0);
+    let inf = _mm256_set1_pd(f64::INFINITY);
+    for b in 0..blocks {
+        let at = b * LANES;
+        let (mut sum, mut max, mut b0, mut b1) = ([zero; 2], [zero; 2], [zero; 2], [zero; 2]);
+        let (mut lo0, mut lo1, mut hi0, mut hi1) = ([zero; 2], [zero; 2], [zero; 2], [zero; 2]);
+        for h in 0..2 {
+            let i = at + 4 * h;
+            sum[h] = load(&f.sum, i);
+            max[h] = load(&f.max, i);
+            b0[h] = load(&f.below[0], i);
+            b1[h] = load(&f.below[1], i);
+            lo0[h] = load(&f.lo[0], i);
+            lo1[h] = load(&f.lo[1], i);
+            hi0[h] = load(&f.hi[0], i);
+            hi1[h] = load(&f.hi[1], i);
+        }
+        for s in from..to {
+            let big_a = _mm256_set1_pd(chunk.big_a[s]);
+            let mut bits = 0i32;
+            for h in 0..2 {
+                let t = load(&chunk.rows, s * stride + at + 4 * h);
+                let fresh = _mm256_and_pd(
+                    _mm256_cmp_pd::<_CMP_GT_OQ>(t, zero),
+                    _mm256_cmp_pd::<_CMP_LT_OQ>(t, inf),
+                );
+                // max(big_a + t, 0): big_a + t when it is greater, else 0.
+                let x = _mm256_max_pd(_mm256_add_pd(big_a, t), zero);
+                let kept = _mm256_and_pd(fresh, x);
+                sum[h] = _mm256_add_pd(sum[h], kept);
+                max[h] = _mm256_max_pd(max[h], kept);
+                let below0 = _mm256_and_pd(fresh, _mm256_cmp_pd::<_CMP_LT_OQ>(x, lo0[h]));
+                let below1 = _mm256_and_pd(fresh, _mm256_cmp_pd::<_CMP_LT_OQ>(x, lo1[h]));
+                b0[h] = _mm256_add_pd(b0[h], _mm256_and_pd(below0, one));
+                b1[h] = _mm256_add_pd(b1[h], _mm256_and_pd(below1, one));
+                let in0 = _mm256_and_pd(
+                    _mm256_cmp_pd::<_CMP_GE_OQ>(x, lo0[h]),
+                    _mm256_cmp_pd::<_CMP_LE_OQ>(x, hi0[h]),
+                );
+                let in1 = _mm256_and_pd(
+                    _mm256_cmp_pd::<_CMP_GE_OQ>(x, lo1[h]),
+                    _mm256_cmp_pd::<_CMP_LE_OQ>(x, hi1[h]),
+                );
+                let hit = _mm256_and_pd(fresh, _mm256_or_pd(in0, in1));
+                bits |= _mm256_movemask_pd(hit) << (4 * h);
+            }
+            chunk.hits[s * blocks + b] = bits as u8;
+        }
+        for h in 0..2 {
+            let i = at + 4 * h;
+            store(&mut f.sum, i, sum[h]);
+            store(&mut f.max, i, max[h]);
+            store(&mut f.below[0], i, b0[h]);
+            store(&mut f.below[1], i, b1[h]);
+        }
+    }
+}
+
+/// Offers the detection times the kernel flagged in rows `[0, rows)` of the chunk to
+/// their brackets.
+fn offer_hits(chunk: &Chunk, rows: usize, fresh: &Fresh, brackets: &mut [[Bracket; 2]]) {
+    let blocks = chunk.stride / LANES;
+    for s in 0..rows {
+        let row = chunk.row(s);
+        for (b, &flags) in chunk.hits[s * blocks..(s + 1) * blocks].iter().enumerate() {
+            let mut bits = flags;
+            while bits != 0 {
+                let i = b * LANES + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let x = (chunk.big_a[s] + row[i]).max(0.0);
+                for (q, bracket) in brackets[i].iter_mut().enumerate() {
+                    if x >= fresh.lo[q][i] && x <= fresh.hi[q][i] {
+                        bracket.offer_in(x as i64);
+                    }
+                }
+            }
+        }
+    }
+}
 
 /// The main pass of the general engine for a family with [`Family::knobs`]: every
 /// metric of every knob value, and the detection times inside `brackets` (none with the
@@ -165,13 +345,20 @@ pub(super) fn main_pass(
     let mut brackets: Vec<[Bracket; 2]> = order.iter().map(|&i| brackets[i].clone()).collect();
     let (lo, hi) = bounds(&brackets, exact);
     let zeros = || vec![0.0f64; width];
+    let mut chunk = Chunk::new(width);
+    let stride = chunk.stride;
+    let padded = |mut v: Vec<f64>| {
+        v.resize(stride, f64::NAN);
+        v
+    };
+    let [lo0, lo1] = lo;
+    let [hi0, hi1] = hi;
     let mut fresh = Fresh {
-        sum: zeros(),
-        max: zeros(),
-        below: [zeros(), zeros()],
-        lo,
-        hi,
-        hits: vec![0; width.next_multiple_of(8)],
+        sum: vec![0.0; stride],
+        max: vec![0.0; stride],
+        below: [vec![0.0; stride], vec![0.0; stride]],
+        lo: [padded(lo0), padded(lo1)],
+        hi: [padded(hi0), padded(hi1)],
     };
     let d = opts.deadline.0;
     let dl = (d as f64).min(BIG);
@@ -188,22 +375,26 @@ pub(super) fn main_pass(
 
     let mut scratch = vec![Nanos::MAX; width];
     let mut raw = vec![0.0f64; width];
-    let (mut row, mut prev_row) = (vec![0.0f64; width], vec![0.0f64; width]);
     // P_{j-1} at the knob indices below e_{j-1}, and P_j being built (absolute times).
     let (mut prev_p, mut cur_p): (Vec<i64>, Vec<i64>) = (Vec::new(), Vec::new());
     let mut prev_c = 0usize;
-    let mut hit_list = vec![0usize; width];
+    // Row j lives in slot (j - w) mod ROWS: the evaluated rows of a chunk start at slot 0.
+    let first_slot = (ROWS - w % ROWS) % ROWS;
     for j in 0..m {
         let hb = receipts.heartbeat(j);
         family.observe(&hb);
+        let slot = (j + first_slot) % ROWS;
+        let (rs, ps) = (slot * stride, (slot + ROWS - 1) % ROWS * stride);
+        let row = &mut chunk.rows[rs..rs + width];
         if identity {
-            family.offsets(hb.recv, &mut scratch, &mut row);
+            family.offsets(hb.recv, &mut scratch, row);
         } else {
             family.offsets(hb.recv, &mut scratch, &mut raw);
             for (r, &i) in row.iter_mut().zip(&order) {
                 *r = raw[i];
             }
         }
+        let row = &chunk.rows[rs..rs + width];
         let aj = a[j].0;
         let o = hb.send.unwrap_or(hb.recv).0;
         let big_a = aj - o;
@@ -215,7 +406,14 @@ pub(super) fn main_pass(
         } else {
             f64::NEG_INFINITY
         };
-        let Scan { ok, e, c, finite, f } = scan(&row, g, dl - big_a as f64);
+        // A row computed from a form is in order by construction.
+        let in_order = matches!(family.form(), Form::Normal { .. } | Form::Ratio { .. });
+        let lim = dl - big_a as f64;
+        let Scan { ok, e, c, finite, f } = if in_order {
+            critical(row, g, lim)
+        } else {
+            scan(row, g, lim)
+        };
         if !ok {
             return None;
         }
@@ -228,7 +426,7 @@ pub(super) fn main_pass(
             cur_p.push(if i < prev_p.len() {
                 prev_p[i]
             } else {
-                a[j - 1].0 + prev_row[i] as i64
+                a[j - 1].0 + chunk.rows[ps + i] as i64
             });
         }
         cur_p.resize(e, aj);
@@ -256,40 +454,22 @@ pub(super) fn main_pass(
                     }
                 }
             }
-            // The fresh pairs, in one vector loop.
+            // The fresh pairs, a chunk of rows at a time.
             add(&mut d_infinite, finite, width, 1);
             if e < finite {
-                let big_af = big_a as f64;
-                fresh_row(&mut fresh, e, finite, &row[e..finite], big_af);
                 add(&mut d_within, e, f.clamp(e, finite), 1);
-                if !exact {
-                    // The knob values hit, a word of 8 flags at a time (the flags
-                    // outside [e, finite) are cleared).
-                    fresh.hits[..e].fill(0);
-                    fresh.hits[finite..].fill(0);
-                    let mut hits = 0;
-                    for (w, word) in fresh.hits.chunks_exact(8).enumerate() {
-                        let mut bits = u64::from_le_bytes(word.try_into().expect("a word of 8"));
-                        while bits != 0 {
-                            hit_list[hits] = w * 8 + bits.trailing_zeros() as usize / 8;
-                            hits += 1;
-                            bits &= bits - 1;
-                        }
-                    }
-                    for &i in &hit_list[..hits] {
-                        let x = (big_af + row[i]).max(0.0);
-                        for (q, b) in brackets[i].iter_mut().enumerate() {
-                            if x >= fresh.lo[q][i] && x <= fresh.hi[q][i] {
-                                b.offer_in(x as i64);
-                            }
-                        }
-                    }
-                }
             }
-            if (j + 1 - w) % FLUSH == 0 || j + 1 == m {
-                for (t, s) in sum.iter_mut().zip(fresh.sum.iter_mut()) {
-                    *t += *s as i128;
-                    *s = 0.0;
+            chunk.big_a[slot] = big_a as f64;
+            if slot + 1 == ROWS || j + 1 == m {
+                fresh_rows(&mut fresh, &mut chunk, 0, slot + 1);
+                if !exact {
+                    offer_hits(&chunk, slot + 1, &fresh, &mut brackets);
+                }
+                if (j + 1 - w) % FLUSH == 0 || j + 1 == m {
+                    for (t, s) in sum.iter_mut().zip(fresh.sum.iter_mut()) {
+                        *t += *s as i128;
+                        *s = 0.0;
+                    }
                 }
             }
             // Gap j; the evaluated span starts in trust.
@@ -299,12 +479,11 @@ pub(super) fn main_pass(
                 add(&mut d_mistakes, e.min(trusted_from), c, 1);
                 add(&mut d_full, 0, e.min(c), g);
                 if e < c {
-                    partial_row(&mut suspect[e..c], &row[e..c], g as f64);
+                    partial_row(&mut suspect[e..c], &chunk.rows[rs + e..rs + c], g as f64);
                 }
             }
         }
         prev_c = c;
-        std::mem::swap(&mut row, &mut prev_row);
         std::mem::swap(&mut prev_p, &mut cur_p);
     }
     if fresh.max.iter().any(|&x| x >= SUM_SAFE) {
@@ -410,6 +589,63 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The AVX2 kernel and the portable one give the same bits on rows with every kind
+    /// of offset (at or before the receipt, fresh, never, on a bracket's ends), from
+    /// totals already under way.
+    #[test]
+    fn the_fresh_pair_kernels_agree() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let width = 13;
+        let mut make = || {
+            let mut chunk = Chunk::new(width);
+            for s in 0..ROWS {
+                chunk.big_a[s] = rng.random_range(-50..50) as f64;
+                let mut t = rng.random_range(-100..20) as f64;
+                for i in 0..width {
+                    t += rng.random_range(0..40) as f64;
+                    chunk.rows[s * chunk.stride + i] = if rng.random::<f64>() < 0.1 { f64::INFINITY } else { t };
+                }
+            }
+            let vals = |rng: &mut rand_chacha::ChaCha8Rng| -> Vec<f64> {
+                (0..chunk.stride).map(|_| rng.random_range(0..100) as f64).collect()
+            };
+            let lo0 = vals(&mut rng);
+            let lo1 = vals(&mut rng);
+            let fresh = Fresh {
+                sum: vals(&mut rng),
+                max: vals(&mut rng),
+                below: [vals(&mut rng), vals(&mut rng)],
+                hi: [
+                    lo0.iter().map(|l| l + 30.0).collect(),
+                    lo1.iter().map(|l| l + 5.0).collect(),
+                ],
+                lo: [lo0, lo1],
+            };
+            (fresh, chunk)
+        };
+        let (mut f, mut chunk) = make();
+        let (mut g, mut again) = (
+            Fresh {
+                sum: f.sum.clone(),
+                max: f.max.clone(),
+                below: f.below.clone(),
+                lo: f.lo.clone(),
+                hi: f.hi.clone(),
+            },
+            Chunk {
+                stride: chunk.stride,
+                rows: chunk.rows.clone(),
+                big_a: chunk.big_a,
+                hits: chunk.hits.clone(),
+            },
+        );
+        fresh_kernel(&mut f, &mut chunk, 1, ROWS);
+        fresh_rows(&mut g, &mut again, 1, ROWS);
+        assert_eq!((&f.sum, &f.max, &f.below), (&g.sum, &g.max, &g.below));
+        assert_eq!(chunk.hits, again.hits);
+        assert!(chunk.hits.iter().any(|&h| h != 0));
     }
 
     /// A family without knob values of its own (one detector per value) is left to the
