@@ -623,19 +623,27 @@ impl<S: Multiset> Estimator for Satzger<S> {
             return false;
         }
         if let Some(values) = self.tree.as_sorted() {
-            // Selection is indexing: ranks, values and offsets in one loop.
+            // Selection is indexing: ranks, values and offsets in one loop. The values
+            // are sorted, so the smallest and the largest say whether all are in range.
             let window = values.len();
-            let (mut usable, mut far) = (true, false);
-            for (o, t) in out.iter_mut().zip(thresholds) {
-                let r = if window == t.full {
-                    t.full_rank
-                } else {
-                    rank(window, t.value)
-                };
-                let x = values[r - 1];
-                *o = x as f64;
-                usable &= t.usable;
-                far |= !(0..1 << 52).contains(&x);
+            let far = !(0..1 << 52).contains(&values[0]) || !(0..1 << 52).contains(&values[window - 1]);
+            let mut usable = true;
+            if thresholds.first().is_some_and(|t| t.full == window) {
+                // A full window: every rank was computed when the threshold was prepared.
+                for (o, t) in out.iter_mut().zip(thresholds) {
+                    *o = values[t.full_rank - 1] as f64;
+                    usable &= t.usable;
+                }
+            } else {
+                for (o, t) in out.iter_mut().zip(thresholds) {
+                    let r = if window == t.full {
+                        t.full_rank
+                    } else {
+                        rank(window, t.value)
+                    };
+                    *o = values[r - 1] as f64;
+                    usable &= t.usable;
+                }
             }
             if far {
                 for (o, t) in out.iter_mut().zip(thresholds) {
