@@ -24,12 +24,14 @@
 //! - **Affine in a transform of the knob** — `phi`: `τ_j = a_j + ⌈μ_j + σ_j·z(x)⌉`, `z`
 //!   the normal tail quantile of the threshold; `exp-phi`: `τ_j = a_j + ⌈x·s_j⌉` in the
 //!   contract's rounding, `s_j = ln 10 · mean`. A handful of numbers per receipt give the
-//!   deadline of any knob value without the estimator's window; tuning bisects on them
-//!   ([`crate::tune`]).
-//! - **General** — anything else: an order statistic of a window (`satzger`), a state
-//!   that depends on the knob (`akka`), or a custom detector that gives only
-//!   [`deadline`](crate::detector::Detector::deadline). The family writes one deadline
-//!   per knob value after each receipt.
+//!   deadline of any knob value without the estimator's window; the engine computes a
+//!   row of them in one vector loop, and tuning bisects on them ([`crate::tune`]).
+//! - **An order statistic of a window** — `satzger`: `τ_j = a_j + x_(k)`, the `k`-th
+//!   smallest interval of the window, `k` the threshold's rank in it; the engine reads a
+//!   row as the window's values at the knob values' ranks.
+//! - **General** — anything else: a state that depends on the knob (`akka`), or a
+//!   custom detector that gives only [`deadline`](crate::detector::Detector::deadline).
+//!   The family writes one deadline per knob value after each receipt.
 //!
 //! Every family but the timeout-style ones on a continuous monitor takes the general
 //! engine (`replay/general.rs`): a light sampling pass places a bracket around each

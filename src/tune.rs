@@ -349,7 +349,7 @@ struct Judge<'a> {
     opts: &'a Options,
     unit: Unit,
     /// The forms after each evaluated receipt `j = w .. m-1` (index `j - w`).
-    forms: Option<Vec<Form>>,
+    forms: Option<Vec<Form<'static>>>,
     /// The evaluated span `L` of the trace.
     evaluated: Nanos,
     /// Knob values judged alone so far (bit patterns) and whether each is feasible.
@@ -550,19 +550,19 @@ impl<'a> Judge<'a> {
 
 /// The deadline forms of `config` after each evaluated receipt `j = w .. m-1` (index
 /// `j - w`), from one replay; `None` when some deadline has no declared form.
-fn forms(receipts: &Receipts, config: &Config, knob: f64, w: usize) -> Option<Vec<Form>> {
+fn forms(receipts: &Receipts, config: &Config, knob: f64, w: usize) -> Option<Vec<Form<'static>>> {
     if !config.knob_independent() {
         return None;
     }
     let mut family = config.family(receipts.interval, &[knob]);
-    if family.form() == Form::General {
+    if family.form().detached()? == Form::General {
         return None;
     }
     let mut out = Vec::with_capacity(receipts.len() - w);
     for j in 0..receipts.len() {
         family.observe(&receipts.heartbeat(j));
         if j >= w {
-            let f = family.form();
+            let f = family.form().detached()?;
             if f == Form::General {
                 return None;
             }

@@ -108,7 +108,7 @@ impl Estimator for Bertier {
         shifted_deadline(self.base()?, 0)
     }
 
-    fn form(&self) -> Form {
+    fn form(&self) -> Form<'_> {
         Form::Shifted {
             base: self.base(),
             check: Check::default(),

@@ -115,57 +115,13 @@ impl Estimator for ExpPhi {
         self.form().deadline(*threshold)
     }
 
-    fn form(&self) -> Form {
+    fn form(&self) -> Form<'_> {
         Form::Ratio {
             last: self.last,
             scale: self.scale,
         }
     }
-
-    /// As [`deadlines`](Estimator::deadlines) gives them, as offsets.
-    fn offsets(&self, thresholds: &[f64], out: &mut [f64]) -> bool {
-        let Some(last) = self.last else { return false };
-        let scale = self.scale;
-        if !(scale > 0.0 && scale.is_finite()) || last.0 > 1 << 62 {
-            return false;
-        }
-        if ceil_products(scale, thresholds, out) > 0 {
-            crate::detector::fill_missing_offsets(self, thresholds, last, out);
-        }
-        true
-    }
-
-    /// From the offsets, the fast path.
-    fn deadlines(&self, thresholds: &[f64], out: &mut [Nanos]) {
-        match self.last {
-            Some(last) => crate::detector::deadlines_from_offsets(self, last, thresholds, out),
-            None => out.fill(Nanos::MAX),
-        }
-    }
 }
-
-/// `out = ceil(t·scale)` for each threshold `t` where that product lies in `(1, 2^52)`
-/// and farther than 10^-12 (relative) from an integer, so that the deadline search would
-/// find the same; NaN elsewhere. Returns the number of NaNs. (The first `k` with
-/// `k / scale >= t` is `ceil(t·scale)` in exact arithmetic; away from an integer by more
-/// than rounding, the computed comparison agrees on both sides of it.)
-#[inline(always)]
-fn ceil_products_kernel(scale: f64, thresholds: &[f64], out: &mut [f64]) -> usize {
-    let n = thresholds.len().min(out.len());
-    let (ts, out) = (&thresholds[..n], &mut out[..n]);
-    let mut missing = 0usize;
-    for i in 0..n {
-        let g = ts[i] * scale;
-        let k = crate::time::ceil_small(g);
-        let margin = g * 1e-12;
-        let ok = g > 1.0 && g < (1u64 << 52) as f64 && k - g > margin && g - (k - 1.0) > margin;
-        out[i] = if ok { k } else { f64::NAN };
-        missing += usize::from(!ok);
-    }
-    missing
-}
-
-crate::simd::multiversion!(fn ceil_products(scale: f64, thresholds: &[f64], out: &mut [f64]) -> usize = ceil_products_kernel;);
 
 /// `exp-phi` in the registry.
 pub const DEFINITION: Definition = Definition {

@@ -59,7 +59,7 @@ impl Estimator for Fixed {
         self.check.deadline(shifted_deadline(self.last?.0, timeout.0))
     }
 
-    fn form(&self) -> Form {
+    fn form(&self) -> Form<'_> {
         Form::Shifted {
             base: self.last.map(|a| a.0),
             check: self.check,

@@ -162,21 +162,12 @@ pub trait Estimator: Send + Sync + Clone {
         }
     }
 
-    /// The deadlines of many knob values as offsets from the last receipt, `τ - a` in
-    /// whole nanoseconds held in `f64` (`+inf` = never), when the estimator computes
-    /// them directly; `false` leaves them to [`deadlines`](Estimator::deadlines). They
-    /// must equal the deadlines exactly wherever `|τ - a| < 2^52`; beyond, any value of
-    /// that size (or NaN) sends the replay to its integer path.
-    fn offsets(&self, _knobs: &[Self::Knob], _out: &mut [f64]) -> bool {
-        false
-    }
-
     /// The form of the deadline as a function of the knob after the last heartbeat
     /// ([`Form`]), from which the replay engine and tuning derive every knob value's
     /// deadline; [`deadline`](Estimator::deadline) must equal
     /// [`Form::deadline`] of it. [`Form::General`] (the default) leaves every deadline
     /// to the estimator.
-    fn form(&self) -> Form {
+    fn form(&self) -> Form<'_> {
         Form::General
     }
 }
@@ -194,12 +185,15 @@ pub trait Estimator: Send + Sync + Clone {
 ///   [`Normal`](Form::Normal) (`phi`: `τ = a + ⌈μ + σ·z(x)⌉`, `z` the normal tail
 ///   quantile) and [`Ratio`](Form::Ratio) (`exp-phi`: `τ = a + k`, `k` the first integer
 ///   with `k / s >= x`, `s = ln 10 · mean`).
-/// - **General**: anything else (an order statistic of a window, a detector whose
-///   state depends on its knob, a custom detector): the estimator gives each deadline.
+/// - **An order statistic of a window** ([`Ranked`](Form::Ranked), `satzger`):
+///   `τ = a + x_(k)`, `x_(k)` the `k`-th smallest interval of the window and `k` the
+///   smallest rank whose fraction of the window reaches `x`.
+/// - **General**: anything else (a detector whose state depends on its knob, a custom
+///   detector): the estimator gives each deadline.
 ///
 /// Every deadline is non-decreasing in the knob in each form.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Form {
+pub enum Form<'a> {
     /// `τ = check.round_up(base + ⌈x⌉)`; `base` is `None` (never) before the first heartbeat.
     Shifted {
         /// The base time `b`, in nanoseconds.
@@ -226,11 +220,37 @@ pub enum Form {
         /// The time per unit of level, in nanoseconds.
         scale: f64,
     },
+    /// `τ = last + x_(k)` for a knob `x <= 1`, `x_(k)` the `k`-th smallest of `sorted`
+    /// and `k` the smallest rank in `1..=n` with `k / n >= x` ([`rank`]), `n` the
+    /// window's size; never for `x > 1` or NaN, when `last` is `None` or the sum leaves
+    /// the range of time. (An interval `x_(k)` outside `[0, 2^53)` takes the first
+    /// integer `k` with `x_(k) as f64 <= k as f64`, as the level compares them.)
+    Ranked {
+        /// The last receipt.
+        last: Option<Nanos>,
+        /// The window's intervals, sorted, not empty.
+        sorted: &'a [i64],
+    },
     /// The estimator's own deadline.
     General,
 }
 
-impl Form {
+/// The smallest rank `c` in `1..=n` with `c / n >= threshold` as `f64` divides them (1
+/// for a threshold at or below `1/n`, `n` above `(n-1)/n`).
+#[inline]
+pub fn rank(n: usize, threshold: f64) -> usize {
+    let nf = n as f64;
+    let mut c = ((threshold * nf).ceil().max(1.0) as usize).min(n);
+    while c > 1 && ((c - 1) as f64 / nf) >= threshold {
+        c -= 1;
+    }
+    while c < n && (c as f64 / nf) < threshold {
+        c += 1;
+    }
+    c
+}
+
+impl<'a> Form<'a> {
     /// The knob value `x` as [`deadline`](Form::deadline) takes it: `z(x)` for
     /// [`Normal`](Form::Normal), `x` itself otherwise.
     pub fn prepare(&self, x: f64) -> f64 {
@@ -270,56 +290,209 @@ impl Form {
                 };
                 window::first_reaching(last?, g * scale, |k| level(k) >= g)
             }
+            Form::Ranked { last, sorted } => {
+                let last = last?;
+                if g.is_nan() || g > 1.0 || sorted.is_empty() {
+                    return None;
+                }
+                let x = sorted[rank(sorted.len(), g) - 1];
+                let t = if (0..1 << 53).contains(&x) {
+                    last.checked_add(Nanos(x))
+                } else {
+                    window::first_reaching(last, x as f64, |k| x as f64 <= k as f64)
+                };
+                t.filter(|&d| d != Nanos::MAX)
+            }
             Form::General => None,
+        }
+    }
+
+    /// The same form, held without borrowing the estimator; `None` for
+    /// [`Ranked`](Form::Ranked), whose window it borrows.
+    pub fn detached(self) -> Option<Form<'static>> {
+        match self {
+            Form::Shifted { base, check } => Some(Form::Shifted { base, check }),
+            Form::Normal { last, mu, sigma } => Some(Form::Normal { last, mu, sigma }),
+            Form::Ratio { last, scale } => Some(Form::Ratio { last, scale }),
+            Form::Ranked { .. } => None,
+            Form::General => Some(Form::General),
+        }
+    }
+
+    /// The deadlines at the prepared knob values `gs` as offsets from the last receipt,
+    /// `τ - last` in whole nanoseconds held in `f64` (`+inf` = never), for the affine
+    /// forms ([`Normal`](Form::Normal), [`Ratio`](Form::Ratio)): one vector loop, the
+    /// values where it cannot vouch for the rounding taken from
+    /// [`deadline`](Form::deadline). An offset under `2^52` in size is exact; a larger
+    /// one may be rounded (the engine leaves such a row to its integer path). `false`
+    /// for the other forms and before the first heartbeat.
+    pub fn offsets(&self, gs: &[f64], out: &mut [f64]) -> bool {
+        let (last, missing) = match *self {
+            Form::Normal {
+                last: Some(last),
+                mu,
+                sigma,
+            } => {
+                let fast = sigma > 0.0 && last.0 <= 1 << 62;
+                (
+                    last,
+                    if fast {
+                        ceil_affine(mu, sigma, gs, out)
+                    } else {
+                        usize::MAX
+                    },
+                )
+            }
+            Form::Ratio {
+                last: Some(last),
+                scale,
+            } => {
+                let fast = scale > 0.0 && scale.is_finite() && last.0 <= 1 << 62;
+                (
+                    last,
+                    if fast {
+                        ceil_products(scale, gs, out)
+                    } else {
+                        usize::MAX
+                    },
+                )
+            }
+            _ => return false,
+        };
+        if missing > 0 {
+            for (o, &g) in out.iter_mut().zip(gs) {
+                if missing == usize::MAX || o.is_nan() {
+                    *o = offset_from(last, self.deadline(g));
+                }
+            }
+        }
+        true
+    }
+
+    /// The deadlines at the prepared knob values `gs` ([`Nanos::MAX`] = never) as
+    /// [`deadline`](Form::deadline) gives them, through [`offsets`](Form::offsets) for
+    /// the affine forms; `false` for the others.
+    pub fn deadlines(&self, gs: &[f64], out: &mut [Nanos]) -> bool {
+        const CHUNK: usize = 128;
+        const BIG: f64 = (1u64 << 52) as f64;
+        let (Form::Normal { last: Some(last), .. } | Form::Ratio { last: Some(last), .. }) = *self else {
+            return false;
+        };
+        let mut buf = [0.0f64; CHUNK];
+        for (gs, os) in gs.chunks(CHUNK).zip(out.chunks_mut(CHUNK)) {
+            let buf = &mut buf[..gs.len()];
+            self.offsets(gs, buf);
+            for ((o, &g), &off) in os.iter_mut().zip(gs).zip(buf.iter()) {
+                *o = if off.abs() < BIG {
+                    last.saturating_add(Nanos(off as i64))
+                } else {
+                    self.deadline(g).unwrap_or(Nanos::MAX)
+                };
+            }
+        }
+        true
+    }
+
+    /// Which form this is, for telling whether two forms are of the same kind.
+    fn kind(&self) -> u8 {
+        match self {
+            Form::Shifted { .. } => 0,
+            Form::Normal { .. } => 1,
+            Form::Ratio { .. } => 2,
+            Form::Ranked { .. } => 3,
+            Form::General => 4,
         }
     }
 }
 
-/// Deadlines as offsets from `last` in `f64` (`+inf` for never).
+/// `2^52`.
+const BIG: f64 = (1u64 << 52) as f64;
+
+/// `out = ceil(mu + sigma·z)` for each `z` where the sum is under `2^51` in size, NaN
+/// elsewhere; returns the number of NaNs.
+#[inline(always)]
+fn ceil_affine_kernel(mu: f64, sigma: f64, zs: &[f64], out: &mut [f64]) -> usize {
+    let n = zs.len().min(out.len());
+    let (zs, out) = (&zs[..n], &mut out[..n]);
+    let mut missing = 0usize;
+    for i in 0..n {
+        let x = mu + sigma * zs[i];
+        let ok = x.abs() < BIG / 2.0;
+        out[i] = if ok { crate::time::ceil_small(x) } else { f64::NAN };
+        missing += usize::from(!ok);
+    }
+    missing
+}
+
+/// `out = ceil(t·scale)` for each threshold `t` where that product lies in `(1, 2^52)`
+/// and farther than 10^-12 (relative) from an integer, so that the deadline search would
+/// find the same; NaN elsewhere. Returns the number of NaNs. (The first `k` with
+/// `k / scale >= t` is `ceil(t·scale)` in exact arithmetic; away from an integer by more
+/// than rounding, the computed comparison agrees on both sides of it.)
+#[inline(always)]
+fn ceil_products_kernel(scale: f64, thresholds: &[f64], out: &mut [f64]) -> usize {
+    let n = thresholds.len().min(out.len());
+    let (ts, out) = (&thresholds[..n], &mut out[..n]);
+    let mut missing = 0usize;
+    for i in 0..n {
+        let g = ts[i] * scale;
+        let k = crate::time::ceil_small(g);
+        let margin = g * 1e-12;
+        let ok = g > 1.0 && g < BIG && k - g > margin && g - (k - 1.0) > margin;
+        out[i] = if ok { k } else { f64::NAN };
+        missing += usize::from(!ok);
+    }
+    missing
+}
+
+crate::simd::multiversion!(fn ceil_affine(mu: f64, sigma: f64, zs: &[f64], out: &mut [f64]) -> usize = ceil_affine_kernel;);
+crate::simd::multiversion!(fn ceil_products(scale: f64, thresholds: &[f64], out: &mut [f64]) -> usize = ceil_products_kernel;);
+
+/// Deadlines as offsets from `last` in `f64` (`+inf` for never), as [`offset_from`]
+/// gives them.
 fn to_offsets(last: Nanos, deadlines: &[Nanos], out: &mut [f64]) {
-    for (o, &t) in out.iter_mut().zip(deadlines) {
-        *o = offset_from(last, Some(t));
+    if !near_offsets(last.0, deadlines, out) {
+        for (o, &t) in out.iter_mut().zip(deadlines) {
+            *o = offset_from(last, Some(t));
+        }
     }
 }
+
+/// [`to_offsets`] in one vector loop for deadlines within `2^51` of `last` (or never):
+/// such a difference is converted exactly by adding it to the bits of `2^52 + 2^51`
+/// and subtracting that number. `false` (the output then incomplete) when some
+/// deadline is farther.
+#[inline(always)]
+fn near_offsets_kernel(last: i64, deadlines: &[Nanos], out: &mut [f64]) -> bool {
+    const MAGIC: f64 = 6_755_399_441_055_744.0; // 2^52 + 2^51
+    const NEAR: u64 = 1 << 51;
+    let n = deadlines.len().min(out.len());
+    let (ts, out) = (&deadlines[..n], &mut out[..n]);
+    let mut far = 0u64;
+    for i in 0..n {
+        let t = ts[i].0;
+        let never = t == i64::MAX;
+        let d = t.wrapping_sub(last);
+        far |= u64::from(!never & (d.wrapping_add(NEAR as i64) as u64 >= 2 * NEAR));
+        let x = f64::from_bits(MAGIC.to_bits().wrapping_add(d as u64)) - MAGIC;
+        out[i] = if never { f64::INFINITY } else { x };
+    }
+    far == 0
+}
+
+crate::simd::multiversion!(fn near_offsets(last: i64, deadlines: &[Nanos], out: &mut [f64]) -> bool = near_offsets_kernel;);
 
 /// A deadline as an offset from `last` in `f64`: `+inf` for never (`None` or
 /// [`Nanos::MAX`]).
 #[inline]
 pub fn offset_from(last: Nanos, deadline: Option<Nanos>) -> f64 {
     match deadline {
-        Some(t) if t != Nanos::MAX => (i128::from(t.0) - i128::from(last.0)) as f64,
+        // The difference in `i64` where it fits (rounded to `f64` as the exact one is).
+        Some(t) if t != Nanos::MAX => match t.0.checked_sub(last.0) {
+            Some(d) => d as f64,
+            None => (i128::from(t.0) - i128::from(last.0)) as f64,
+        },
         _ => f64::INFINITY,
-    }
-}
-
-/// [`Estimator::deadlines`] from [`Estimator::offsets`], for an estimator whose offsets
-/// are its fast path: an offset under `2^52` in size is added to `last`, the last
-/// receipt; any other knob value (all of them when the estimator gives no offsets) takes
-/// [`Estimator::deadline`].
-pub fn deadlines_from_offsets<E: Estimator>(est: &E, last: Nanos, knobs: &[E::Knob], out: &mut [Nanos]) {
-    const CHUNK: usize = 128;
-    const BIG: f64 = (1u64 << 52) as f64;
-    let mut buf = [0.0f64; CHUNK];
-    for (ks, os) in knobs.chunks(CHUNK).zip(out.chunks_mut(CHUNK)) {
-        let buf = &mut buf[..ks.len()];
-        let fast = est.offsets(ks, buf);
-        for ((o, k), &off) in os.iter_mut().zip(ks).zip(buf.iter()) {
-            *o = if fast && off.abs() < BIG {
-                last.saturating_add(Nanos(off as i64))
-            } else {
-                est.deadline(k).unwrap_or(Nanos::MAX)
-            };
-        }
-    }
-}
-
-/// Replaces each NaN in `out` (an offset a fast path left out) by the offset of the
-/// estimator's deadline for that knob value.
-pub fn fill_missing_offsets<E: Estimator>(est: &E, knobs: &[E::Knob], last: Nanos, out: &mut [f64]) {
-    for (o, k) in out.iter_mut().zip(knobs) {
-        if o.is_nan() {
-            *o = offset_from(last, est.deadline(k));
-        }
     }
 }
 
@@ -436,8 +609,10 @@ pub trait Family: Send {
     fn deadlines(&self, out: &mut [Nanos]);
 
     /// Writes each knob value's deadline as an offset from `last`, the last receipt:
-    /// `τ - last` in whole nanoseconds held in `f64`, `+inf` for never (see
-    /// [`Estimator::offsets`]). `scratch` has `width()` elements.
+    /// `τ - last` in whole nanoseconds held in `f64`, `+inf` for never, exact under
+    /// `2^52` in size (a larger one may be rounded: the engine leaves such a row to its
+    /// integer path). `scratch` has `width()` elements. The default converts
+    /// [`deadlines`](Family::deadlines).
     fn offsets(&self, last: Nanos, scratch: &mut [Nanos], out: &mut [f64]) {
         self.deadlines(scratch);
         to_offsets(last, scratch, out);
@@ -445,7 +620,7 @@ pub trait Family: Send {
 
     /// The form of every knob value's deadline after the last heartbeat ([`Form`]);
     /// [`Form::General`] (the default) when the family gives only deadlines.
-    fn form(&self) -> Form {
+    fn form(&self) -> Form<'_> {
         Form::General
     }
 
@@ -459,18 +634,81 @@ pub trait Family: Send {
 }
 
 /// One estimator evaluated at many knob values.
+///
+/// The deadlines come from the estimator's [`Form`] where it is affine (its offsets in
+/// one vector loop, [`Form::offsets`]) or an order statistic (the window's value at
+/// each knob value's rank, the ranks computed again only when the window's size
+/// changes), and from [`Estimator::deadlines`] otherwise.
 pub struct EstimatorFamily<E: Estimator> {
     est: E,
     values: Vec<f64>,
     knobs: Vec<E::Knob>,
+    /// The knob values prepared for the estimator's form ([`Form::prepare`]), and the
+    /// kind of form they were prepared for.
+    gs: Vec<f64>,
+    kind: u8,
+    /// For a [`Form::Ranked`] estimator: each knob value's rank in a window of
+    /// `ranked_n` intervals (0 = never).
+    ranks: Vec<usize>,
+    ranked_n: usize,
 }
 
 impl<E: Estimator> EstimatorFamily<E> {
     /// The family of `est` over `knobs`.
     pub fn new(est: E, knobs: &[f64]) -> Self {
         let values = knobs.to_vec();
+        let form = est.form();
+        let gs = knobs.iter().map(|&k| form.prepare(k)).collect();
+        let kind = form.kind();
         let knobs: Vec<E::Knob> = knobs.iter().map(|&k| est.prepare(k)).collect();
-        EstimatorFamily { est, values, knobs }
+        EstimatorFamily {
+            est,
+            values,
+            knobs,
+            gs,
+            kind,
+            ranks: Vec::new(),
+            ranked_n: 0,
+        }
+    }
+
+    /// After a heartbeat: the knob values' ranks, when the window of a
+    /// [`Form::Ranked`] estimator changed size.
+    fn update_ranks(&mut self) {
+        let n = match self.est.form() {
+            Form::Ranked { sorted, .. } => sorted.len(),
+            _ => return,
+        };
+        if n != self.ranked_n {
+            self.ranks = self
+                .gs
+                .iter()
+                .map(|&g| if g.is_nan() || g > 1.0 { 0 } else { rank(n, g) })
+                .collect();
+            self.ranked_n = n;
+        }
+    }
+
+    /// The deadlines of a [`Form::Ranked`] estimator from the ranks, as offsets from
+    /// `last` (`write(i, offset)`, `i64::MAX` = never, exact): `false` when the ranks are
+    /// not those of the window or its values lie out of `[0, 2^52)`.
+    #[inline]
+    fn ranked(&self, last: Nanos, sorted: &[i64], mut write: impl FnMut(usize, i64)) -> bool {
+        let n = sorted.len();
+        if n != self.ranked_n || n == 0 || sorted[0] < 0 || sorted[n - 1] >= 1 << 52 || last.0 >= 1 << 62 {
+            return false;
+        }
+        for (i, &r) in self.ranks.iter().enumerate() {
+            write(i, if r == 0 { i64::MAX } else { sorted[r - 1] });
+        }
+        true
+    }
+
+    /// The estimator's form, when the prepared knob values are for its kind.
+    #[inline]
+    fn prepared_form(&self) -> Option<Form<'_>> {
+        let form = self.est.form();
+        (form.kind() == self.kind).then_some(form)
     }
 }
 
@@ -480,12 +718,36 @@ impl<E: Estimator> Family for EstimatorFamily<E> {
     }
     fn observe(&mut self, hb: &Heartbeat) {
         self.est.observe(hb);
+        if self.kind == 3 {
+            self.update_ranks();
+        }
     }
     fn deadlines(&self, out: &mut [Nanos]) {
-        self.est.deadlines(&self.knobs, out);
+        let done = match self.prepared_form() {
+            Some(Form::Ranked {
+                last: Some(last),
+                sorted,
+            }) => self.ranked(last, sorted, |i, x| {
+                out[i] = if x == i64::MAX { Nanos::MAX } else { Nanos(last.0 + x) };
+            }),
+            Some(f) => f.deadlines(&self.gs, out),
+            None => false,
+        };
+        if !done {
+            self.est.deadlines(&self.knobs, out);
+        }
     }
     fn offsets(&self, last: Nanos, scratch: &mut [Nanos], out: &mut [f64]) {
-        if !self.est.offsets(&self.knobs, out) {
+        let done = match self.prepared_form() {
+            Some(Form::Ranked { last: Some(at), sorted }) if at == last => self.ranked(last, sorted, |i, x| {
+                out[i] = if x == i64::MAX { f64::INFINITY } else { x as f64 };
+            }),
+            Some(f @ (Form::Normal { last: Some(at), .. } | Form::Ratio { last: Some(at), .. })) if at == last => {
+                f.offsets(&self.gs, out)
+            }
+            _ => false,
+        };
+        if !done {
             self.est.deadlines(&self.knobs, scratch);
             to_offsets(last, scratch, out);
         }
@@ -493,7 +755,7 @@ impl<E: Estimator> Family for EstimatorFamily<E> {
     fn knobs(&self) -> Option<&[f64]> {
         Some(&self.values)
     }
-    fn form(&self) -> Form {
+    fn form(&self) -> Form<'_> {
         self.est.form()
     }
 }
@@ -545,6 +807,48 @@ impl<D: Detector + ?Sized> Detector for Box<D> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The vector conversion of deadlines to offsets gives [`offset_from`]'s bits, at the
+    /// ends of its range and past them (where the exact path takes over).
+    #[test]
+    fn offsets_from_deadlines_are_exact() {
+        let near = 1i64 << 51;
+        for last in [0i64, 1_000_000_007, -5, (1 << 62) + 3, i64::MIN + 10] {
+            let ds: Vec<Nanos> = [
+                0i64,
+                1,
+                -1,
+                near - 1,
+                -(near - 1),
+                near,
+                -near,
+                123_456_789_012,
+                i64::MAX,
+            ]
+            .iter()
+            .map(|&d| Nanos(last.saturating_add(d)))
+            .chain([Nanos::MAX, Nanos(i64::MIN), Nanos(i64::MAX - 1)])
+            .collect();
+            let mut out = vec![0.0; ds.len()];
+            to_offsets(Nanos(last), &ds, &mut out);
+            for (o, &t) in out.iter().zip(&ds) {
+                assert_eq!(
+                    o.to_bits(),
+                    offset_from(Nanos(last), Some(t)).to_bits(),
+                    "{t:?} from {last}"
+                );
+            }
+            let inner: Vec<Nanos> = ds
+                .iter()
+                .copied()
+                .filter(|t| t.0.checked_sub(last).is_some_and(|d| d.unsigned_abs() < near as u64))
+                .collect();
+            assert!(
+                near_offsets(last, &inner, &mut out[..inner.len()]),
+                "{inner:?} from {last}"
+            );
+        }
+    }
 
     #[test]
     fn a_check_rounds_up_to_its_next_tick() {

@@ -82,7 +82,7 @@ impl Estimator for NfdS {
         self.check.deadline(shifted_deadline(self.base_time()?, delta.0))
     }
 
-    fn form(&self) -> Form {
+    fn form(&self) -> Form<'_> {
         Form::Shifted {
             base: self.base_time(),
             check: self.check,

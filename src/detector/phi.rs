@@ -97,54 +97,14 @@ impl Estimator for Phi {
         self.form().deadline(*z)
     }
 
-    fn form(&self) -> Form {
+    fn form(&self) -> Form<'_> {
         Form::Normal {
             last: self.last,
             mu: self.mu,
             sigma: self.sigma,
         }
     }
-
-    fn offsets(&self, zs: &[f64], out: &mut [f64]) -> bool {
-        let Some(last) = self.last else { return false };
-        if self.sigma.is_nan() || self.sigma <= 0.0 || last.0 > 1 << 62 {
-            return false;
-        }
-        if ceil_affine(self.mu, self.sigma, zs, out) > 0 {
-            crate::detector::fill_missing_offsets(self, zs, last, out);
-        }
-        true
-    }
-
-    /// From the offsets, the fast path.
-    fn deadlines(&self, zs: &[f64], out: &mut [Nanos]) {
-        match self.last {
-            Some(last) => crate::detector::deadlines_from_offsets(self, last, zs, out),
-            None => out.fill(Nanos::MAX),
-        }
-    }
 }
-
-/// `2^52`.
-const BIG: f64 = (1u64 << 52) as f64;
-
-/// `out = ceil(mu + sigma·z)` for each `z` where the sum is under `2^51` in size, NaN
-/// elsewhere; returns the number of NaNs.
-#[inline(always)]
-fn ceil_affine_kernel(mu: f64, sigma: f64, zs: &[f64], out: &mut [f64]) -> usize {
-    let n = zs.len().min(out.len());
-    let (zs, out) = (&zs[..n], &mut out[..n]);
-    let mut missing = 0usize;
-    for i in 0..n {
-        let x = mu + sigma * zs[i];
-        let ok = x.abs() < BIG / 2.0;
-        out[i] = if ok { crate::time::ceil_small(x) } else { f64::NAN };
-        missing += usize::from(!ok);
-    }
-    missing
-}
-
-crate::simd::multiversion!(fn ceil_affine(mu: f64, sigma: f64, zs: &[f64], out: &mut [f64]) -> usize = ceil_affine_kernel;);
 
 /// `phi` in the registry.
 pub const DEFINITION: Definition = Definition {

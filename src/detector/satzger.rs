@@ -15,7 +15,7 @@
 
 use crate::detector::registry::{Definition, Param, Range};
 use crate::detector::window::{Ring, first_reaching};
-use crate::detector::{Estimator, offset_from};
+use crate::detector::{Estimator, Form, rank};
 use crate::detector::{EstimatorFamily, Tuned};
 use crate::time::Nanos;
 use crate::trace::Heartbeat;
@@ -432,20 +432,6 @@ impl Multiset for SortedVec {
     }
 }
 
-/// The smallest `c` with `c / n >= threshold`, as the level computes it.
-#[inline]
-fn rank(n: usize, threshold: f64) -> usize {
-    let nf = n as f64;
-    let mut c = ((threshold * nf).ceil().max(1.0) as usize).min(n);
-    while c > 1 && ((c - 1) as f64 / nf) >= threshold {
-        c -= 1;
-    }
-    while c < n && (c as f64 / nf) < threshold {
-        c += 1;
-    }
-    c
-}
-
 /// A threshold prepared for a window: its value and its rank once the window is full.
 #[derive(Clone, Copy, Debug)]
 pub struct Threshold {
@@ -572,6 +558,25 @@ impl<S: Multiset> Estimator for Satzger<S> {
         vec![("window", self.ring.len() as f64)]
     }
 
+    /// An order statistic of the window ([`Form::Ranked`]) at scale 1, where the window
+    /// is kept as one sorted vector; [`Form::General`] otherwise.
+    fn form(&self) -> Form<'_> {
+        if self.scale != 1.0 {
+            return Form::General;
+        }
+        match self.tree.as_sorted() {
+            Some([]) => Form::Ranked {
+                last: self.last,
+                sorted: std::slice::from_ref(&self.prior),
+            },
+            Some(sorted) => Form::Ranked {
+                last: self.last,
+                sorted,
+            },
+            None => Form::General,
+        }
+    }
+
     #[inline]
     fn level(&self, now: Nanos) -> f64 {
         let Some(last) = self.last else { return 0.0 };
@@ -609,67 +614,25 @@ impl<S: Multiset> Estimator for Satzger<S> {
             }
             return;
         }
+        if let Some(values) = self.tree.as_sorted()
+            && self.scale == 1.0
+            && thresholds.first().is_some_and(|t| t.full == values.len())
+            && values[0] >= 0
+            && values[values.len() - 1] < 1 << 52
+            && last.0 < 1 << 62
+        {
+            // A full window at scale 1, the values sorted and in range: each deadline
+            // is the receipt plus the value at the rank prepared with the threshold.
+            for (o, t) in out.iter_mut().zip(thresholds) {
+                *o = Nanos(last.0 + values[t.full_rank - 1]);
+            }
+            return;
+        }
         self.order_stats(thresholds, |start, xs| {
             for (o, &x) in out[start..].iter_mut().zip(xs) {
                 *o = self.deadline_for(last, x);
             }
         });
-    }
-
-    /// At scale 1 the offset of a deadline is the order statistic itself.
-    fn offsets(&self, thresholds: &[Threshold], out: &mut [f64]) -> bool {
-        let Some(last) = self.last else { return false };
-        if self.scale != 1.0 || last.0 > 1 << 62 || self.tree.is_empty() {
-            return false;
-        }
-        if let Some(values) = self.tree.as_sorted() {
-            // Selection is indexing: ranks, values and offsets in one loop. The values
-            // are sorted, so the smallest and the largest say whether all are in range.
-            let window = values.len();
-            let far = !(0..1 << 52).contains(&values[0]) || !(0..1 << 52).contains(&values[window - 1]);
-            let mut usable = true;
-            if thresholds.first().is_some_and(|t| t.full == window) {
-                // A full window: every rank was computed when the threshold was prepared.
-                for (o, t) in out.iter_mut().zip(thresholds) {
-                    *o = values[t.full_rank - 1] as f64;
-                    usable &= t.usable;
-                }
-            } else {
-                for (o, t) in out.iter_mut().zip(thresholds) {
-                    let r = if window == t.full {
-                        t.full_rank
-                    } else {
-                        rank(window, t.value)
-                    };
-                    *o = values[r - 1] as f64;
-                    usable &= t.usable;
-                }
-            }
-            if far {
-                for (o, t) in out.iter_mut().zip(thresholds) {
-                    let r = if window == t.full {
-                        t.full_rank
-                    } else {
-                        rank(window, t.value)
-                    };
-                    *o = offset_from(last, Some(self.deadline_for(last, values[r - 1])));
-                }
-            }
-            return usable;
-        }
-        self.order_stats(thresholds, |start, xs| {
-            let out = &mut out[start..start + xs.len()];
-            let mut far = 0usize;
-            for (o, &x) in out.iter_mut().zip(xs) {
-                *o = x as f64;
-                far += usize::from(!(0..1 << 52).contains(&x));
-            }
-            if far > 0 {
-                for (o, &x) in out.iter_mut().zip(xs) {
-                    *o = offset_from(last, Some(self.deadline_for(last, x)));
-                }
-            }
-        })
     }
 }
 
@@ -909,6 +872,62 @@ mod tests {
             assert_eq!(t.count_le(25), v.partition_point(|&y| y <= 25));
         }
         assert!(t.is_empty() && !t.remove(3));
+    }
+
+    /// The order-statistic form gives the detector's own deadline at every threshold
+    /// (at or below 1/n, between ranks, 1, above 1, NaN), before the first interval (the
+    /// prior alone), while the window fills and once it slides; and the family's rows
+    /// (the window read at cached ranks) are those deadlines.
+    #[test]
+    fn the_order_statistic_form_is_the_deadline() {
+        use crate::detector::{EstimatorFamily, Family};
+        let eta = Nanos::from_millis(100);
+        let thresholds = [-1.0, 0.0, 0.01, 0.2, 0.5, 0.55, 0.999, 1.0, 1.5, f64::NAN];
+        let mut tree = Satzger::new(eta, 9, 1.0);
+        let mut flat = Satzger::<SortedVec>::with_store(eta, 9, 1.0);
+        let mut family = EstimatorFamily::new(Satzger::<SortedVec>::with_store(eta, 9, 1.0), &thresholds);
+        assert_eq!(tree.form(), Form::General, "a B-tree window is not one sorted slice");
+        assert_eq!(
+            flat.form(),
+            Form::Ranked {
+                last: None,
+                sorted: &[100_000_000]
+            }
+        );
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        let mut at = 0.0;
+        let (mut rows, mut offsets) = (vec![Nanos::ZERO; thresholds.len()], vec![0.0; thresholds.len()]);
+        let mut scratch = rows.clone();
+        for seq in 0..40 {
+            at += rng.random_range(50.0..150.0);
+            let h = hb(seq, at);
+            tree.observe(&h);
+            flat.observe(&h);
+            family.observe(&h);
+            family.deadlines(&mut rows);
+            family.offsets(h.recv, &mut scratch, &mut offsets);
+            let form = flat.form();
+            for (i, &t) in thresholds.iter().enumerate() {
+                let want = tree.deadline(&tree.prepare(t));
+                assert_eq!(form.deadline(form.prepare(t)), want, "threshold {t} after {seq}");
+                assert_eq!(flat.deadline(&flat.prepare(t)), want, "threshold {t} after {seq}");
+                assert_eq!(rows[i], want.unwrap_or(Nanos::MAX), "threshold {t} after {seq}");
+                assert_eq!(
+                    offsets[i],
+                    crate::detector::offset_from(h.recv, want),
+                    "threshold {t} after {seq}"
+                );
+            }
+        }
+        // Rank 1 of 9 at 0.01, rank 5 at 0.5, the largest at 1: a full window.
+        let Form::Ranked { sorted, .. } = flat.form() else {
+            panic!("ranked")
+        };
+        assert_eq!(sorted.len(), 9);
+        let last = Nanos((at * 1e6).round() as i64);
+        assert_eq!(flat.form().deadline(0.5), Some(last + Nanos(sorted[4])));
+        assert_eq!(flat.form().deadline(1.0), Some(last + Nanos(sorted[8])));
+        assert_eq!(flat.form().deadline(0.01), Some(last + Nanos(sorted[0])));
     }
 
     #[test]

@@ -96,7 +96,7 @@ impl Estimator for TwoWindows {
         self.check.deadline(shifted_deadline(self.base()?, alpha.0))
     }
 
-    fn form(&self) -> Form {
+    fn form(&self) -> Form<'_> {
         Form::Shifted {
             base: self.base(),
             check: self.check,

@@ -185,18 +185,47 @@ fn partial_kernel(suspect: &mut [f64], off: &[f64], g: f64) {
     }
 }
 
-/// [`scan`] of a row known to be in order (one computed from a [`Form`]): binary
-/// searches for the critical indices, and the range checked at the row's ends.
-fn critical(row: &[f64], g: f64, lim: f64) -> Scan {
-    let finite = row.partition_point(|&t| t < f64::INFINITY);
+/// The number of leading elements of `row` that satisfy `pred`, which holds on a prefix
+/// of it: looked for from `hint` (the answer for the row before, usually a step or two
+/// away) a few steps each way, then by binary search.
+#[inline]
+fn count_near(row: &[f64], hint: usize, pred: impl Fn(f64) -> bool) -> usize {
+    const STEPS: usize = 4;
+    let n = row.len();
+    let mut i = hint.min(n);
+    if i < n && pred(row[i]) {
+        // The answer is above i.
+        for _ in 0..STEPS {
+            i += 1;
+            if i == n || !pred(row[i]) {
+                return i;
+            }
+        }
+        return i + 1 + row[i + 1..].partition_point(|&t| pred(t));
+    }
+    // The answer is at most i.
+    for _ in 0..STEPS {
+        if i == 0 || pred(row[i - 1]) {
+            return i;
+        }
+        i -= 1;
+    }
+    row[..i].partition_point(|&t| pred(t))
+}
+
+/// [`scan`] of a row known to be in order (one computed from a [`Form`]): searches for
+/// the critical indices from those of the row before, and the range checked at the
+/// row's ends.
+fn critical(row: &[f64], g: f64, lim: f64, before: &Scan) -> Scan {
+    let finite = count_near(row, before.finite, |t| t < f64::INFINITY);
     let exact = |t: f64| t.abs() < BIG;
     let ok = finite == 0 || exact(row[0]) && exact(row[finite - 1]);
     Scan {
         ok,
-        e: row.partition_point(|&t| t <= 0.0),
-        c: row.partition_point(|&t| t < g),
+        e: count_near(row, before.e, |t| t <= 0.0),
+        c: count_near(row, before.c, |t| t < g),
         finite,
-        f: row.partition_point(|&t| t <= lim),
+        f: count_near(row, before.f, |t| t <= lim),
     }
 }
 
@@ -378,6 +407,13 @@ pub(super) fn main_pass(
     // P_{j-1} at the knob indices below e_{j-1}, and P_j being built (absolute times).
     let (mut prev_p, mut cur_p): (Vec<i64>, Vec<i64>) = (Vec::new(), Vec::new());
     let mut prev_c = 0usize;
+    let mut before = Scan {
+        ok: true,
+        e: 0,
+        c: 0,
+        finite: 0,
+        f: 0,
+    };
     // Row j lives in slot (j - w) mod ROWS: the evaluated rows of a chunk start at slot 0.
     let first_slot = (ROWS - w % ROWS) % ROWS;
     for j in 0..m {
@@ -407,13 +443,17 @@ pub(super) fn main_pass(
             f64::NEG_INFINITY
         };
         // A row computed from a form is in order by construction.
-        let in_order = matches!(family.form(), Form::Normal { .. } | Form::Ratio { .. });
+        let in_order = matches!(
+            family.form(),
+            Form::Normal { .. } | Form::Ratio { .. } | Form::Ranked { .. }
+        );
         let lim = dl - big_a as f64;
-        let Scan { ok, e, c, finite, f } = if in_order {
-            critical(row, g, lim)
+        before = if in_order {
+            critical(row, g, lim, &before)
         } else {
             scan(row, g, lim)
         };
+        let Scan { ok, e, c, finite, f } = before;
         if !ok {
             return None;
         }
@@ -586,6 +626,24 @@ mod tests {
                         (q.at_lo, q.at_hi, q.inside, qv),
                         "{spec}"
                     );
+                }
+            }
+        }
+    }
+
+    /// From any hint, the search near it gives the binary search's count, on rows with
+    /// repeated values and at both ends.
+    #[test]
+    fn the_search_near_a_hint_equals_the_binary_search() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        for n in [0usize, 1, 2, 5, 9, 40] {
+            let mut row: Vec<f64> = (0..n).map(|_| rng.random_range(0..12) as f64).collect();
+            row.sort_by(f64::total_cmp);
+            for bound in -1..14 {
+                let pred = |t: f64| t < bound as f64;
+                let want = row.partition_point(|&t| pred(t));
+                for hint in 0..n + 3 {
+                    assert_eq!(count_near(&row, hint, pred), want, "{row:?} < {bound} from {hint}");
                 }
             }
         }

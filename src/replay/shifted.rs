@@ -777,7 +777,7 @@ mod tests {
                     .unwrap_or(Nanos::MAX);
             }
         }
-        fn form(&self) -> Form {
+        fn form(&self) -> Form<'_> {
             Form::Shifted {
                 base: self.last,
                 check: self.check,
