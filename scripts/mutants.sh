@@ -77,9 +77,11 @@ group_engine=(
     src/detector/akka/tuning.rs
     src/detector/satzger.rs
     src/detector/window.rs
+    src/detector/mod.rs
     src/replay.rs
     src/replay/shifted.rs
     src/replay/general.rs
+    src/replay/monotone.rs
 )
 # The test targets of each group (cargo arguments) and the names the test binaries are
 # filtered to (empty: every test of those targets).

@@ -614,20 +614,6 @@ impl<S: Multiset> Estimator for Satzger<S> {
             }
             return;
         }
-        if let Some(values) = self.tree.as_sorted()
-            && self.scale == 1.0
-            && thresholds.first().is_some_and(|t| t.full == values.len())
-            && values[0] >= 0
-            && values[values.len() - 1] < 1 << 52
-            && last.0 < 1 << 62
-        {
-            // A full window at scale 1, the values sorted and in range: each deadline
-            // is the receipt plus the value at the rank prepared with the threshold.
-            for (o, t) in out.iter_mut().zip(thresholds) {
-                *o = Nanos(last.0 + values[t.full_rank - 1]);
-            }
-            return;
-        }
         self.order_stats(thresholds, |start, xs| {
             for (o, &x) in out[start..].iter_mut().zip(xs) {
                 *o = self.deadline_for(last, x);
