@@ -808,6 +808,82 @@ impl<D: Detector + ?Sized> Detector for Box<D> {
 mod tests {
     use super::*;
 
+    /// The affine forms' rows (their vector kernels, and the deadline where those cannot
+    /// vouch for the rounding) are [`Form::deadline`] at every knob value: a normal form
+    /// with a positive, zero and NaN deviation, sums beyond `2^51`, a last receipt past
+    /// `2^62`; a ratio form at scales whose products land on or near an integer, at 0 and
+    /// at infinity; and no row for the other forms or before the first heartbeat.
+    #[test]
+    fn the_affine_forms_rows_are_their_deadlines() {
+        let knobs = [0.01, 0.1, 0.5, 1.0, 2.0, 3.0, 8.0, 16.0, 40.0, 300.0, 1e6, 1e12];
+        let lasts = [
+            Nanos(0),
+            Nanos(1_234_567_891),
+            Nanos((1 << 62) + 5),
+            Nanos(i64::MAX - 10),
+        ];
+        let mut forms = Vec::new();
+        for &last in &lasts {
+            for (mu, sigma) in [
+                (1e8, 2.5e7),
+                (1e8, 0.0),
+                (1e8, f64::NAN),
+                (3e15, 1e15),
+                (-5e8, 1e3),
+                (0.4, 1e-3),
+            ] {
+                forms.push(Form::Normal {
+                    last: Some(last),
+                    mu,
+                    sigma,
+                });
+            }
+            for scale in [2.302_585_092_994_046e8, 1e8, 3.0, 0.5, 0.0, f64::INFINITY, 1e-9] {
+                forms.push(Form::Ratio {
+                    last: Some(last),
+                    scale,
+                });
+            }
+        }
+        let mut checked = 0;
+        for form in forms {
+            let gs: Vec<f64> = knobs.iter().map(|&x| form.prepare(x)).collect();
+            let (mut off, mut dl) = (vec![0.0; gs.len()], vec![Nanos::ZERO; gs.len()]);
+            assert!(form.offsets(&gs, &mut off), "{form:?}");
+            assert!(form.deadlines(&gs, &mut dl), "{form:?}");
+            let (Form::Normal { last: Some(last), .. } | Form::Ratio { last: Some(last), .. }) = form else {
+                unreachable!()
+            };
+            for (i, &g) in gs.iter().enumerate() {
+                let want = form.deadline(g);
+                assert_eq!(dl[i], want.unwrap_or(Nanos::MAX), "{form:?} at {}", knobs[i]);
+                let exact = offset_from(last, want);
+                if exact.abs() < (1u64 << 52) as f64 || exact == f64::INFINITY {
+                    assert_eq!(off[i].to_bits(), exact.to_bits(), "{form:?} at {}", knobs[i]);
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 500, "{checked}");
+        let mut out = [0.0; 2];
+        for form in [
+            Form::Normal {
+                last: None,
+                mu: 1.0,
+                sigma: 1.0,
+            },
+            Form::Ratio { last: None, scale: 1.0 },
+            Form::General,
+            Form::Shifted {
+                base: Some(5),
+                check: Check::default(),
+            },
+        ] {
+            assert!(!form.offsets(&[1.0, 2.0], &mut out), "{form:?}");
+            assert!(!form.deadlines(&[1.0, 2.0], &mut [Nanos::ZERO; 2]), "{form:?}");
+        }
+    }
+
     /// The vector conversion of deadlines to offsets gives [`offset_from`]'s bits, at the
     /// ends of its range and past them (where the exact path takes over).
     #[test]
