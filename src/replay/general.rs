@@ -179,15 +179,6 @@ fn estimate(a: Nanos, tau: Nanos, origin: Nanos) -> i64 {
     }
 }
 
-/// The value of rank `index` (0-based) of `values`, `i64::MAX` past the end.
-fn select(values: &mut [i64], index: usize) -> i64 {
-    if index < values.len() {
-        *values.select_nth_unstable(index).1
-    } else {
-        i64::MAX
-    }
-}
-
 /// The main pass in integers: every metric of every knob value, and the detection times
 /// inside the brackets (none with the `exact` sample, which needs none).
 pub(super) fn main_pass(
@@ -536,9 +527,25 @@ pub(super) fn replay(
         .iter_mut()
         .map(|s| {
             let ns = s.len();
+            // Ranks are selected in increasing order where they come so: after selecting
+            // rank i, everything from i + 1 on is at least that value, so the next rank
+            // is selected among those alone.
+            let mut from = 0;
+            let mut rank = |index: usize| -> i64 {
+                if index >= ns {
+                    return i64::MAX;
+                }
+                let v = if index >= from {
+                    *s[from..].select_nth_unstable(index - from).1
+                } else {
+                    *s.select_nth_unstable(index).1
+                };
+                from = index + 1;
+                v
+            };
             let mut pick = |p: f64, r: usize| -> Bracket {
                 if exact {
-                    let v = select(s, r - 1);
+                    let v = rank(r - 1);
                     return Bracket::new(v, v, 0);
                 }
                 let q = r as f64 / n as f64 * ns as f64;
@@ -548,12 +555,12 @@ pub(super) fn replay(
                 let lo = if lo_index < 0.0 {
                     i64::MIN
                 } else {
-                    select(s, lo_index as usize)
+                    rank(lo_index as usize)
                 };
                 let hi = if hi_index >= ns as f64 {
                     i64::MAX
                 } else {
-                    select(s, hi_index as usize)
+                    rank(hi_index as usize)
                 };
                 Bracket::new(lo, hi, sizes.gather_cap)
             };
