@@ -393,16 +393,26 @@ impl<'a> Form<'a> {
         true
     }
 
-    /// Which form this is, for telling whether two forms are of the same kind.
-    fn kind(&self) -> u8 {
+    /// Which form this is, whatever its numbers.
+    fn kind(&self) -> Kind {
         match self {
-            Form::Shifted { .. } => 0,
-            Form::Normal { .. } => 1,
-            Form::Ratio { .. } => 2,
-            Form::Ranked { .. } => 3,
-            Form::General => 4,
+            Form::Shifted { .. } => Kind::Shifted,
+            Form::Normal { .. } => Kind::Normal,
+            Form::Ratio { .. } => Kind::Ratio,
+            Form::Ranked { .. } => Kind::Ranked,
+            Form::General => Kind::General,
         }
     }
+}
+
+/// The kinds of [`Form`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Shifted,
+    Normal,
+    Ratio,
+    Ranked,
+    General,
 }
 
 /// `2^52`.
@@ -646,7 +656,7 @@ pub struct EstimatorFamily<E: Estimator> {
     /// The knob values prepared for the estimator's form ([`Form::prepare`]), and the
     /// kind of form they were prepared for.
     gs: Vec<f64>,
-    kind: u8,
+    kind: Kind,
     /// For a [`Form::Ranked`] estimator: each knob value's rank in a window of
     /// `ranked_n` intervals (0 = never).
     ranks: Vec<usize>,
@@ -718,7 +728,7 @@ impl<E: Estimator> Family for EstimatorFamily<E> {
     }
     fn observe(&mut self, hb: &Heartbeat) {
         self.est.observe(hb);
-        if self.kind == 3 {
+        if self.kind == Kind::Ranked {
             self.update_ranks();
         }
     }
