@@ -295,18 +295,16 @@ unsafe fn fresh_avx2(f: &mut Fresh, chunk: &mut Chunk, from: usize, to: usize) {
                 let kept = _mm256_and_pd(fresh, x);
                 sum[h] = _mm256_add_pd(sum[h], kept);
                 max[h] = _mm256_max_pd(max[h], kept);
-                let below0 = _mm256_and_pd(fresh, _mm256_cmp_pd::<_CMP_LT_OQ>(x, lo0[h]));
-                let below1 = _mm256_and_pd(fresh, _mm256_cmp_pd::<_CMP_LT_OQ>(x, lo1[h]));
-                b0[h] = _mm256_add_pd(b0[h], _mm256_and_pd(below0, one));
-                b1[h] = _mm256_add_pd(b1[h], _mm256_and_pd(below1, one));
-                let in0 = _mm256_and_pd(
-                    _mm256_cmp_pd::<_CMP_GE_OQ>(x, lo0[h]),
-                    _mm256_cmp_pd::<_CMP_LE_OQ>(x, hi0[h]),
-                );
-                let in1 = _mm256_and_pd(
-                    _mm256_cmp_pd::<_CMP_GE_OQ>(x, lo1[h]),
-                    _mm256_cmp_pd::<_CMP_LE_OQ>(x, hi1[h]),
-                );
+                // 1.0 in the fresh lanes, 0 elsewhere.
+                let counted = _mm256_and_pd(fresh, one);
+                let below0 = _mm256_cmp_pd::<_CMP_LT_OQ>(x, lo0[h]);
+                let below1 = _mm256_cmp_pd::<_CMP_LT_OQ>(x, lo1[h]);
+                b0[h] = _mm256_add_pd(b0[h], _mm256_and_pd(below0, counted));
+                b1[h] = _mm256_add_pd(b1[h], _mm256_and_pd(below1, counted));
+                // In a bracket: not below it and not above it. (`x` is never NaN; a NaN
+                // bracket, the exact sample's, has nothing below it and nothing in it.)
+                let in0 = _mm256_andnot_pd(below0, _mm256_cmp_pd::<_CMP_LE_OQ>(x, hi0[h]));
+                let in1 = _mm256_andnot_pd(below1, _mm256_cmp_pd::<_CMP_LE_OQ>(x, hi1[h]));
                 let hit = _mm256_and_pd(fresh, _mm256_or_pd(in0, in1));
                 bits |= _mm256_movemask_pd(hit) << (4 * h);
             }
@@ -669,8 +667,11 @@ mod tests {
             let vals = |rng: &mut rand_chacha::ChaCha8Rng| -> Vec<f64> {
                 (0..chunk.stride).map(|_| rng.random_range(0..100) as f64).collect()
             };
-            let lo0 = vals(&mut rng);
+            let mut lo0 = vals(&mut rng);
             let lo1 = vals(&mut rng);
+            // The exact sample's brackets, NaN, in some lanes.
+            lo0[2] = f64::NAN;
+            lo0[9] = f64::NAN;
             let fresh = Fresh {
                 sum: vals(&mut rng),
                 max: vals(&mut rng),
