@@ -504,6 +504,27 @@ mod tests {
         sorted.sort_unstable();
         let want = [0.5, 0.99].map(|p| sorted[nearest_rank(p, sorted.len()) - 1]);
         assert_eq!(percentiles(&vals), want);
+        // A crowded range whose values reach its top: the histogram's last slot holds the
+        // largest (its count of slots is exact, not one short), and the p99 and the
+        // maximum are found in the top slots.
+        let top = 1i64 << 20;
+        let spread: Vec<i64> = (0..200_000i64).map(|i| (i * 7919) % top).chain([top - 1]).collect();
+        let mut sorted = spread.clone();
+        sorted.sort_unstable();
+        let n = sorted.len();
+        let start = |index: usize| Start::Range {
+            lo: 0,
+            hi: top,
+            index,
+            count: n,
+        };
+        let p99 = nearest_rank(0.99, n) - 1;
+        let mut c = Collector::new([start(p99), start(n - 1)]);
+        while c.start_pass() {
+            spread.iter().for_each(|&v| c.offer(v));
+            c.end_pass();
+        }
+        assert_eq!(c.values(), [sorted[p99], top - 1]);
         // All equal: narrowed to a single value without gathering.
         assert_eq!(
             percentiles(&vec![Some(123_456_789); 100_000]),
