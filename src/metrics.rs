@@ -505,8 +505,8 @@ mod tests {
         let want = [0.5, 0.99].map(|p| sorted[nearest_rank(p, sorted.len()) - 1]);
         assert_eq!(percentiles(&vals), want);
         // A crowded range whose values reach its top: the histogram's last slot holds the
-        // largest (its count of slots is exact, not one short), and the p99 and the
-        // maximum are found in the top slots.
+        // largest (its count of slots is exact, not one short), a value at the range's end
+        // is no slot's, and the p99 and the maximum are found in the top slots.
         let top = 1i64 << 20;
         let spread: Vec<i64> = (0..200_000i64).map(|i| (i * 7919) % top).chain([top - 1]).collect();
         let mut sorted = spread.clone();
@@ -521,10 +521,26 @@ mod tests {
         let p99 = nearest_rank(0.99, n) - 1;
         let mut c = Collector::new([start(p99), start(n - 1)]);
         while c.start_pass() {
-            spread.iter().for_each(|&v| c.offer(v));
+            // Values at and beyond the range's end (exclusive) are offered too, and left out.
+            spread.iter().chain(&[top, top, top + 5]).for_each(|&v| c.offer(v));
             c.end_pass();
         }
         assert_eq!(c.values(), [sorted[p99], top - 1]);
+        // 64 values a slot of the histogram (0 .. 2^17, slots 64 wide): a rank that is
+        // the first value of a slot is looked for in that slot, not the one before.
+        let even: Vec<i64> = (0..1i64 << 17).collect();
+        let start = |index: usize| Start::Range {
+            lo: 0,
+            hi: 1 << 17,
+            index,
+            count: even.len(),
+        };
+        let mut c = Collector::new([start(64 * 1000), start(64 * 1000 - 1)]);
+        while c.start_pass() {
+            even.iter().for_each(|&v| c.offer(v));
+            c.end_pass();
+        }
+        assert_eq!(c.values(), [64_000, 63_999]);
         // All equal: narrowed to a single value without gathering.
         assert_eq!(
             percentiles(&vec![Some(123_456_789); 100_000]),
