@@ -374,7 +374,6 @@ impl<'a> Form<'a> {
     /// the affine forms; `false` for the others.
     pub fn deadlines(&self, gs: &[f64], out: &mut [Nanos]) -> bool {
         const CHUNK: usize = 128;
-        const BIG: f64 = (1u64 << 52) as f64;
         let (Form::Normal { last: Some(last), .. } | Form::Ratio { last: Some(last), .. }) = *self else {
             return false;
         };
@@ -418,18 +417,27 @@ enum Kind {
 /// `2^52`.
 const BIG: f64 = (1u64 << 52) as f64;
 
-/// `out = ceil(mu + sigma·z)` for each `z` where the sum is under `2^51` in size, NaN
-/// elsewhere; returns the number of NaNs.
+/// `ceil(mu + sigma·z)` where the sum is under `2^51` in size, NaN elsewhere: an
+/// affine deadline's offset from the last receipt (phi's, and akka's per threshold).
+#[inline(always)]
+pub(crate) fn ceil_offset(mu: f64, sigma: f64, z: f64) -> f64 {
+    let x = mu + sigma * z;
+    if x.abs() < BIG / 2.0 {
+        crate::time::ceil_small(x)
+    } else {
+        f64::NAN
+    }
+}
+
+/// `out = ceil_offset(mu, sigma, z)` for each `z`; returns the number of NaNs.
 #[inline(always)]
 fn ceil_affine_kernel(mu: f64, sigma: f64, zs: &[f64], out: &mut [f64]) -> usize {
     let n = zs.len().min(out.len());
     let (zs, out) = (&zs[..n], &mut out[..n]);
     let mut missing = 0usize;
     for i in 0..n {
-        let x = mu + sigma * zs[i];
-        let ok = x.abs() < BIG / 2.0;
-        out[i] = if ok { crate::time::ceil_small(x) } else { f64::NAN };
-        missing += usize::from(!ok);
+        out[i] = ceil_offset(mu, sigma, zs[i]);
+        missing += usize::from(out[i].is_nan());
     }
     missing
 }
@@ -455,7 +463,7 @@ fn ceil_products_kernel(scale: f64, thresholds: &[f64], out: &mut [f64]) -> usiz
     missing
 }
 
-crate::simd::multiversion!(fn ceil_affine(mu: f64, sigma: f64, zs: &[f64], out: &mut [f64]) -> usize = ceil_affine_kernel;);
+crate::simd::multiversion!(pub(crate) fn ceil_affine(mu: f64, sigma: f64, zs: &[f64], out: &mut [f64]) -> usize = ceil_affine_kernel;);
 crate::simd::multiversion!(fn ceil_products(scale: f64, thresholds: &[f64], out: &mut [f64]) -> usize = ceil_products_kernel;);
 
 /// Deadlines as offsets from `last` in `f64` (`+inf` for never), as [`offset_from`]

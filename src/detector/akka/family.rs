@@ -22,7 +22,7 @@
 
 use super::{AkkaParams, akka_root, deadline_at, moments, seed, trusts};
 use crate::detector::window::Stats;
-use crate::detector::{Family, offset_from};
+use crate::detector::{Family, ceil_affine, ceil_offset, offset_from};
 use crate::time::Nanos;
 use crate::trace::Heartbeat;
 
@@ -301,32 +301,6 @@ impl Family for AkkaFamily {
         }
     }
 }
-
-/// `ceil(m + s·root)` where it is under `2^51` in size, NaN elsewhere: the deadline's
-/// offset from the last heartbeat, as [`deadline_at`] computes it.
-#[inline(always)]
-fn ceil_offset(m: f64, s: f64, root: f64) -> f64 {
-    const LIMIT: f64 = (1u64 << 51) as f64;
-    let x = m + s * root;
-    if x.abs() < LIMIT {
-        crate::time::ceil_small(x)
-    } else {
-        f64::NAN
-    }
-}
-
-/// [`ceil_offset`] of each root into `out`; returns the number of NaNs.
-#[inline(always)]
-fn ceil_affine_kernel(m: f64, s: f64, roots: &[f64], out: &mut [f64]) -> usize {
-    let mut missing = 0usize;
-    for (o, &r) in out.iter_mut().zip(roots) {
-        *o = ceil_offset(m, s, r);
-        missing += usize::from(o.is_nan());
-    }
-    missing
-}
-
-crate::simd::multiversion!(fn ceil_affine(m: f64, s: f64, roots: &[f64], out: &mut [f64]) -> usize = ceil_affine_kernel;);
 
 #[cfg(test)]
 mod tests {
