@@ -122,56 +122,71 @@ struct Chained {
 const CHAINED_BUDGET: usize = 2;
 
 /// The monitor's tick `Δc` as the replay rounds with it (0 = continuous).
+///
+/// Residues of small values (shifts, differences of residues) are taken of the value
+/// itself; those of trace times (`floor`, `up`, `base_residue`) of their distance from
+/// an `anchor`, a tick near the trace's first receipt, so that a trace stamped with
+/// wall-clock times (2^60 ns since 1970) takes the same fast path as one starting at 0.
 #[derive(Clone, Copy)]
-struct Tick(i128, f64);
+struct Tick {
+    /// `Δc` in nanoseconds.
+    c: i64,
+    /// `1/Δc` (0 when continuous).
+    inv: f64,
+    /// A multiple of `Δc` (0 when continuous).
+    anchor: i128,
+}
 
 impl Tick {
-    /// The tick `Δc` (0 = continuous), with `1/Δc` for the residues.
-    fn new(interval: i64) -> Self {
-        Tick(
-            i128::from(interval),
-            if interval > 0 { 1.0 / interval as f64 } else { 0.0 },
-        )
+    /// The tick `Δc` (0 = continuous), anchored at the last tick at or before `near`.
+    fn new(interval: i64, near: i64) -> Self {
+        let mut tick = Tick {
+            c: interval,
+            inv: if interval > 0 { 1.0 / interval as f64 } else { 0.0 },
+            anchor: 0,
+        };
+        tick.anchor = i128::from(near) - tick.residue(i128::from(near));
+        tick
     }
 
-    /// The last tick at or before `t`.
-    #[inline]
+    /// `Δc` (0 = continuous).
+    #[inline(always)]
+    fn interval(self) -> i128 {
+        i128::from(self.c)
+    }
+
+    /// The last tick at or before the time `t`.
+    #[inline(always)]
     fn floor(self, t: i128) -> i128 {
-        t - self.residue(t)
+        t - self.residue(t - self.anchor)
     }
 
-    /// `R(t)`, the first tick at or after `t`.
-    #[inline]
+    /// `R(t)`, the first tick at or after the time `t`.
+    #[inline(always)]
     fn up(self, t: i128) -> i128 {
-        t + self.residue(-t)
+        t + self.residue(self.anchor - t)
     }
 
     /// `t mod Δc` (0 when continuous).
-    #[inline]
+    #[inline(always)]
     fn residue(self, t: i128) -> i128 {
         const NEAR: i64 = 1 << 50;
-        if self.0 == 0 {
-            0
-        } else if let Ok(t) = i64::try_from(t)
-            && t.unsigned_abs() < NEAR as u64
-            && self.0 < i128::from(NEAR)
-        {
+        let c = self.c;
+        if c == 0 {
+            return 0;
+        }
+        let small = t as i64;
+        if i128::from(small) == t && small.unsigned_abs() < NEAR as u64 && c < NEAR {
             // Without a division: `t` and `Δc` are exact in `f64`, and the product
             // `t·(1/Δc)` is within `|t/Δc|·2^-52 < 1/4` of `t/Δc`, so its truncation is
             // `⌊t/Δc⌋` or one of its neighbours, and one correction either way gives the
             // residue.
-            let c = self.0 as i64;
-            let q = (t as f64 * self.1) as i64;
-            let r = t - q * c;
-            i128::from(if r < 0 {
-                r + c
-            } else if r >= c {
-                r - c
-            } else {
-                r
-            })
+            let q = (small as f64 * self.inv) as i64;
+            let r = small - q * c;
+            let r = if r < 0 { r + c } else { r };
+            i128::from(if r >= c { r - c } else { r })
         } else {
-            t.rem_euclid(self.0)
+            t.rem_euclid(i128::from(c))
         }
     }
 
@@ -179,6 +194,43 @@ impl Tick {
     #[inline]
     fn rounding(self, r: i64, s: i64) -> i128 {
         self.residue(i128::from(r) - i128::from(s))
+    }
+}
+
+/// The last tick at or before times that mostly grow (the receipts in order, their send
+/// times, the bases that follow them): the tick found last is kept, and a time less than
+/// `Δc` past it costs a comparison instead of a residue.
+struct Cursor {
+    tick: Tick,
+    at: i128,
+}
+
+impl Cursor {
+    fn new(tick: Tick) -> Self {
+        Cursor { tick, at: tick.anchor }
+    }
+
+    /// The last tick at or before the time `t` (`t` itself when continuous).
+    #[inline(always)]
+    fn floor(&mut self, t: i128) -> i128 {
+        if self.tick.c == 0 {
+            return t;
+        }
+        let past = t - self.at;
+        if past < 0 || past >= self.tick.interval() {
+            self.at = self.tick.floor(t);
+        }
+        self.at
+    }
+
+    /// `r = -b mod Δc = R(b) - b` for a base time `b` (0 when continuous): `R(b)` is the
+    /// tick after the last one at or before `b - 1`.
+    #[inline(always)]
+    fn base_residue(&mut self, b: i128) -> i64 {
+        if self.tick.c == 0 {
+            return 0;
+        }
+        (self.floor(b - 1) + self.tick.interval() - b) as i64
     }
 }
 
@@ -211,8 +263,8 @@ impl Fenwick {
 }
 
 /// A set of positions that grows in batches, with counts of the positions below any
-/// point: a bit per position, and the count before each word of bits, brought up to
-/// date by [`seal`](Marks::seal) after a batch (one pass over the words).
+/// point: a bit per position, and the count before each block of 8 words of bits, brought
+/// up to date by [`seal`](Marks::seal) after a batch (one pass over the blocks).
 struct Marks {
     bits: Vec<u64>,
     before: Vec<u32>,
@@ -220,11 +272,14 @@ struct Marks {
 }
 
 impl Marks {
+    /// Words of bits per counted block.
+    const BLOCK: usize = 8;
+
     fn new(len: usize) -> Self {
         let words = len.div_ceil(64);
         Marks {
             bits: vec![0; words],
-            before: vec![0; words + 1],
+            before: vec![0; words.div_ceil(Self::BLOCK) + 1],
             stale: false,
         }
     }
@@ -238,25 +293,30 @@ impl Marks {
     fn seal(&mut self) {
         if self.stale {
             let mut run = 0;
-            for (b, &w) in self.before.iter_mut().zip(&self.bits) {
+            for (b, block) in self.before.iter_mut().zip(self.bits.chunks(Self::BLOCK)) {
                 *b = run;
-                run += w.count_ones();
+                run += block.iter().map(|w| w.count_ones()).sum::<u32>();
             }
-            self.before[self.bits.len()] = run;
+            *self.before.last_mut().expect("one count past the blocks") = run;
             self.stale = false;
         }
     }
 
-    /// The number of positions `< end` (sealed).
+    /// The number of positions `< end` (sealed), `end` at most the length.
     #[inline]
     fn below(&self, end: usize) -> usize {
         let (word, bit) = (end / 64, end % 64);
+        let block = word / Self::BLOCK;
+        let whole: u32 = self.bits[block * Self::BLOCK..word]
+            .iter()
+            .map(|w| w.count_ones())
+            .sum();
         let partial = if bit == 0 {
             0
         } else {
             (self.bits[word] & ((1u64 << bit) - 1)).count_ones()
         };
-        (self.before[word] + partial) as usize
+        (self.before[block] + whole + partial) as usize
     }
 }
 
@@ -279,18 +339,75 @@ fn group(keys: usize, pairs: impl Iterator<Item = (u32, u32)> + Clone) -> (Vec<u
     (start, values)
 }
 
-/// The shifts' residues modulo the tick, sorted and distinct, and the rank of a base's
-/// residue `r` among them: `r < s_i` exactly when `rank(r) <= position of s_i`.
-///
-/// The rank is looked up in buckets of equal width over `[0, Δc)`, about two buckets per
-/// residue: `start[q]` is the number of residues in the buckets before `q`, and the few
-/// in `r`'s own bucket are counted one by one. The bucket of a value is non-decreasing in
-/// the value (a product and a truncation in `f64`), whatever its rounding, so the count
-/// is exact.
-struct Residues {
+/// A sorted list of values that counts those `<= x` in a few steps: the range of the
+/// values is cut into buckets of equal width, about two per value; `start[q]` is the
+/// number of values in the buckets before `q`, and only those in `x`'s own bucket are
+/// searched. The bucket of a value is non-decreasing in the value (a difference, a
+/// conversion and a product in `f64`, then a truncation, each monotone whatever its
+/// rounding), so a value in an earlier bucket than `x`'s is below it and one in a later
+/// bucket above it: the count is exact.
+struct Table {
     sorted: Vec<i64>,
     start: Vec<u32>,
+    lo: i64,
+    hi: i64,
     scale: f64,
+}
+
+impl Table {
+    /// The table of `sorted` (ascending; duplicates allowed).
+    fn new(sorted: Vec<i64>) -> Self {
+        debug_assert!(sorted.is_sorted());
+        let (lo, hi) = (
+            sorted.first().copied().unwrap_or(0),
+            sorted.last().copied().unwrap_or(0),
+        );
+        let buckets = (2 * sorted.len()).next_power_of_two();
+        let scale = buckets as f64 / (hi.wrapping_sub(lo) as u64 as f64 + 1.0);
+        let mut table = Table {
+            sorted,
+            start: vec![0; buckets + 1],
+            lo,
+            hi,
+            scale,
+        };
+        let mut k = 0;
+        for q in 0..=buckets {
+            while k < table.sorted.len() && table.bucket(table.sorted[k]) < q {
+                k += 1;
+            }
+            table.start[q] = k as u32;
+        }
+        table
+    }
+
+    /// The bucket of `v`, `lo <= v <= hi`.
+    #[inline(always)]
+    fn bucket(&self, v: i64) -> usize {
+        ((v.wrapping_sub(self.lo) as u64 as f64 * self.scale) as usize).min(self.start.len() - 2)
+    }
+
+    /// The number of values `<= x`.
+    #[inline(always)]
+    fn count_le(&self, x: i128) -> usize {
+        if self.sorted.is_empty() || x < i128::from(self.lo) {
+            0
+        } else if x >= i128::from(self.hi) {
+            self.sorted.len()
+        } else {
+            let x = x as i64;
+            let q = self.bucket(x);
+            let (from, to) = (self.start[q] as usize, self.start[q + 1] as usize);
+            from + self.sorted[from..to].partition_point(|&v| v <= x)
+        }
+    }
+}
+
+/// The shifts' residues modulo the tick, sorted and distinct, and the rank of a base's
+/// residue `r` among them: `r < s_i` exactly when `rank(r) <= position of s_i`.
+struct Residues {
+    sorted: Vec<i64>,
+    table: Table,
 }
 
 impl Residues {
@@ -298,40 +415,16 @@ impl Residues {
         let mut sorted: Vec<i64> = shifts.iter().map(|&k| tick.residue(i128::from(k)) as i64).collect();
         sorted.sort_unstable();
         sorted.dedup();
-        let buckets = (2 * sorted.len()).next_power_of_two();
-        let scale = if tick.0 > 0 {
-            buckets as f64 / tick.0 as f64
-        } else {
-            0.0
-        };
-        let mut residues = Residues {
+        Residues {
+            table: Table::new(sorted.clone()),
             sorted,
-            start: vec![0; buckets + 1],
-            scale,
-        };
-        let mut k = 0;
-        for q in 0..=buckets {
-            while k < residues.sorted.len() && residues.bucket(residues.sorted[k]) < q {
-                k += 1;
-            }
-            residues.start[q] = k as u32;
         }
-        residues
     }
 
-    #[inline]
-    fn bucket(&self, r: i64) -> usize {
-        ((r as f64 * self.scale) as usize).min(self.start.len() - 1)
-    }
-
-    /// The number of shift residues `<= r`, for `0 <= r < Δc`.
-    #[inline]
+    /// The number of shift residues `<= r`.
+    #[inline(always)]
     fn rank(&self, r: i64) -> usize {
-        let mut k = self.start[self.bucket(r)] as usize;
-        while k < self.sorted.len() && self.sorted[k] <= r {
-            k += 1;
-        }
-        k
+        self.table.count_le(i128::from(r))
     }
 
     /// The position of the shift residue `s`.
@@ -340,11 +433,13 @@ impl Residues {
     }
 }
 
-/// The pairs `(V_j, rank_j)` sorted, `rank_j < slots`, as the values and the ranks in
-/// that order: sorted as one `u64` key each (the offset from the least `V` above the
-/// rank's bits) when the spread of `V` leaves room for the rank, which it does for any
-/// trace of less than about 2^55 ns; as pairs otherwise.
-fn sorted_by_value(mut vs: Vec<i64>, ranks: Vec<u32>, slots: usize) -> (Vec<i64>, Vec<u32>) {
+/// The pairs `(V_j, rank_j)` sorted, `rank_j < slots`: the values in order, and their
+/// positions in that order grouped by rank (as [`group`] gives them: the positions of
+/// rank `q` are `positions[start[q]..start[q + 1]]`, in increasing order). Sorted as one
+/// `u64` key each (the offset from the least `V` above the rank's bits, by a radix sort)
+/// when the spread of `V` leaves room for the rank, which it does for any trace of less
+/// than about 2^55 ns; as pairs otherwise.
+fn sorted_by_value(mut vs: Vec<i64>, ranks: Vec<u32>, slots: usize) -> (Vec<i64>, (Vec<usize>, Vec<u32>)) {
     let bits = usize::BITS - slots.leading_zeros();
     let (lo, hi) = (
         vs.iter().min().copied().unwrap_or(0),
@@ -352,22 +447,33 @@ fn sorted_by_value(mut vs: Vec<i64>, ranks: Vec<u32>, slots: usize) -> (Vec<i64>
     );
     let spread = i128::from(hi) - i128::from(lo);
     if bits < 64 && spread < 1i128 << (64 - bits) {
-        // The keys are built, sorted and read back in the values' own buffer.
+        // The keys are built, sorted and read back in the values' own buffer, and the
+        // positions are placed by rank as the keys are read back.
         let mask = (1u64 << bits) - 1;
+        let mut start = vec![0usize; slots + 1];
         for (v, &q) in vs.iter_mut().zip(&ranks) {
             *v = (((v.wrapping_sub(lo) as u64) << bits) | u64::from(q)) as i64;
+            start[q as usize + 1] += 1;
         }
         drop(ranks);
-        vs.sort_unstable_by_key(|&k| k as u64);
-        let ranks = vs.iter().map(|&k| (k as u64 & mask) as u32).collect();
-        for v in &mut vs {
+        for q in 0..slots {
+            start[q + 1] += start[q];
+        }
+        radsort::sort_by_key(&mut vs, |&k| k as u64);
+        let mut fill = start.clone();
+        let mut positions = vec![0u32; vs.len()];
+        for (p, v) in vs.iter_mut().enumerate() {
+            let q = (*v as u64 & mask) as usize;
+            positions[fill[q]] = p as u32;
+            fill[q] += 1;
             *v = lo.wrapping_add((*v as u64 >> bits) as i64);
         }
-        (vs, ranks)
+        (vs, (start, positions))
     } else {
         let mut pairs: Vec<(i64, u32)> = vs.into_iter().zip(ranks).collect();
         pairs.sort_unstable();
-        pairs.into_iter().unzip()
+        let by_rank = group(slots, pairs.iter().enumerate().map(|(p, &(_, q))| (q, p as u32)));
+        (pairs.into_iter().map(|(v, _)| v).collect(), by_rank)
     }
 }
 
@@ -384,7 +490,7 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
     if width == 0 {
         return Some(Vec::new());
     }
-    let tick = Tick::new(check.interval().0);
+    let tick = Tick::new(check.interval().0, receipts.recv.first().map_or(0, |t| t.0));
     let mut order: Vec<usize> = (0..width).collect();
     order.sort_by_key(|&i| shifts[i]);
     let ks: Vec<i64> = order.iter().map(|&i| shifts[i]).collect();
@@ -406,8 +512,8 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
         };
         // A deadline below 0 is 0 on a ticking monitor: left to the general engine.
         if c != check
-            || i128::from(b) + kmax + tick.0 >= i128::from(i64::MAX)
-            || (tick.0 > 0 && i128::from(b) + kmin < 0)
+            || i128::from(b) + kmax + tick.interval() >= i128::from(i64::MAX)
+            || (tick.c > 0 && i128::from(b) + kmin < 0)
         {
             return None;
         }
@@ -420,17 +526,7 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
         return None;
     }
     let residues = Residues::new(&ks, tick);
-    // The base's residue `r = -b mod Δc` and its rank among the shifts' residues
-    // (ticking monitors; `r = 0` on a continuous one): a product and a bucket lookup,
-    // taken again where needed rather than kept per receipt.
-    let rounding = |j: usize| {
-        if tick.0 > 0 {
-            let r = tick.residue(-b_at(j)) as i64;
-            (r, residues.rank(r) as u32)
-        } else {
-            (0, 0)
-        }
-    };
+    let knobs = Table::new(ks.clone());
     // Rounding events (ticking monitors only): (knob index, rank of the residue · 3 +
     // kind), kind 0 a gap joining the suspected part, 1 leaving it, 2 a crash point
     // joining the deadline part.
@@ -443,7 +539,7 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
         vec![0i64; residues.sorted.len() + 1],
     ];
     let mut event = |index: usize, rank: u32, kind: u32| {
-        if tick.0 > 0 && index < width {
+        if tick.c > 0 && index < width {
             if index == 0 && kind != 1 {
                 first[(kind / 2) as usize][rank as usize] += 1;
             } else {
@@ -471,7 +567,7 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
     let mut d_within = vec![0i64; width + 1];
     // V_j = B_j + r_j and the rank of r_j, per evaluated crash point.
     let mut vs = Vec::with_capacity(n);
-    let mut ranks_r: Vec<u32> = Vec::with_capacity(if tick.0 > 0 { n } else { 0 });
+    let mut ranks_r: Vec<u32> = Vec::with_capacity(if tick.c > 0 { n } else { 0 });
     let mut late = Vec::new();
     let mut late_pairs = 0usize;
     let mut chain_work = 0usize;
@@ -479,33 +575,42 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
     // P_{j-1} at the knob indices below e_{j-1}, and P_j being built.
     let (mut prev_p, mut cur_p): (Vec<i128>, Vec<i128>) = (Vec::new(), Vec::new());
     let mut max_a = i64::MIN;
-    let (mut c_before, mut floor_next) = (0usize, tick.floor(at(0)));
+    // The ticks at or before the receipts, the bases and `D` past the send times.
+    let (mut at_receipt, mut at_base, mut at_deadline) = (Cursor::new(tick), Cursor::new(tick), Cursor::new(tick));
+    let (mut c_before, mut floor_next) = (0usize, at_receipt.floor(at(0)));
     for j in 0..m {
         let (aj, b) = (at(j), b_at(j));
-        let e = count_le(&ks, floor_next - b);
+        let e = knobs.count_le(floor_next - b);
         let c = if j + 1 < m {
             let next = at(j + 1);
-            floor_next = tick.floor(next);
-            let before = if tick.0 == 0 {
+            floor_next = at_receipt.floor(next);
+            let before = if tick.c == 0 {
                 next - 1
             } else if floor_next == next {
-                next - tick.0
+                next - tick.interval()
             } else {
                 floor_next
             };
-            count_le(&ks, before - b)
+            knobs.count_le(before - b)
         } else {
             0
         };
         let c_prev = std::mem::replace(&mut c_before, c);
-        let (r, rank) = if j >= w { rounding(j) } else { (0, 0) };
+        // The base's residue `r = -b mod Δc` and its rank among the shifts' residues
+        // (ticking monitors; `r = 0` on a continuous one).
+        let (r, rank) = if j >= w && tick.c > 0 {
+            let r = at_base.base_residue(b);
+            (r, residues.rank(r) as u32)
+        } else {
+            (0, 0)
+        };
         if j >= w && j + 1 < m {
             let next = at(j + 1);
             add(&mut d_mistakes, e.min(if j == w { 0 } else { c_prev }), c, 1);
             add(&mut d_full, 0, e.min(c), next - aj);
             add(&mut d_part, e, c, next - b);
             add(&mut d_part_count, e, c, 1);
-            if tick.0 > 0 && e < c {
+            if tick.c > 0 && e < c {
                 add(&mut d_part_r, e, c, i128::from(r));
                 event(e, rank, 0);
                 event(c, rank, 1);
@@ -555,11 +660,16 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
         add(&mut d_count_b, e, width, 1);
         event(e, rank, 2);
         if i128::from(big_a) <= d {
-            add(&mut d_within, 0, count_le(&ks, tick.floor(d + i128::from(o.0)) - b), 1);
+            add(
+                &mut d_within,
+                0,
+                knobs.count_le(at_deadline.floor(d + i128::from(o.0)) - b),
+                1,
+            );
         }
         max_a = max_a.max(big_a);
         vs.push(i64::try_from(i128::from(big_b) + i128::from(r)).ok()?);
-        if tick.0 > 0 {
+        if tick.c > 0 {
             ranks_r.push(rank);
         }
         if e > 0 {
@@ -592,7 +702,7 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
     // residue is below the shift's (each adds a whole tick to its rounding).
     let mut gaps_below = vec![0i64; width];
     let mut crashes_below = vec![0i64; width];
-    if tick.0 > 0 {
+    if tick.c > 0 {
         let (start, values) = group(width, events.iter().copied());
         let slots = residues.sorted.len() + 1;
         let (mut gaps, mut crashes) = (Fenwick::new(slots), Fenwick::new(slots));
@@ -621,13 +731,18 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
     // The largest V over the residue ranks below each rank, and at or above it.
     let (mut max_low, mut max_high) = (vec![i64::MIN; slots + 1], vec![i64::MIN; slots + 1]);
     let mut by_rank: (Vec<usize>, Vec<u32>) = (vec![0; slots + 1], Vec::new());
-    let sorted_v: Vec<i64> = if tick.0 > 0 {
-        let (values, ranks) = sorted_by_value(vs, ranks_r, slots);
-        by_rank = group(slots, ranks.iter().enumerate().map(|(p, &q)| (q, p as u32)));
-        let mut at_rank = vec![i64::MIN; slots];
-        for (&v, &q) in values.iter().zip(&ranks) {
-            at_rank[q as usize] = at_rank[q as usize].max(v);
-        }
+    let sorted_v: Vec<i64> = if tick.c > 0 {
+        let values;
+        (values, by_rank) = sorted_by_value(vs, ranks_r, slots);
+        // The largest V of a rank is at its last position (the positions of a rank are
+        // in order, and so are the values).
+        let at_rank: Vec<i64> = (0..slots)
+            .map(|q| {
+                by_rank.1[by_rank.0[q]..by_rank.0[q + 1]]
+                    .last()
+                    .map_or(i64::MIN, |&p| values[p as usize])
+            })
+            .collect();
         for q in 0..slots {
             max_low[q + 1] = max_low[q].max(at_rank[q]);
         }
@@ -637,7 +752,7 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
         values
     } else {
         let mut v = vs;
-        v.sort_unstable();
+        radsort::sort(&mut v);
         max_high[0] = v.last().copied().unwrap_or(i64::MIN);
         v
     };
@@ -649,7 +764,7 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
     // residue (`r < s`), in a Fenwick tree over the ranks of `V`, only grow.
     let mut by_residue: Vec<usize> = (0..width).collect();
     by_residue.sort_by_key(|&i| tick.residue(i128::from(ks[i])));
-    let mut low = Marks::new(if tick.0 > 0 { sorted_v.len() } else { 0 });
+    let mut low = Marks::new(if tick.c > 0 { sorted_v.len() } else { 0 });
     let mut joined_ranks = 0;
     let (mut late_t, mut late_a): (Vec<i64>, Vec<i64>) = (Vec::new(), Vec::new());
     let (mut chained_a, mut chained_v): (Vec<i64>, Vec<i64>) = (Vec::new(), Vec::new());
@@ -657,7 +772,7 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
         let k = i128::from(ks[i]);
         let s = tick.residue(k) as i64;
         // Ranks `< q_low` hold the residues below `s`.
-        let q_low = if tick.0 > 0 { residues.position(s) + 1 } else { 0 };
+        let q_low = if tick.c > 0 { residues.position(s) + 1 } else { 0 };
         while joined_ranks < q_low {
             for &p in &by_rank.1[by_rank.0[joined_ranks]..by_rank.0[joined_ranks + 1]] {
                 low.insert(p as usize);
@@ -689,28 +804,34 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
         }
         chained_a.sort_unstable();
         chained_v.sort_unstable();
-        let top = i128::from(max_high[q_low]).max(i128::from(max_low[q_low]) + tick.0);
+        let top = i128::from(max_high[q_low]).max(i128::from(max_low[q_low]) + tick.interval());
         let bound = i128::from(max_a).max(top + k - i128::from(s));
         // #{j : T_D(j) <= x}: max(A_j, R(b_j + k) - origin_j), corrected at the late
-        // crash points and the chained pairs.
-        let count = |x: i128| {
-            let y = x - k + i128::from(s);
-            let base = if tick.0 > 0 {
-                let (all, below) = (count_le(&sorted_v, y), count_le(&sorted_v, y - tick.0));
-                all - low.below(all) + low.below(below)
-            } else {
-                count_le(&sorted_v, y)
-            };
-            base - count_le(&late_t, x) + count_le(&late_a, x) - count_le(&chained_a, x) + count_le(&chained_v, x)
-        };
+        // crash points and the chained pairs. The bisection over `x` keeps, for each of
+        // its two searches of the sorted `V`, the positions its bounds gave: every later
+        // search is within them (the values before the lower position are at most the
+        // lower bound's `y`, those from the upper one above the upper bound's), so the
+        // searches narrow with the bisection and its last steps stay in cache.
         let smallest_with = |r: usize| {
             let (mut lo, mut hi) = (-1i128, bound);
+            let len = sorted_v.len();
+            let ([mut all_lo, mut all_hi], [mut below_lo, mut below_hi]) = ([0, len], [0, len]);
             while hi - lo > 1 {
                 let mid = lo + (hi - lo) / 2;
-                if count(mid) >= r {
-                    hi = mid;
+                let y = mid - k + i128::from(s);
+                let all = all_lo + count_le(&sorted_v[all_lo..all_hi], y);
+                let (base, below) = if tick.c > 0 {
+                    let below = below_lo + count_le(&sorted_v[below_lo..below_hi], y - tick.interval());
+                    (all - low.below(all) + low.below(below), below)
                 } else {
-                    lo = mid;
+                    (all, 0)
+                };
+                let count = base - count_le(&late_t, mid) + count_le(&late_a, mid) - count_le(&chained_a, mid)
+                    + count_le(&chained_v, mid);
+                if count >= r {
+                    (hi, all_hi, below_hi) = (mid, all, below);
+                } else {
+                    (lo, all_lo, below_lo) = (mid, all, below);
                 }
             }
             hi
@@ -719,9 +840,9 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
         // A chained pair lowers a value, which may have been the largest.
         let max = if chained_a.is_empty() { bound } else { smallest_with(n) };
         let s128 = i128::from(s);
-        let rounding_part = part_r[i] - i128::from(part_count[i]) * s128 + i128::from(gaps_below[i]) * tick.0;
+        let rounding_part = part_r[i] - i128::from(part_count[i]) * s128 + i128::from(gaps_below[i]) * tick.interval();
         let suspect = full[i] + part[i] - i128::from(part_count[i]) * k - rounding_part;
-        let rounding_sum = -i128::from(count_b[i]) * s128 + i128::from(crashes_below[i]) * tick.0;
+        let rounding_sum = -i128::from(count_b[i]) * s128 + i128::from(crashes_below[i]) * tick.interval();
         let sum = sum_a[i] + sum_b[i] + i128::from(count_b[i]) * k + rounding_sum + chained_sum;
         out[order[i]] = Some(Metrics {
             heartbeats: n as u64,
@@ -862,10 +983,97 @@ mod tests {
         agree(&r, &[0; 6], &[120, 100, 0, 1, 49, 50, 51, 170], 50, &opts);
     }
 
+    #[test]
+    fn a_cursor_follows_times_up_and_down_across_ticks() {
+        // Times that mostly grow by less than a tick (the kept tick answers), jump
+        // ahead, step back and land on ticks; on a trace stamped near 2^61 ns as well.
+        for start in [0i64, 1 << 61] {
+            let tick = Tick::new(10, start + 3);
+            let mut cursor = Cursor::new(tick);
+            let times = [0i64, 1, 9, 10, 11, 19, 20, 47, 46, 40, 39, 1000, 5, -1, -10, -11, 1001];
+            for &t in &times {
+                let t = i128::from(start) + i128::from(t);
+                assert_eq!(cursor.floor(t), t - t.rem_euclid(10), "floor of {t}");
+                assert_eq!(
+                    i128::from(cursor.base_residue(t)),
+                    (-t).rem_euclid(10),
+                    "base residue of {t}"
+                );
+            }
+        }
+        let mut continuous = Cursor::new(Tick::new(0, 5));
+        assert_eq!((continuous.floor(17), continuous.base_residue(17)), (17, 0));
+    }
+
+    proptest! {
+        #[test]
+        fn marks_count_the_positions_below_any_point(
+            len in 0usize..2000,
+            batches in prop::collection::vec(prop::collection::vec(any::<prop::sample::Index>(), 0..50), 1..5),
+        ) {
+            let mut marks = Marks::new(len);
+            let mut set = vec![false; len];
+            for batch in &batches {
+                for p in batch.iter().filter(|_| len > 0).map(|i| i.index(len)) {
+                    marks.insert(p);
+                    set[p] = true;
+                }
+                marks.seal();
+                for end in 0..=len {
+                    let want = set[..end].iter().filter(|&&b| b).count();
+                    prop_assert_eq!(marks.below(end), want, "below {} of {}", end, len);
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn values_sorted_with_their_ranks_either_way(
+            pairs in prop::collection::vec((prop_oneof![-1000i64..1000, any::<i64>()], 0u32..7), 0..200),
+            slots in 7usize..300,
+        ) {
+            // Keys packed for a radix sort when the spread leaves room, pairs otherwise
+            // (`any::<i64>()` gives spreads of up to 2^64): the same answer.
+            let (vs, ranks): (Vec<i64>, Vec<u32>) = pairs.iter().copied().unzip();
+            let mut want = pairs.clone();
+            want.sort_unstable();
+            let (values, (start, positions)) = sorted_by_value(vs, ranks, slots);
+            prop_assert_eq!(values, want.iter().map(|&(v, _)| v).collect::<Vec<_>>());
+            prop_assert_eq!(start.len(), slots + 1);
+            for q in 0..slots {
+                let expect: Vec<u32> = (0..want.len() as u32).filter(|&p| want[p as usize].1 == q as u32).collect();
+                prop_assert_eq!(&positions[start[q]..start[q + 1]], expect.as_slice(), "rank {}", q);
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn a_table_counts_exactly(
+            values in prop::collection::vec(prop_oneof![Just(0i64), -50i64..50, any::<i64>(), Just(i64::MAX), Just(i64::MIN)], 0..60),
+            probes in prop::collection::vec(prop_oneof![-60i64..60, any::<i64>()], 1..40),
+        ) {
+            let mut sorted = values;
+            sorted.sort_unstable();
+            let table = Table::new(sorted.clone());
+            for x in probes.iter().map(|&x| i128::from(x)).chain([i128::from(i64::MAX) + 1, i128::from(i64::MIN) - 1]) {
+                let want = sorted.iter().filter(|&&v| i128::from(v) <= x).count();
+                prop_assert_eq!(table.count_le(x), want, "values <= {}", x);
+            }
+            for &v in &sorted {
+                for x in [i128::from(v) - 1, i128::from(v), i128::from(v) + 1] {
+                    prop_assert_eq!(table.count_le(x), sorted.iter().filter(|&&w| i128::from(w) <= x).count());
+                }
+            }
+        }
+    }
+
     proptest! {
         #[test]
         fn residues_and_their_ranks_are_exact(
             tick in prop_oneof![1i64..1000, Just(1_000_000_000i64), Just((1i64 << 50) - 1), Just(1i64 << 50), 1i64..i64::MAX],
+            near in prop_oneof![Just(0i64), 0i64..1 << 40, 1i64 << 60..1i64 << 61, any::<i64>()],
             shifts in prop::collection::vec(any::<i64>(), 1..40),
             ts in prop::collection::vec(prop_oneof![
                 any::<i64>(),
@@ -875,13 +1083,24 @@ mod tests {
                 -5000i64..5000,
             ], 1..40),
         ) {
-            let t = Tick::new(tick);
+            let t = Tick::new(tick, near);
             let residues = Residues::new(&shifts, t);
+            // One cursor for all the times, in any order: its kept tick is only a hint.
+            let mut cursor = Cursor::new(t);
             for &x in &ts {
                 let r = x.rem_euclid(tick);
                 prop_assert_eq!(t.residue(i128::from(x)), i128::from(r), "{} mod {}", x, tick);
                 let want = residues.sorted.partition_point(|&s| s <= r);
                 prop_assert_eq!(residues.rank(r), want, "rank of {} mod {}", x, tick);
+                // Trace times, near the anchor or far from it.
+                for time in [i128::from(x), i128::from(near) + i128::from(x)] {
+                    let r = time.rem_euclid(i128::from(tick));
+                    prop_assert_eq!(t.floor(time), time - r, "floor of {} on {}", time, tick);
+                    let up = if r == 0 { time } else { time - r + i128::from(tick) };
+                    prop_assert_eq!(t.up(time), up, "up of {} on {}", time, tick);
+                    prop_assert_eq!(cursor.floor(time), time - r, "cursor's floor of {} on {}", time, tick);
+                    prop_assert_eq!(i128::from(cursor.base_residue(time)), up - time, "base residue of {}", time);
+                }
             }
         }
     }
