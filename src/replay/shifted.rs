@@ -32,20 +32,24 @@
 //! the number of them with `r < s`: a Fenwick tree over the residues' ranks among the
 //! shifts' residues, swept over the knob indices, counts those (the points that join at
 //! the first index, most of them, are counted per rank instead of as events). Each
-//! receipt's critical indices and residue are computed once, with the residue taken
-//! from a product by `1/Δc` instead of a division.
+//! receipt's critical indices are computed once, from a table of the shifts (a bucket
+//! of equal width, then the few shifts in it, instead of a binary search), and the
+//! ticks at or before its times from those of the receipt before, since the times
+//! mostly grow: a residue (a product by `1/Δc`, not a division, of the time's distance
+//! from a tick near the trace's start) only when a time crosses a tick.
 //!
 //! The largest `T_D` is `max(max A, k - s + max(max_{r >= s} V, max_{r < s} V + Δc))`
 //! with `V_j = B_j + r_j` and `B_j = b_j - origin_j` (`max B + k` on a continuous
 //! monitor). A percentile is the smallest `x` with `#{j : T_D(j) <= x} >= rank`; that
 //! count is `#{V_j <= y}` over the points with `r >= s` plus `#{V_j <= y - Δc}` over
 //! those with `r < s`, `y = x - k + s` (`#{B_j <= x - k}` on a continuous monitor),
-//! from the sorted `V` (sorted with the residue's rank packed into one `u64` key) and a
-//! bit set over its positions marking the points with `r < s` (the knob indices taken
-//! in the order of `s`, so that the set only grows), with a count before each word of
-//! it, corrected by the few crash points whose
-//! deadline is at or before their receipt (the only ones where `T_D` is not
-//! `R(b_j + k) - origin_j`); a binary search over `x` finds it. The work is
+//! from the sorted `V` (radix-sorted with the residue's rank packed into one `u64` key)
+//! and a bit set over its positions marking the points with `r < s` (the knob indices
+//! taken in the order of `s`, so that the set only grows), with a count before each
+//! block of its words, corrected by the few crash points whose deadline is at or before
+//! their receipt (the only ones where `T_D` is not `R(b_j + k) - origin_j`); a bisection
+//! over `x` finds it, each of its searches of `V` within the positions its bounds gave
+//! so far. The work is
 //! `O(m log K + m log m)` for `K` knob values plus the late crash points, instead of
 //! `O(m·K)`.
 
