@@ -685,6 +685,46 @@ mod tests {
             (fresh, chunk)
         };
         let (mut f, mut chunk) = make();
+        // Offsets exactly at the receipt (not fresh) and brackets that overlap, with
+        // detection times in both.
+        for s in [1, 4, 9] {
+            chunk.rows[s * chunk.stride + 3] = 0.0;
+        }
+        for i in [0, 5, 11] {
+            f.lo[1][i] = f.lo[0][i] + 10.0;
+            f.hi[1][i] = f.lo[0][i] + 20.0;
+            for s in 1..ROWS {
+                chunk.big_a[s] = 0.0;
+                chunk.rows[s * chunk.stride + i] = f.lo[0][i] + 15.0;
+            }
+        }
+        // The definition, pair by pair.
+        let mut want = Fresh {
+            sum: f.sum.clone(),
+            max: f.max.clone(),
+            below: f.below.clone(),
+            lo: f.lo.clone(),
+            hi: f.hi.clone(),
+        };
+        let mut want_hits = chunk.hits.clone();
+        let blocks = chunk.stride / LANES;
+        for s in 1..ROWS {
+            for i in 0..chunk.stride {
+                let t = chunk.rows[s * chunk.stride + i];
+                if t > 0.0 && t < f64::INFINITY {
+                    let x = (chunk.big_a[s] + t).max(0.0);
+                    want.sum[i] += x;
+                    want.max[i] = want.max[i].max(x);
+                    for q in 0..2 {
+                        want.below[q][i] += f64::from(u8::from(x < want.lo[q][i]));
+                    }
+                    let hit = (0..2).any(|q| want.lo[q][i] <= x && x <= want.hi[q][i]);
+                    want_hits[s * blocks + i / LANES] |= u8::from(hit) << (i % LANES);
+                } else {
+                    want.max[i] = want.max[i].max(0.0);
+                }
+            }
+        }
         let (mut g, mut again) = (
             Fresh {
                 sum: f.sum.clone(),
@@ -705,6 +745,51 @@ mod tests {
         assert_eq!((&f.sum, &f.max, &f.below), (&g.sum, &g.max, &g.below));
         assert_eq!(chunk.hits, again.hits);
         assert!(chunk.hits.iter().any(|&h| h != 0));
+        assert_eq!((&f.sum, &f.max, &f.below), (&want.sum, &want.max, &want.below));
+        assert_eq!(chunk.hits, want_hits);
+    }
+
+    /// The scan of a row: its counts, and `ok` only for a row in order of exact or
+    /// never-reached offsets.
+    #[test]
+    fn a_scan_counts_a_row_and_refuses_one_out_of_order() {
+        let inf = f64::INFINITY;
+        let row = [-5.0, 0.0, 3.0, 7.0, 7.0, 10.0, inf, inf];
+        // e: <= 0; c: < g; finite; f: <= lim.
+        let scan = scan_kernel(&row, 7.0, 7.0);
+        assert_eq!(
+            scan,
+            Scan {
+                ok: true,
+                e: 2,
+                c: 3,
+                finite: 6,
+                f: 5
+            }
+        );
+        assert_eq!(scan_kernel(&row, 7.5, 10.0).c, 5);
+        assert_eq!(
+            scan_kernel(&[], 1.0, 1.0),
+            Scan {
+                ok: true,
+                e: 0,
+                c: 0,
+                finite: 0,
+                f: 0
+            }
+        );
+        for bad in [
+            vec![1.0, 3.0, 2.0],
+            vec![1.0, f64::NAN, 2.0],
+            vec![f64::NAN],
+            vec![1.0, BIG],
+            vec![-BIG, 1.0],
+            vec![f64::NEG_INFINITY, 1.0],
+            vec![inf, 1.0],
+        ] {
+            assert!(!scan_kernel(&bad, 1.0, 1.0).ok, "{bad:?}");
+        }
+        assert!(scan_kernel(&[1.0, BIG / 2.0, inf], 1.0, 1.0).ok);
     }
 
     /// A family without knob values of its own (one detector per value) is left to the
