@@ -267,10 +267,12 @@ impl Fenwick {
 }
 
 /// A set of positions that grows in batches, with counts of the positions below any
-/// point: a bit per position, and the count before each block of 8 words of bits, brought
-/// up to date by [`seal`](Marks::seal) after a batch (one pass over the blocks).
+/// point: a bit per position, a count per block of 8 words of bits kept as positions
+/// are inserted, and the count before each block, brought up to date by
+/// [`seal`](Marks::seal) after a batch (a prefix sum over the blocks).
 struct Marks {
     bits: Vec<u64>,
+    in_block: Vec<u32>,
     before: Vec<u32>,
     stale: bool,
 }
@@ -281,15 +283,19 @@ impl Marks {
 
     fn new(len: usize) -> Self {
         let words = len.div_ceil(64);
+        let blocks = words.div_ceil(Self::BLOCK);
         Marks {
             bits: vec![0; words],
-            before: vec![0; words.div_ceil(Self::BLOCK) + 1],
+            in_block: vec![0; blocks],
+            before: vec![0; blocks + 1],
             stale: false,
         }
     }
 
     fn insert(&mut self, pos: usize) {
-        self.bits[pos / 64] |= 1 << (pos % 64);
+        let (word, bit) = (pos / 64, 1u64 << (pos % 64));
+        self.in_block[word / Self::BLOCK] += u32::from(self.bits[word] & bit == 0);
+        self.bits[word] |= bit;
         self.stale = true;
     }
 
@@ -297,9 +303,9 @@ impl Marks {
     fn seal(&mut self) {
         if self.stale {
             let mut run = 0;
-            for (b, block) in self.before.iter_mut().zip(self.bits.chunks(Self::BLOCK)) {
+            for (b, &n) in self.before.iter_mut().zip(&self.in_block) {
                 *b = run;
-                run += block.iter().map(|w| w.count_ones()).sum::<u32>();
+                run += n;
             }
             *self.before.last_mut().expect("one count past the blocks") = run;
             self.stale = false;
@@ -346,10 +352,10 @@ fn group(keys: usize, pairs: impl Iterator<Item = (u32, u32)> + Clone) -> (Vec<u
 /// A sorted list of values that counts those `<= x` in a few steps: the range of the
 /// values is cut into buckets of equal width, about two per value; `start[q]` is the
 /// number of values in the buckets before `q`, and only those in `x`'s own bucket are
-/// searched. The bucket of a value is non-decreasing in the value (a difference, a
-/// conversion and a product in `f64`, then a truncation, each monotone whatever its
-/// rounding), so a value in an earlier bucket than `x`'s is below it and one in a later
-/// bucket above it: the count is exact.
+/// searched. The bucket of a value is non-decreasing in the value (a conversion to
+/// `f64`, the difference from the least value's and a product there, then a truncation
+/// that saturates at 0: each monotone whatever its rounding), so a value in an earlier
+/// bucket than `x`'s is below it and one in a later bucket above it: the count is exact.
 struct Table {
     sorted: Vec<i64>,
     start: Vec<u32>,
@@ -367,7 +373,7 @@ impl Table {
             sorted.last().copied().unwrap_or(0),
         );
         let buckets = (2 * sorted.len()).next_power_of_two();
-        let scale = buckets as f64 / (hi.wrapping_sub(lo) as u64 as f64 + 1.0);
+        let scale = buckets as f64 / (hi as f64 - lo as f64 + 1.0);
         let mut table = Table {
             sorted,
             start: vec![0; buckets + 1],
@@ -388,7 +394,7 @@ impl Table {
     /// The bucket of `v`, `lo <= v <= hi`.
     #[inline(always)]
     fn bucket(&self, v: i64) -> usize {
-        ((v.wrapping_sub(self.lo) as u64 as f64 * self.scale) as usize).min(self.start.len() - 2)
+        (((v as f64 - self.lo as f64) * self.scale) as usize).min(self.start.len() - 2)
     }
 
     /// The number of values `<= x`.
