@@ -414,8 +414,9 @@ enum Kind {
     General,
 }
 
-/// `2^52`.
-const BIG: f64 = (1u64 << 52) as f64;
+/// `2^52`: below this size, integers are exact in `f64` and so are their sums and
+/// differences with each other.
+pub(crate) const BIG: f64 = (1u64 << 52) as f64;
 
 /// `ceil(mu + sigma·z)` where the sum is under `2^51` in size, NaN elsewhere: an
 /// affine deadline's offset from the last receipt (phi's, and akka's per threshold).

@@ -20,6 +20,7 @@
 //! With at most [`Sizes::samples`] crash points the sample is the whole set and the
 //! percentiles come from it directly.
 
+pub(super) use crate::detector::BIG;
 use crate::detector::Family;
 use crate::metrics::{Chains, Collector, Detection, Metrics, Start, detection_time, nearest_rank};
 use crate::replay::{Options, origin};
@@ -241,10 +242,6 @@ pub(super) fn main_pass(
     }
     lanes
 }
-
-/// `2^52`: below this size, integers are exact in `f64` and so are their sums and
-/// differences with each other.
-pub(super) const BIG: f64 = (1u64 << 52) as f64;
 
 /// Detection times below this size (about 2.4 hours) can be summed in `f64` over
 /// [`FLUSH`] crash points without rounding.
