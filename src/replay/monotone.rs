@@ -749,6 +749,41 @@ mod tests {
         assert_eq!(chunk.hits, want_hits);
     }
 
+    /// The searches of a row in order give the scan's counts from any hints, and `ok`
+    /// only when both ends of its finite part are exact.
+    #[test]
+    fn the_searches_of_a_row_in_order_equal_its_scan() {
+        let inf = f64::INFINITY;
+        let row = [-5.0, 0.0, 3.0, 7.0, 7.0, 10.0, 12.0, 15.0, 20.0, 31.0, inf, inf];
+        for g in [-6.0, 0.0, 7.0, 7.5, 15.0, 40.0] {
+            for lim in [-6.0, 7.0, 12.5, 100.0] {
+                let want = scan_kernel(&row, g, lim);
+                for hint in [0, 1, 5, 9, 12] {
+                    let before = Scan {
+                        ok: true,
+                        e: hint,
+                        c: hint,
+                        finite: hint,
+                        f: hint,
+                    };
+                    assert_eq!(critical(&row, g, lim, &before), want, "g {g}, lim {lim}, hint {hint}");
+                }
+            }
+        }
+        let start = Scan {
+            ok: true,
+            e: 0,
+            c: 0,
+            finite: 0,
+            f: 0,
+        };
+        assert!(critical(&[inf, inf], 1.0, 1.0, &start).ok);
+        for bad in [[1.0, BIG], [-BIG, 1.0], [1.0, 2.0 * BIG]] {
+            assert!(!critical(&bad, 1.0, 1.0, &start).ok, "{bad:?}");
+        }
+        assert!(critical(&[-BIG / 2.0, BIG / 2.0], 1.0, 1.0, &start).ok);
+    }
+
     /// The scan of a row: its counts, and `ok` only for a row in order of exact or
     /// never-reached offsets.
     #[test]
