@@ -827,6 +827,45 @@ mod tests {
         assert!(scan_kernel(&[1.0, BIG / 2.0, inf], 1.0, 1.0).ok);
     }
 
+    /// The pass declines what it cannot replay exactly (receipt times from `2^52` ns on
+    /// or before 0, a negative deadline) or was not asked for (no knob values, brackets
+    /// for another number of them): the general pass replays those.
+    #[test]
+    fn the_pass_declines_what_it_cannot_replay_exactly() {
+        let r = receipts(300);
+        let s = parse("phi:window=50").unwrap().remove(0);
+        let opts = Options {
+            warmup: 50,
+            deadline: Nanos::from_millis(300),
+        };
+        let bracket = [Bracket::new(0, 0, 0), Bracket::new(0, 0, 0)];
+        let run = |r: &Receipts, knobs: &[f64], opts: &Options, width: usize| {
+            let brackets = vec![bracket.clone(); width];
+            main_pass(r, &|| s.config.family(r.interval, knobs), opts, true, &brackets).is_some()
+        };
+        let moved = |by: i64| {
+            let mut m = r.clone();
+            m.recv.iter_mut().for_each(|t| t.0 += by);
+            if let Some(send) = &mut m.send {
+                send.iter_mut().for_each(|t| t.0 += by);
+            }
+            m
+        };
+        let (first, last) = (r.recv[0].0, r.recv[r.recv.len() - 1].0);
+        assert!(run(&r, &[1.0, 8.0], &opts, 2));
+        assert!(run(&moved((1 << 52) - 1 - last), &[1.0, 8.0], &opts, 2));
+        assert!(!run(&moved((1 << 52) - last), &[1.0, 8.0], &opts, 2));
+        assert!(run(&moved(-first), &[1.0, 8.0], &opts, 2));
+        assert!(!run(&moved(-first - 1), &[1.0, 8.0], &opts, 2));
+        let before = Options {
+            deadline: Nanos(-1),
+            ..opts
+        };
+        assert!(!run(&r, &[1.0, 8.0], &before, 2));
+        assert!(!run(&r, &[1.0, 8.0], &opts, 1));
+        assert!(!run(&r, &[], &opts, 0));
+    }
+
     /// A family without knob values of its own (one detector per value) is left to the
     /// general pass.
     #[test]
