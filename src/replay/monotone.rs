@@ -862,6 +862,11 @@ mod tests {
             ..opts
         };
         assert!(!run(&r, &[1.0, 8.0], &before, 2));
+        let at_receipt = Options {
+            deadline: Nanos(0),
+            ..opts
+        };
+        assert!(run(&r, &[1.0, 8.0], &at_receipt, 2));
         assert!(!run(&r, &[1.0, 8.0], &opts, 1));
         assert!(!run(&r, &[], &opts, 0));
     }
