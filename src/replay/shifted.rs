@@ -994,6 +994,28 @@ mod tests {
     }
 
     #[test]
+    fn counts_below_a_value_hold_at_the_ends_of_i64() {
+        let sorted = [i64::MIN, i64::MIN, -1, 0, 5, i64::MAX - 1, i64::MAX];
+        let probes = [
+            i128::from(i64::MIN) - 1,
+            i128::from(i64::MIN),
+            i128::from(i64::MIN) + 1,
+            -1,
+            0,
+            5,
+            6,
+            i128::from(i64::MAX) - 1,
+            i128::from(i64::MAX),
+            i128::from(i64::MAX) + 1,
+        ];
+        for x in probes {
+            let lt = sorted.iter().filter(|&&v| i128::from(v) < x).count();
+            let le = sorted.iter().filter(|&&v| i128::from(v) <= x).count();
+            assert_eq!((count_lt(&sorted, x), count_le(&sorted, x)), (lt, le), "at {x}");
+        }
+    }
+
+    #[test]
     fn a_cursor_follows_times_up_and_down_across_ticks() {
         // Times that mostly grow by less than a tick (the kept tick answers), jump
         // ahead, step back and land on ticks; on a trace stamped near 2^61 ns as well.
