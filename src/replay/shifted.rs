@@ -994,6 +994,17 @@ mod tests {
     }
 
     #[test]
+    fn a_difference_array_gives_one_total_per_knob_index() {
+        let mut d = vec![0i64; 5];
+        add(&mut d, 1, 3, 7);
+        add(&mut d, 0, 4, 1);
+        add(&mut d, 2, 2, 100);
+        add(&mut d, 3, 1, 100);
+        assert_eq!(totals(&d), vec![1, 8, 8, 1]);
+        assert_eq!(totals::<i64>(&[0]), Vec::<i64>::new());
+    }
+
+    #[test]
     fn counts_below_a_value_hold_at_the_ends_of_i64() {
         let sorted = [i64::MIN, i64::MIN, -1, 0, 5, i64::MAX - 1, i64::MAX];
         let probes = [
