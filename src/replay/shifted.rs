@@ -1005,6 +1005,22 @@ mod tests {
     }
 
     #[test]
+    fn residues_beyond_i64_are_not_taken_of_their_low_bits() {
+        // Times past i64 whose low 64 bits look small: the fast path must not see them.
+        for c in [7i64, 1_000_000_000] {
+            let tick = Tick::new(c, 0);
+            for t in [
+                (1i128 << 64) + 5,
+                -(1i128 << 64) + 3,
+                (1i128 << 70) - 1,
+                i128::from(i64::MAX) + 1,
+            ] {
+                assert_eq!(tick.residue(t), t.rem_euclid(i128::from(c)), "{t} mod {c}");
+            }
+        }
+    }
+
+    #[test]
     fn counts_below_a_value_hold_at_the_ends_of_i64() {
         let sorted = [i64::MIN, i64::MIN, -1, 0, 5, i64::MAX - 1, i64::MAX];
         let probes = [
