@@ -1021,6 +1021,23 @@ mod tests {
     }
 
     #[test]
+    fn residues_of_multiples_of_the_tick_and_their_neighbours() {
+        // Where `t·(1/Δc)` rounds to just below an integer (or above), the truncated
+        // quotient is one off and the correction must bring the residue back.
+        for c in [3i64, 7, 10, 49, 1_000_000_007, 999_999_999, (1 << 50) - 3] {
+            let tick = Tick::new(c, 0);
+            for k in (1..2000i64).chain((0..40).map(|b| 1i64 << b)).chain([(1 << 50) / c]) {
+                for t in [k * c - 1, k * c, k * c + 1, -k * c - 1, -k * c, -k * c + 1] {
+                    if t.unsigned_abs() < 1 << 50 {
+                        let t = i128::from(t);
+                        assert_eq!(tick.residue(t), t.rem_euclid(i128::from(c)), "{t} mod {c}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn counts_below_a_value_hold_at_the_ends_of_i64() {
         let sorted = [i64::MIN, i64::MIN, -1, 0, 5, i64::MAX - 1, i64::MAX];
         let probes = [
