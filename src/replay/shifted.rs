@@ -1027,9 +1027,9 @@ mod tests {
         for c in [3i64, 7, 10, 49, 1_000_000_007, 999_999_999, (1 << 50) - 3] {
             let tick = Tick::new(c, 0);
             for k in (1..2000i64).chain((0..40).map(|b| 1i64 << b)).chain([(1 << 50) / c]) {
-                for t in [k * c - 1, k * c, k * c + 1, -k * c - 1, -k * c, -k * c + 1] {
+                let kc = i128::from(k) * i128::from(c);
+                for t in [kc - 1, kc, kc + 1, -kc - 1, -kc, -kc + 1] {
                     if t.unsigned_abs() < 1 << 50 {
-                        let t = i128::from(t);
                         assert_eq!(tick.residue(t), t.rem_euclid(i128::from(c)), "{t} mod {c}");
                     }
                 }
