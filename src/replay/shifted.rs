@@ -416,7 +416,6 @@ impl Table {
 /// The shifts' residues modulo the tick, sorted and distinct, and the rank of a base's
 /// residue `r` among them: `r < s_i` exactly when `rank(r) <= position of s_i`.
 struct Residues {
-    sorted: Vec<i64>,
     table: Table,
 }
 
@@ -426,9 +425,13 @@ impl Residues {
         sorted.sort_unstable();
         sorted.dedup();
         Residues {
-            table: Table::new(sorted.clone()),
-            sorted,
+            table: Table::new(sorted),
         }
+    }
+
+    /// The distinct residues, in order.
+    fn sorted(&self) -> &[i64] {
+        &self.table.sorted
     }
 
     /// The number of shift residues `<= r`.
@@ -439,7 +442,7 @@ impl Residues {
 
     /// The position of the shift residue `s`.
     fn position(&self, s: i64) -> usize {
-        self.sorted.partition_point(|&x| x < s)
+        self.sorted().partition_point(|&x| x < s)
     }
 }
 
@@ -536,7 +539,8 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
         return None;
     }
     let residues = Residues::new(&ks, tick);
-    let knobs = Table::new(ks.clone());
+    let knobs = Table::new(ks);
+    let ks = &knobs.sorted;
     // Rounding events (ticking monitors only): (knob index, rank of the residue · 3 +
     // kind), kind 0 a gap joining the suspected part, 1 leaving it, 2 a crash point
     // joining the deadline part.
@@ -545,8 +549,8 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
     // crash points.
     let mut events: Vec<(u32, u32)> = Vec::new();
     let mut first = [
-        vec![0i64; residues.sorted.len() + 1],
-        vec![0i64; residues.sorted.len() + 1],
+        vec![0i64; residues.sorted().len() + 1],
+        vec![0i64; residues.sorted().len() + 1],
     ];
     let mut event = |index: usize, rank: u32, kind: u32| {
         if tick.c > 0 && index < width {
@@ -714,7 +718,7 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
     let mut crashes_below = vec![0i64; width];
     if tick.c > 0 {
         let (start, values) = group(width, events.iter().copied());
-        let slots = residues.sorted.len() + 1;
+        let slots = residues.sorted().len() + 1;
         let (mut gaps, mut crashes) = (Fenwick::new(slots), Fenwick::new(slots));
         for (q, (&g, &c)) in first[0].iter().zip(&first[1]).enumerate() {
             gaps.add(q, g);
@@ -737,7 +741,7 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
 
     // The crash points by V, and (ticking monitors) their positions in that order grouped
     // by the rank of their residue.
-    let slots = residues.sorted.len() + 1;
+    let slots = residues.sorted().len() + 1;
     // The largest V over the residue ranks below each rank, and at or above it.
     let (mut max_low, mut max_high) = (vec![i64::MIN; slots + 1], vec![i64::MIN; slots + 1]);
     let mut by_rank: (Vec<usize>, Vec<u32>) = (vec![0; slots + 1], Vec::new());
@@ -1166,7 +1170,7 @@ mod tests {
             for &x in &ts {
                 let r = x.rem_euclid(tick);
                 prop_assert_eq!(t.residue(i128::from(x)), i128::from(r), "{} mod {}", x, tick);
-                let want = residues.sorted.partition_point(|&s| s <= r);
+                let want = residues.sorted().partition_point(|&s| s <= r);
                 prop_assert_eq!(residues.rank(r), want, "rank of {} mod {}", x, tick);
                 // Trace times, near the anchor or far from it.
                 for time in [i128::from(x), i128::from(near) + i128::from(x)] {
