@@ -111,6 +111,8 @@ struct Late {
     a: i64,
     b: i64,
     r: i64,
+    /// The rank of `r` among the shifts' residues (ticking monitors).
+    rank: u32,
 }
 
 /// A late crash point at one knob index whose permanent suspicion began before its
@@ -543,24 +545,12 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
     let ks = &knobs.sorted;
     // Rounding events (ticking monitors only): (knob index, rank of the residue · 3 +
     // kind), kind 0 a gap joining the suspected part, 1 leaving it, 2 a crash point
-    // joining the deadline part.
-    // Those at index 0 (a gap suspected, or a crash point's deadline after its receipt,
-    // at every knob value: most of them) are counted per rank instead, for gaps and for
-    // crash points.
+    // joining the deadline part. A gap suspected at every knob value from index 0 (most
+    // of them) is counted per rank instead; so is a crash point whose deadline is after
+    // its receipt at every knob value, from the counts of the ranks less those of the
+    // late crash points.
     let mut events: Vec<(u32, u32)> = Vec::new();
-    let mut first = [
-        vec![0i64; residues.sorted().len() + 1],
-        vec![0i64; residues.sorted().len() + 1],
-    ];
-    let mut event = |index: usize, rank: u32, kind: u32| {
-        if tick.c > 0 && index < width {
-            if index == 0 && kind != 1 {
-                first[(kind / 2) as usize][rank as usize] += 1;
-            } else {
-                events.push((index as u32, rank * 3 + kind));
-            }
-        }
-    };
+    let mut first_gaps = vec![0i64; residues.sorted().len() + 1];
 
     // One pass over the receipts: gap j (`w <= j < m - 1`) and crash point j
     // (`j >= w`; the chains of late receipts are followed from the first receipt on)
@@ -626,8 +616,14 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
             add(&mut d_part_count, e, c, 1);
             if tick.c > 0 && e < c {
                 add(&mut d_part_r, e, c, i128::from(r));
-                event(e, rank, 0);
-                event(c, rank, 1);
+                if e == 0 {
+                    first_gaps[rank as usize] += 1;
+                } else {
+                    events.push((e as u32, rank * 3));
+                }
+                if c < width {
+                    events.push((c as u32, rank * 3 + 1));
+                }
             }
         }
 
@@ -672,7 +668,9 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
         add(&mut d_sum_a, 0, e, i128::from(big_a));
         add(&mut d_sum_b, e, width, i128::from(big_b) + i128::from(r));
         add(&mut d_count_b, e, width, 1);
-        event(e, rank, 2);
+        if tick.c > 0 && e > 0 && e < width {
+            events.push((e as u32, rank * 3 + 2));
+        }
         if i128::from(big_a) <= d {
             add(
                 &mut d_within,
@@ -696,6 +694,7 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
                 a: big_a,
                 b: big_b,
                 r,
+                rank,
             });
         }
     }
@@ -711,33 +710,6 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
     let sum_b = totals(&d_sum_b);
     let count_b = totals(&d_count_b);
     let within = totals(&d_within);
-
-    // Per knob index, the suspected gaps and the deadline-part crash points whose base
-    // residue is below the shift's (each adds a whole tick to its rounding).
-    let mut gaps_below = vec![0i64; width];
-    let mut crashes_below = vec![0i64; width];
-    if tick.c > 0 {
-        let (start, values) = group(width, events.iter().copied());
-        let slots = residues.sorted().len() + 1;
-        let (mut gaps, mut crashes) = (Fenwick::new(slots), Fenwick::new(slots));
-        for (q, (&g, &c)) in first[0].iter().zip(&first[1]).enumerate() {
-            gaps.add(q, g);
-            crashes.add(q, c);
-        }
-        for i in 0..width {
-            for &v in &values[start[i]..start[i + 1]] {
-                let rank = (v / 3) as usize;
-                match v % 3 {
-                    0 => gaps.add(rank, 1),
-                    1 => gaps.add(rank, -1),
-                    _ => crashes.add(rank, 1),
-                }
-            }
-            let below = residues.position(tick.residue(i128::from(ks[i])) as i64) + 1;
-            gaps_below[i] = gaps.prefix(below);
-            crashes_below[i] = crashes.prefix(below);
-        }
-    }
 
     // The crash points by V, and (ticking monitors) their positions in that order grouped
     // by the rank of their residue.
@@ -770,6 +742,38 @@ pub(super) fn replay(receipts: &Receipts, family: &mut dyn Family, opts: &Option
         max_high[0] = v.last().copied().unwrap_or(i64::MIN);
         v
     };
+
+    // Per knob index, the suspected gaps and the deadline-part crash points whose base
+    // residue is below the shift's (each adds a whole tick to its rounding).
+    let mut gaps_below = vec![0i64; width];
+    let mut crashes_below = vec![0i64; width];
+    if tick.c > 0 {
+        let (start, values) = group(width, events.iter().copied());
+        let (mut gaps, mut crashes) = (Fenwick::new(slots), Fenwick::new(slots));
+        // The crash points of each rank (`by_rank`) less the late ones are those whose
+        // deadline is after their receipt at every knob value.
+        let mut first_crashes: Vec<i64> = (0..slots).map(|q| (by_rank.0[q + 1] - by_rank.0[q]) as i64).collect();
+        for x in &late {
+            first_crashes[x.rank as usize] -= 1;
+        }
+        for (q, (&g, &c)) in first_gaps.iter().zip(&first_crashes).enumerate() {
+            gaps.add(q, g);
+            crashes.add(q, c);
+        }
+        for i in 0..width {
+            for &v in &values[start[i]..start[i + 1]] {
+                let rank = (v / 3) as usize;
+                match v % 3 {
+                    0 => gaps.add(rank, 1),
+                    1 => gaps.add(rank, -1),
+                    _ => crashes.add(rank, 1),
+                }
+            }
+            let below = residues.position(tick.residue(i128::from(ks[i])) as i64) + 1;
+            gaps_below[i] = gaps.prefix(below);
+            crashes_below[i] = crashes.prefix(below);
+        }
+    }
 
     let ranks = [nearest_rank(0.5, n), nearest_rank(0.99, n)];
     let origin = origin(receipts);
