@@ -821,6 +821,9 @@ impl<D: Detector + ?Sized> Detector for Box<D> {
     fn threshold(&self) -> f64 {
         (**self).threshold()
     }
+    fn state(&self) -> Vec<(&'static str, f64)> {
+        (**self).state()
+    }
 }
 
 #[cfg(test)]
@@ -964,5 +967,41 @@ mod tests {
         assert_eq!(continuous.round_up(Nanos(201)), Some(Nanos(201)));
         assert_eq!(continuous.floor(Nanos(201)), Nanos(201));
         assert_eq!(Check::every(Nanos(-5)), Check::default());
+    }
+
+    #[test]
+    fn a_detector_shows_its_estimators_state_boxed_or_not() {
+        let beats = [(1, 0), (2, 100), (3, 300)].map(|(seq, t)| Heartbeat {
+            seq,
+            recv: Nanos(t),
+            send: None,
+        });
+        // phi's window after intervals of 100 and 200 ns: mean 150, deviation 50.
+        let mut phi: Box<dyn Detector> = Box::new(Tuned::new(super::phi::Phi::new(Nanos(100), 4, Nanos(0)), 8.0));
+        let mut fixed: Box<dyn Detector> = Box::new(Tuned::new(super::fixed::Fixed::new(), 150.0));
+        for hb in &beats {
+            phi.observe(hb);
+            fixed.observe(hb);
+        }
+        let expected = vec![("mean_ns", 150.0), ("std_ns", 50.0), ("window", 2.0)];
+        assert_eq!(phi.state(), expected);
+        assert_eq!((*phi).state(), expected);
+        // An estimator without statistics, and a detector that gives no state, show none.
+        assert_eq!(fixed.state(), vec![]);
+        struct Bare;
+        impl Detector for Bare {
+            fn observe(&mut self, _: &Heartbeat) {}
+            fn deadline(&self) -> Option<Nanos> {
+                None
+            }
+            fn level(&self, _: Nanos) -> f64 {
+                0.0
+            }
+            fn threshold(&self) -> f64 {
+                1.0
+            }
+        }
+        assert_eq!(Bare.state(), vec![]);
+        assert_eq!(Box::new(Bare).state(), vec![]);
     }
 }
