@@ -970,6 +970,42 @@ mod tests {
     }
 
     #[test]
+    fn a_rank_is_the_least_whose_fraction_reaches_the_threshold() {
+        // The definition, `c / n >= threshold` as `f64` divides them, tried rank by rank.
+        let least = |n: usize, t: f64| (1..=n).find(|&c| c as f64 / n as f64 >= t).unwrap_or(n);
+        // 0.28 · 25 is 7.000000000000001 in `f64`, so its ceiling (8) is one too many:
+        // 7 / 25 is 0.28. One past 1/3, 3 · t rounds to 1 while 1/3 < t: the rank is 2.
+        let by_hand = [
+            (25, 0.28, 7),
+            (25, 0.56, 14),
+            (3, f64::from_bits((1.0f64 / 3.0).to_bits() + 1), 2),
+            (7, f64::from_bits((6.0f64 / 7.0).to_bits() + 1), 7),
+            (1000, 0.999, 999),
+            (7, 0.0, 1),
+            (7, -1.0, 1),
+            (7, 1.0, 7),
+            (7, 2.0, 7),
+            (1, 0.5, 1),
+        ];
+        for (n, t, expected) in by_hand {
+            assert_eq!(rank(n, t), expected, "rank({n}, {t:?})");
+            assert_eq!(least(n, t), expected, "the definition at ({n}, {t:?})");
+        }
+        for n in 1..=64usize {
+            for i in 0..=n {
+                let t = i as f64 / n as f64;
+                for t in [
+                    t,
+                    f64::from_bits(t.to_bits() + 1),
+                    f64::from_bits(t.to_bits().max(1) - 1),
+                ] {
+                    assert_eq!(rank(n, t), least(n, t), "rank({n}, {t:?})");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn a_detector_shows_its_estimators_state_boxed_or_not() {
         let beats = [(1, 0), (2, 100), (3, 300)].map(|(seq, t)| Heartbeat {
             seq,
