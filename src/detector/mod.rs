@@ -970,6 +970,45 @@ mod tests {
     }
 
     #[test]
+    fn the_forms_deadlines_by_hand() {
+        let last = Some(Nanos(1000));
+        let normal = |mu, sigma| Form::Normal { last, mu, sigma };
+        // τ = a + ⌈μ + σ·z⌉, and a + ⌈μ⌉ without deviation.
+        assert_eq!(normal(100.5, 10.0).deadline(2.0), Some(Nanos(1121)));
+        assert_eq!(normal(100.5, 10.0).deadline(-2.0), Some(Nanos(1081)));
+        assert_eq!(normal(100.5, 0.0).deadline(2.0), Some(Nanos(1101)));
+        // Never: an infinite or undefined z, a sum past the last instant, no receipt.
+        assert_eq!(normal(100.5, 10.0).deadline(f64::INFINITY), None);
+        assert_eq!(normal(100.5, 10.0).deadline(f64::NAN), None);
+        assert_eq!(normal(100.5, 10.0).deadline(1e300), None);
+        assert_eq!(
+            Form::Normal {
+                last: None,
+                mu: 1.0,
+                sigma: 1.0
+            }
+            .deadline(2.0),
+            None
+        );
+        // The first integer k with k / scale >= g: 250 at scale 100 and g 2.5, 251 at
+        // 2.501; at scale 0 any k > 0.
+        let ratio = |scale| Form::Ratio { last, scale };
+        assert_eq!(ratio(100.0).deadline(2.5), Some(Nanos(1250)));
+        assert_eq!(ratio(100.0).deadline(2.501), Some(Nanos(1251)));
+        assert_eq!(ratio(0.0).deadline(2.5), Some(Nanos(1001)));
+        // The order statistic of rank ⌈g·n⌉: the 2nd of 4 at 0.5, the 1st at 0.1.
+        let sorted = [10, 20, 30, 40];
+        let ranked = Form::Ranked { last, sorted: &sorted };
+        assert_eq!(ranked.deadline(0.5), Some(Nanos(1020)));
+        assert_eq!(ranked.deadline(0.1), Some(Nanos(1010)));
+        assert_eq!(ranked.deadline(1.0), Some(Nanos(1040)));
+        assert_eq!(ranked.deadline(1.5), None);
+        assert_eq!(ranked.deadline(f64::NAN), None);
+        assert_eq!(Form::Ranked { last, sorted: &[] }.deadline(0.5), None);
+        assert_eq!(Form::General.deadline(0.5), None);
+    }
+
+    #[test]
     fn a_rank_is_the_least_whose_fraction_reaches_the_threshold() {
         // The definition, `c / n >= threshold` as `f64` divides them, tried rank by rank.
         let least = |n: usize, t: f64| (1..=n).find(|&c| c as f64 / n as f64 >= t).unwrap_or(n);
