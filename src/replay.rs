@@ -344,4 +344,19 @@ mod tests {
         assert_eq!(eval.thinned(1000).warmup, 2);
         assert_eq!(eval.thinned(1), eval);
     }
+
+    #[test]
+    fn a_suspicion_that_never_ends_starts_where_trust_was_last_lost() {
+        let a = [Nanos(0), Nanos(100), Nanos(100), Nanos(200), Nanos(300)];
+        // 0: deadline 50, after the receipt. 1: deadline 100, at its receipt, after the
+        // suspicion from 50 (the receipt at 100 came after the deadline): it goes on.
+        // 2: deadline 100 again, but the gap before (deadline 100, next receipt 100)
+        // ended in trust: from its own receipt. 3: deadline 150, before its receipt, after
+        // a gap suspected from 100: the suspicion from 100 goes on. 4: deadline 400.
+        let tau = [Nanos(50), Nanos(100), Nanos(100), Nanos(150), Nanos(400)];
+        assert_eq!(
+            permanent_starts(&a, &tau),
+            [Nanos(50), Nanos(50), Nanos(100), Nanos(100), Nanos(400)]
+        );
+    }
 }

@@ -155,21 +155,8 @@ pub fn suspicion_intervals(a: &[Nanos], tau: &[Nanos], w: usize) -> Vec<(Nanos, 
 }
 
 /// The start `P_j` of the suspicion that never ends after a crash right after accepted
-/// receipt `j`, for every `j` ([evaluation.md](crate::docs::evaluation) §4; [`Nanos::MAX`] = never).
-pub fn permanent_starts(a: &[Nanos], tau: &[Nanos]) -> Vec<Nanos> {
-    let mut p: Vec<Nanos> = Vec::with_capacity(a.len());
-    for j in 0..a.len() {
-        let v = if tau[j] > a[j] {
-            tau[j]
-        } else if j > 0 && tau[j - 1] < a[j] {
-            p[j - 1]
-        } else {
-            a[j]
-        };
-        p.push(v);
-    }
-    p
-}
+/// receipt `j`, for every `j`: the replay engine's own ([`crate::replay::permanent_starts`]).
+pub use crate::replay::permanent_starts;
 
 /// The maximal intervals of `window` during which at least `k` of the interval lists
 /// cover the instant (each list's intervals are disjoint).

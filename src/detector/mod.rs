@@ -1005,6 +1005,14 @@ mod tests {
         assert_eq!(ranked.deadline(1.5), None);
         assert_eq!(ranked.deadline(f64::NAN), None);
         assert_eq!(Form::Ranked { last, sorted: &[] }.deadline(0.5), None);
+        // An interval beyond 2^53 is compared as `f64` does: the first k whose `f64`
+        // reaches it, found here by counting.
+        let huge = (1i64 << 60) + 1000;
+        let first = (huge - 1000..).find(|&k| k as f64 >= huge as f64).unwrap();
+        assert!(first < huge, "{first}: 2^60 + 1000 rounds to 2^60");
+        let wide = [10, huge];
+        let ranked = Form::Ranked { last, sorted: &wide };
+        assert_eq!(ranked.deadline(1.0), Some(Nanos(1000 + first)));
         assert_eq!(Form::General.deadline(0.5), None);
     }
 

@@ -216,7 +216,9 @@ impl Stats {
 /// The first integer instant `base + k` at which a monotone level reaches its threshold,
 /// given `reached(k)` (does the level at `base + k` reach it?) and `guess`, the real
 /// offset of the crossing computed in closed form. The guess is corrected by a few
-/// steps so that the result agrees exactly with `reached`, whatever the rounding.
+/// steps, then, where the level moves in steps wider than that (offsets beyond `2^53`,
+/// whose `f64` values are several nanoseconds apart), by a search that doubles its
+/// stride and bisects: the result agrees exactly with `reached`, whatever the rounding.
 /// Returns `None` when the crossing is at `+∞` or beyond the representable range.
 #[inline]
 pub fn first_reaching(base: Nanos, guess: f64, reached: impl Fn(i64) -> bool) -> Option<Nanos> {
@@ -234,16 +236,70 @@ pub fn first_reaching(base: Nanos, guess: f64, reached: impl Fn(i64) -> bool) ->
         crate::time::ceil_in_range(guess)
     };
     let mut steps = 0;
-    while steps < 4 && !reached(k) {
+    while !reached(k) {
+        if steps == 4 {
+            k = farther_up(k, i64::MAX - base.0.max(0), &reached)?;
+            break;
+        }
         k = k.saturating_add(1);
         steps += 1;
     }
     steps = 0;
-    while steps < 4 && k > floor as i64 && reached(k - 1) {
+    while k > floor as i64 && reached(k - 1) {
+        if steps == 4 {
+            k = farther_down(k - 1, floor as i64, &reached);
+            break;
+        }
         k -= 1;
         steps += 1;
     }
     base.checked_add(Nanos(k))
+}
+
+/// The least `k` in `(lo, cap]` with `reached(k)`, given `!reached(lo)`: strides that
+/// double, then a bisection; `None` when not even `cap` reaches it.
+fn farther_up(lo: i64, cap: i64, reached: &impl Fn(i64) -> bool) -> Option<i64> {
+    let (mut lo, mut stride) = (lo, 8i64);
+    loop {
+        let hi = lo.saturating_add(stride).min(cap);
+        if hi <= lo {
+            return None;
+        }
+        if reached(hi) {
+            return Some(least_between(lo, hi, reached));
+        }
+        lo = hi;
+        stride = stride.saturating_mul(2);
+    }
+}
+
+/// The least `k` in `[floor, hi]` with `reached(k)`, given `reached(hi)`.
+fn farther_down(hi: i64, floor: i64, reached: &impl Fn(i64) -> bool) -> i64 {
+    let (mut hi, mut stride) = (hi, 8i64);
+    loop {
+        let lo = hi.saturating_sub(stride).max(floor);
+        if !reached(lo) {
+            return least_between(lo, hi, reached);
+        }
+        if lo == floor {
+            return floor;
+        }
+        hi = lo;
+        stride = stride.saturating_mul(2);
+    }
+}
+
+/// The least `k` in `(lo, hi]` with `reached(k)`, given `!reached(lo)` and `reached(hi)`.
+fn least_between(mut lo: i64, mut hi: i64, reached: &impl Fn(i64) -> bool) -> i64 {
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if reached(mid) {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    hi
 }
 
 #[cfg(test)]
@@ -364,5 +420,22 @@ mod tests {
         assert_eq!(first_reaching(base, f64::INFINITY, |_| false), None);
         assert_eq!(first_reaching(base, f64::NAN, |_| false), None);
         assert_eq!(first_reaching(base, 1e30, |_| false), None);
+        // Far from the guess, either way: the first integer still, by a search.
+        assert_eq!(first_reaching(base, 5.0, |k| k >= 5_000), Some(Nanos(6_000)));
+        assert_eq!(first_reaching(base, 5_000.0, |k| k >= 5), Some(Nanos(1_005)));
+        assert_eq!(first_reaching(base, 5_000.0, |k| k >= -1_000), Some(Nanos(0)));
+        assert_eq!(first_reaching(base, 5.0, |_| false), None);
+        for (guess, first) in [(0.0, 1), (100.0, 77), (1e6, 999_999), (3.0, 1 << 40)] {
+            for k0 in [first - 1, first, first + 1] {
+                let got = first_reaching(base, guess, |k| k >= k0);
+                assert_eq!(got, Some(Nanos(1_000 + k0)), "guess {guess}, first {k0}");
+            }
+        }
+        // A level that steps 256 ns at a time, as `f64` does near 2^60: the guess (the
+        // interval's own `f64`) is at the step's end; the first instant is 128 ns before.
+        let x = ((1i64 << 60) + 1000) as f64;
+        let got = first_reaching(Nanos(0), x, |k| k as f64 >= x).unwrap();
+        assert_eq!(got, Nanos((1 << 60) + 896));
+        assert!(((got.0 - 1) as f64) < x && got.0 as f64 >= x);
     }
 }
