@@ -346,6 +346,29 @@ mod tests {
     }
 
     #[test]
+    fn a_deadline_at_the_next_receipt_is_no_suspicion() {
+        let receipts = Receipts {
+            seq: vec![1, 2, 3, 4],
+            recv: vec![Nanos(0), Nanos(100), Nanos(200), Nanos(300)],
+            send: None,
+            stale: 0,
+            interval: Nanos(100),
+        };
+        // Gap 0: deadline 100, the next receipt's instant: trusted throughout. Gap 1:
+        // suspected from 150. Gap 2: deadline 200, at its own receipt, which came after
+        // gap 1's deadline and so did not restore trust: the suspicion from 150 goes on
+        // to 300. Gap 3 is the last receipt's: no next receipt, no period.
+        let tau = [Nanos(100), Nanos(150), Nanos(200), Nanos(400)];
+        assert_eq!(
+            suspicions(&receipts, &tau),
+            [Suspicion {
+                start: Nanos(150),
+                end: Nanos(300)
+            }]
+        );
+    }
+
+    #[test]
     fn a_suspicion_that_never_ends_starts_where_trust_was_last_lost() {
         let a = [Nanos(0), Nanos(100), Nanos(100), Nanos(200), Nanos(300)];
         // 0: deadline 50, after the receipt. 1: deadline 100, at its receipt, after the
