@@ -1017,6 +1017,43 @@ mod tests {
     }
 
     #[test]
+    fn a_ratio_row_near_an_integer_is_the_first_instant_reached() {
+        // Products `t·scale` that round onto or just past an integer while the level
+        // `k / scale` crosses `t` on the other side of it: the first k is one more than
+        // the ceiling (26684 is the ceiling of 26683.000000000004; 587956.0 is exact but
+        // 587956 / scale < t), found by the definition, value by value.
+        let first = |scale: f64, t: f64| {
+            let mut k = (t * scale).floor() as i64 - 2;
+            while (k as f64) / scale < t {
+                k += 1;
+            }
+            k
+        };
+        let last = Nanos(1000);
+        for (scale, t, expected) in [
+            (54_588_497.455_033_03, 0.000_488_802_609_413_823_4, 26_683),
+            (160_164_754.935_009_4, 0.003_670_944_960_634_922_5, 587_957),
+            (0.591_934_486_892_340_4, 1_364_938.211_729_753, 807_954),
+            (203_941.575_226_803_83, 2.737_990_031_601_028, 558_391),
+        ] {
+            assert_eq!(first(scale, t), expected, "the definition at ({scale}, {t})");
+            let form = Form::Ratio {
+                last: Some(last),
+                scale,
+            };
+            let mut out = [0.0; 3];
+            let gs = [t, 2.5, t];
+            assert!(form.offsets(&gs, &mut out));
+            assert_eq!(
+                out,
+                [expected as f64, first(scale, 2.5) as f64, expected as f64],
+                "({scale}, {t})"
+            );
+            assert_eq!(form.deadline(t), Some(Nanos(1000 + expected)));
+        }
+    }
+
+    #[test]
     fn a_rank_is_the_least_whose_fraction_reaches_the_threshold() {
         // The definition, `c / n >= threshold` as `f64` divides them, tried rank by rank.
         let least = |n: usize, t: f64| (1..=n).find(|&c| c as f64 / n as f64 >= t).unwrap_or(n);
