@@ -21,14 +21,16 @@
 #              tests/it/report_golden.rs: the report's tuned.csv)
 #   engine     the detectors and src/replay*: the unit tests, the goldens and the engine's
 #              properties (tests/it/engine_props.rs: one pass equals one replay per knob,
-#              exact equals sampled)
+#              exact equals sampled) and `explain` (tests/it/explain.rs: the estimators'
+#              state at each mistake)
 # Results go to $MUTANTS_OUT/GROUP/mutants.out/ (caught.txt, missed.txt, timeout.txt,
 # unviable.txt, outcomes.json); a summary line per group is printed at the end.
 #
 # Each mutant is built with the `mutants` profile (opt-level 1 and incremental for the
 # crate, the dependencies fully optimised and built once), so a mutant costs an
-# incremental rebuild and a few seconds of tests. The work tree is copied (times kept)
-# to a scratch directory that outlives the run, MUTANTS_SCRATCH (default
+# incremental rebuild and a few seconds of tests. The work tree is copied (its sources
+# touched, so that no build of an earlier run's last mutant passes for fresh) to a
+# scratch directory that outlives the run, MUTANTS_SCRATCH (default
 # target/mutants-src), and mutated there in place, one mutant at a time: cargo's
 # incremental state for that path, in target/mutants-build, serves every later run, and
 # the work tree itself is never mutated. (Two mutants at a time would share that target
@@ -88,7 +90,7 @@ group_engine=(
 tests_results=(--lib --test=it)
 filters_results=(tests:: golden_cli:: replay_golden:: report_golden::)
 tests_engine=(--lib --test=it)
-filters_engine=(tests:: golden_cli:: replay_golden:: engine_props::)
+filters_engine=(tests:: golden_cli:: replay_golden:: engine_props:: explain::)
 if [ ${#files[@]} -eq 0 ]; then
     files=("${group_results[@]}" "${group_engine[@]}")
 fi
@@ -112,6 +114,10 @@ else
     mkdir -p "$scratch"
     git ls-files -z --cached --others --exclude-standard --deduplicate \
         | tar --null --ignore-failed-read -cf - -T - 2>/dev/null | tar -xf - -C "$scratch"
+    # A run leaves the build of its last mutant behind, newer than the work tree's
+    # times: the sources are touched so that cargo rebuilds from them (rustc's
+    # incremental cache, which goes by content, still saves most of the work).
+    find "$scratch/src" "$scratch/tests" -type f -exec touch {} +
     dir=(--dir "$scratch" --in-place)
 fi
 start=$(date +%s)
