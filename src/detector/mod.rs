@@ -1054,6 +1054,23 @@ mod tests {
     }
 
     #[test]
+    fn offsets_and_shifted_deadlines_by_hand() {
+        assert_eq!(offset_from(Nanos(1000), Some(Nanos(1500))), 500.0);
+        assert_eq!(offset_from(Nanos(1000), Some(Nanos(400))), -600.0);
+        assert_eq!(offset_from(Nanos(1000), Some(Nanos::MAX)), f64::INFINITY);
+        assert_eq!(offset_from(Nanos(1000), None), f64::INFINITY);
+        // A difference past i64: 2^62 - (-(2^62 + 2^61)) = 2^63 + 2^61, exact in f64.
+        let (t, last) = (1i64 << 62, -((1i64 << 62) + (1i64 << 61)));
+        assert_eq!(offset_from(Nanos(last), Some(Nanos(t))), 2f64.powi(63) + 2f64.powi(61));
+        // base + shift, never from i64::MAX on, and not before time 0.
+        assert_eq!(shifted_deadline(100, 50), Some(Nanos(150)));
+        assert_eq!(shifted_deadline(-10, 3), Some(Nanos(0)));
+        assert_eq!(shifted_deadline(i64::MAX - 6, 5), Some(Nanos(i64::MAX - 1)));
+        assert_eq!(shifted_deadline(i64::MAX - 5, 5), None);
+        assert_eq!(shifted_deadline(i64::MAX, i64::MAX), None);
+    }
+
+    #[test]
     fn a_rank_is_the_least_whose_fraction_reaches_the_threshold() {
         // The definition, `c / n >= threshold` as `f64` divides them, tried rank by rank.
         let least = |n: usize, t: f64| (1..=n).find(|&c| c as f64 / n as f64 >= t).unwrap_or(n);
