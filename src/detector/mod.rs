@@ -961,6 +961,13 @@ mod tests {
         assert_eq!(c.floor(Nanos(-150)), Nanos(-200));
         // The tick after the last representable one is never.
         assert_eq!(c.round_up(Nanos(i64::MAX - 1)), None);
+        // i64::MAX is a multiple of 7: that tick is `Nanos::MAX`, never, too; the one
+        // before it is a tick like any other.
+        let seven = Check::every(Nanos(7));
+        assert_eq!(i64::MAX % 7, 0);
+        assert_eq!(seven.round_up(Nanos(i64::MAX - 3)), None);
+        assert_eq!(seven.round_up(Nanos(i64::MAX - 7)), Some(Nanos(i64::MAX - 7)));
+        assert_eq!(seven.round_up(Nanos(i64::MAX - 13)), Some(Nanos(i64::MAX - 7)));
         assert_eq!(c.deadline(None), None);
         let continuous = Check::every(Nanos::ZERO);
         assert_eq!(continuous, Check::default());
