@@ -860,6 +860,72 @@ mod tests {
         assert!(t.is_empty() && !t.remove(3));
     }
 
+    /// Intervals beyond 2^53 ns, where an odd interval has no `f64` of its own, and
+    /// receipts past 2^62 ns: the family's rows (read at cached ranks only for windows
+    /// within `[0, 2^52)`) are the detector's deadlines still, as rows and as offsets.
+    #[test]
+    fn a_window_of_intervals_beyond_2_53_gives_the_detectors_deadlines() {
+        use crate::detector::{EstimatorFamily, Family};
+        let eta = Nanos::from_millis(100);
+        let thresholds = [0.2, 0.5, 0.7, 1.0];
+        let mut tree = Satzger::new(eta, 3, 1.0);
+        let mut family = EstimatorFamily::new(Satzger::<SortedVec>::with_store(eta, 3, 1.0), &thresholds);
+        let (mut rows, mut offsets) = (vec![Nanos::ZERO; thresholds.len()], vec![0.0; thresholds.len()]);
+        let mut scratch = rows.clone();
+        let mut at = 0i64;
+        for (seq, step) in [
+            0,
+            100,
+            (1i64 << 53) + 1,
+            50,
+            (1i64 << 54) + 3,
+            70,
+            90,
+            110,
+            130,
+            1i64 << 62,
+            10,
+            20,
+            30,
+            40,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            at += step;
+            let h = Heartbeat {
+                seq: seq as u64,
+                recv: Nanos(at),
+                send: None,
+            };
+            tree.observe(&h);
+            family.observe(&h);
+            family.deadlines(&mut rows);
+            family.offsets(h.recv, &mut scratch, &mut offsets);
+            for (i, &t) in thresholds.iter().enumerate() {
+                let want = tree.deadline(&tree.prepare(t));
+                assert_eq!(rows[i], want.unwrap_or(Nanos::MAX), "threshold {t} after {seq}");
+                assert_eq!(
+                    offsets[i],
+                    crate::detector::offset_from(h.recv, want),
+                    "threshold {t} after {seq}"
+                );
+            }
+        }
+        // After the interval 2^53 + 1 joined: at threshold 1 the deadline is the first
+        // instant whose `f64` distance reaches the interval's `f64`, 2^53, one before it.
+        tree = Satzger::new(eta, 3, 1.0);
+        for (seq, t) in [(1, 0), (2, 100), (3, (1i64 << 53) + 101)] {
+            tree.observe(&Heartbeat {
+                seq,
+                recv: Nanos(t),
+                send: None,
+            });
+        }
+        let last = (1i64 << 53) + 101;
+        assert_eq!(tree.deadline(&tree.prepare(1.0)), Some(Nanos(last + (1 << 53))));
+    }
+
     /// The order-statistic form gives the detector's own deadline at every threshold
     /// (at or below 1/n, between ranks, 1, above 1, NaN), before the first interval (the
     /// prior alone), while the window fills and once it slides; and the family's rows
