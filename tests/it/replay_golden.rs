@@ -152,30 +152,45 @@ fn every_edge_case_of_the_deadline() {
         Some(850),
         None,
     ];
-    let rows: Vec<_> = (0..10)
-        .map(|i| (i as u64 + 1, Some(i * 100 - 10 + 10 * i64::from(i == 0)), Some(i * 100)))
-        .collect();
-    let r = receipts(&rows);
-    let opts = Options {
-        warmup: 1,
-        deadline: Nanos(60 * MS),
-    };
-    let m = both(&r, || Box::new(Scripted::new(&tau)), &opts);
-    assert_eq!(m.mistakes, 5);
-    assert_eq!(m.suspect_time, Nanos(370 * MS));
-    assert_eq!(m.evaluated, Nanos(800 * MS));
-    // T_D = max(0, P_j - send_j) for j = 1..9: 90; 0 (receipt 2 is late and gap 1 ended
-    // in suspicion: P_2 = P_1 = 180, before the send at 190); 110; 10 (late, but gap 3
-    // ended in trust: P_4 = a_4); inf, 60, 60, 60, inf.
-    assert_eq!(m.detection.origin, Origin::Send);
-    assert_eq!(m.detection.mean_ns, f64::INFINITY);
-    assert_eq!(m.detection.p50, Nanos(60 * MS), "5th of 9 sorted");
-    assert_eq!(m.detection.p99, Nanos::MAX, "9th of 9 is infinite");
-    assert_eq!(m.detection.max, Nanos::MAX);
-    assert_eq!(m.detection.completeness, 5.0 / 9.0);
-    let susp = replay::suspicions(&r, &replay::deadlines(&r, &mut Scripted::new(&tau)));
-    let spans: Vec<(i64, i64)> = susp.iter().map(|s| (s.start.0 / MS, s.end.0 / MS)).collect();
-    assert_eq!(spans, vec![(180, 300), (400, 500), (650, 700), (750, 800), (850, 900)]);
+    // The same trace from time 0, and from just past 2^53 ns (9 007 199 255 ms), where
+    // the replay takes its integer pass: the same metrics.
+    for off in [0, 9_007_199_255] {
+        let rows: Vec<_> = (0..10)
+            .map(|i| {
+                let send = i * 100 - 10 + 10 * i64::from(i == 0);
+                (i as u64 + 1, Some(off + send), Some(off + i * 100))
+            })
+            .collect();
+        let tau: Vec<Option<i64>> = tau.iter().map(|t| t.map(|t| off + t)).collect();
+        let r = receipts(&rows);
+        let opts = Options {
+            warmup: 1,
+            deadline: Nanos(60 * MS),
+        };
+        let m = both(&r, || Box::new(Scripted::new(&tau)), &opts);
+        assert_eq!(m.mistakes, 5, "{off} ms");
+        assert_eq!(m.suspect_time, Nanos(370 * MS));
+        assert_eq!(m.evaluated, Nanos(800 * MS));
+        // T_D = max(0, P_j - send_j) for j = 1..9: 90; 0 (receipt 2 is late and gap 1 ended
+        // in suspicion: P_2 = P_1 = 180, before the send at 190); 110; 10 (late, but gap 3
+        // ended in trust: P_4 = a_4); inf, 60, 60, 60, inf.
+        assert_eq!(m.detection.origin, Origin::Send);
+        assert_eq!(m.detection.mean_ns, f64::INFINITY);
+        assert_eq!(m.detection.p50, Nanos(60 * MS), "5th of 9 sorted");
+        assert_eq!(m.detection.p99, Nanos::MAX, "9th of 9 is infinite");
+        assert_eq!(m.detection.max, Nanos::MAX);
+        assert_eq!(m.detection.completeness, 5.0 / 9.0);
+        let susp = replay::suspicions(&r, &replay::deadlines(&r, &mut Scripted::new(&tau)));
+        let spans: Vec<(i64, i64)> = susp
+            .iter()
+            .map(|s| (s.start.0 / MS - off, s.end.0 / MS - off))
+            .collect();
+        assert_eq!(
+            spans,
+            vec![(180, 300), (400, 500), (650, 700), (750, 800), (850, 900)],
+            "{off}"
+        );
+    }
 }
 
 #[test]
