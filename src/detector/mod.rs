@@ -1078,6 +1078,43 @@ mod tests {
     }
 
     #[test]
+    fn a_familys_offsets_are_from_the_instant_asked_for() {
+        use super::testutil::hb;
+        let knobs = [0.5, 2.0, 8.0];
+        let mut phi = EstimatorFamily::new(super::phi::Phi::new(Nanos::from_millis(100), 10, Nanos(0)), &knobs);
+        let mut satzger = EstimatorFamily::new(
+            super::satzger::Satzger::<super::satzger::SortedVec>::with_store(Nanos::from_millis(100), 10, 1.0),
+            &[0.2, 0.5, 1.0],
+        );
+        let mut three = IndependentFamily::new(
+            [150.0, 250.0, 350.0]
+                .map(|t| Tuned::new(super::fixed::Fixed::new(), t * 1e6))
+                .to_vec(),
+        );
+        assert_eq!(three.width(), 3);
+        for (seq, at) in [(1, 0.0), (2, 100.0), (3, 230.0), (4, 310.0), (5, 420.0)] {
+            let h = hb(seq, at);
+            phi.observe(&h);
+            satzger.observe(&h);
+            three.observe(&h);
+        }
+        let last = hb(5, 420.0).recv;
+        let mut rows = vec![Nanos::ZERO; 3];
+        three.deadlines(&mut rows);
+        assert_eq!(rows, [150, 250, 350].map(|t| last + Nanos::from_millis(t)));
+        for family in [&phi as &dyn Family, &satzger] {
+            family.deadlines(&mut rows);
+            // From the last receipt, and from another instant: the same deadlines.
+            for from in [last, last + Nanos(1000), Nanos(7)] {
+                let (mut scratch, mut out) = (vec![Nanos::ZERO; 3], vec![0.0; 3]);
+                family.offsets(from, &mut scratch, &mut out);
+                let want: Vec<f64> = rows.iter().map(|&t| offset_from(from, Some(t))).collect();
+                assert_eq!(out, want, "from {from:?}");
+            }
+        }
+    }
+
+    #[test]
     fn a_rank_is_the_least_whose_fraction_reaches_the_threshold() {
         // The definition, `c / n >= threshold` as `f64` divides them, tried rank by rank.
         let least = |n: usize, t: f64| (1..=n).find(|&c| c as f64 / n as f64 >= t).unwrap_or(n);
