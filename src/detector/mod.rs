@@ -1167,6 +1167,15 @@ mod tests {
         let expected = vec![("mean_ns", 150.0), ("std_ns", 50.0), ("window", 2.0)];
         assert_eq!(phi.state(), expected);
         assert_eq!((*phi).state(), expected);
+        // The box forwards every other question too: at 550, two deviations past the
+        // expected arrival (300 + 150), φ = -log10(1 - Φ(2)) ≈ 1.64; the deadline and the
+        // threshold are phi's.
+        let late = Nanos(300 + 150 + 100);
+        assert_eq!(phi.level(late), (*phi).level(late));
+        assert!(phi.level(late) > 1.6 && phi.level(late) < 1.7, "{}", phi.level(late));
+        assert_eq!(phi.threshold(), 8.0);
+        assert_eq!(phi.deadline(), (*phi).deadline());
+        assert!(phi.deadline().is_some());
         // An estimator without statistics, and a detector that gives no state, show none.
         assert_eq!(fixed.state(), vec![]);
         struct Bare;
