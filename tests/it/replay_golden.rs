@@ -418,3 +418,21 @@ fn detection_is_measured_to_the_start_of_the_suspicion_that_never_ends() {
     let starts: Vec<i64> = starts.iter().map(|p| p.0 / MS).collect();
     assert_eq!(starts, vec![120, 220, 320, 320, 320, 700, 800]);
 }
+
+#[test]
+fn a_chain_of_late_receipts_from_the_warm_up_reaches_into_the_evaluated_span() {
+    // Receipts every 100 ms from 0 to 500, sent at 0, 10, ..., 50 (long delays); warm-up
+    // 3. τ after each receipt: 50 (gap 0 suspected from 50), 100 and 150 (at or before
+    // their receipts: the suspicion from 50 goes on), 250 (receipt 3, the first evaluated
+    // crash point, late too: P_3 = 50), 440, 620 (after their receipts).
+    // T_D = max(0, P_j - send_j): 50 - 30 = 20, 440 - 40 = 400, 620 - 50 = 570.
+    let rows: Vec<_> = (0..6).map(|i| (i as u64 + 1, Some(i * 10), Some(i * 100))).collect();
+    let tau = [Some(50), Some(100), Some(150), Some(250), Some(440), Some(620)];
+    let r = receipts(&rows);
+    let opts = Options {
+        warmup: 3,
+        deadline: Nanos::SECOND,
+    };
+    let m = both(&r, || Box::new(Scripted::new(&tau)), &opts);
+    assert_detection(&m, Origin::Send, 330, [400, 570, 570], 1.0);
+}
