@@ -436,3 +436,23 @@ fn a_chain_of_late_receipts_from_the_warm_up_reaches_into_the_evaluated_span() {
     let m = both(&r, || Box::new(Scripted::new(&tau)), &opts);
     assert_detection(&m, Origin::Send, 330, [400, 570, 570], 1.0);
 }
+
+#[test]
+fn a_warm_up_chain_starts_at_a_receipt_after_trust_and_goes_on_through_deadlines_at_receipts() {
+    // Receipts every 100 ms from 0 to 700, sent at 0, 10, ..., 70; warm-up 5. τ after each
+    // receipt: 150 (gap 0 ends in trust), 100 (at receipt 1, after trust: the suspicion
+    // starts at the receipt, P = 100), 200 (at receipt 2, the gap before ended in
+    // suspicion: it goes on, P stays 100), 250 and 400 (at or before their receipts: it
+    // goes on), 480 (receipt 5, the first evaluated crash point: P_5 = 100), 700 and 910
+    // (after their receipts).
+    // T_D = max(0, P_j - send_j): 100 - 50 = 50, 700 - 60 = 640, 910 - 70 = 840.
+    let rows: Vec<_> = (0..8).map(|i| (i as u64 + 1, Some(i * 10), Some(i * 100))).collect();
+    let tau = [150, 100, 200, 250, 400, 480, 700, 910].map(Some);
+    let r = receipts(&rows);
+    let opts = Options {
+        warmup: 5,
+        deadline: Nanos::SECOND,
+    };
+    let m = both(&r, || Box::new(Scripted::new(&tau)), &opts);
+    assert_detection(&m, Origin::Send, 510, [640, 840, 840], 1.0);
+}
