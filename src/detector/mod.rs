@@ -296,12 +296,7 @@ impl<'a> Form<'a> {
                     return None;
                 }
                 let x = sorted[rank(sorted.len(), g) - 1];
-                let t = if (0..1 << 53).contains(&x) {
-                    last.checked_add(Nanos(x))
-                } else {
-                    window::first_reaching(last, x as f64, |k| x as f64 <= k as f64)
-                };
-                t.filter(|&d| d != Nanos::MAX)
+                window::covering(last, x, 1.0).filter(|&d| d != Nanos::MAX)
             }
             Form::General => None,
         }

@@ -14,7 +14,7 @@
 //! B-tree): `O(log window)` per heartbeat, no sort and no walk over the whole window.
 
 use crate::detector::registry::{Definition, Param, Range};
-use crate::detector::window::{Ring, first_reaching};
+use crate::detector::window::{Ring, covering};
 use crate::detector::{Estimator, Form, rank};
 use crate::detector::{EstimatorFamily, Tuned};
 use crate::time::Nanos;
@@ -504,11 +504,7 @@ impl<S: Multiset> Satzger<S> {
     /// The deadline for the interval `x`: the first `k` with `x <= scale·k`, after `last`.
     #[inline]
     fn deadline_for(&self, last: Nanos, x: i64) -> Nanos {
-        if self.scale == 1.0 && (0..1 << 53).contains(&x) {
-            // `x as f64 <= k as f64` is `x <= k` for integers below 2^53.
-            return last.checked_add(Nanos(x)).unwrap_or(Nanos::MAX);
-        }
-        first_reaching(last, x as f64 / self.scale, |k| self.covered(x, k)).unwrap_or(Nanos::MAX)
+        covering(last, x, self.scale).unwrap_or(Nanos::MAX)
     }
 
     /// The `k`-th smallest interval (the prior alone before the first interval).
@@ -519,12 +515,6 @@ impl<S: Multiset> Satzger<S> {
         } else {
             self.tree.select(k).unwrap_or(self.prior)
         }
-    }
-
-    /// Whether an interval `x` is `<= scale·delta`.
-    #[inline]
-    fn covered(&self, x: i64, delta: i64) -> bool {
-        x as f64 <= self.scale * delta as f64
     }
 }
 
@@ -860,20 +850,55 @@ mod tests {
         assert!(t.is_empty() && !t.remove(3));
     }
 
+    /// Feeds `receipts` to satzger's detector with its B-tree window, the same detector
+    /// with a sorted vector, and a family of the latter over `thresholds` (window
+    /// `window`, scale 1), and checks after each receipt that the sorted detector's
+    /// order-statistic form and deadline, the family's rows (the window read at cached
+    /// ranks) and its offsets are the B-tree detector's deadline at every threshold.
+    /// Returns the sorted detector and the last receipt.
+    fn assert_windows_agree(
+        window: usize,
+        thresholds: &[f64],
+        receipts: impl IntoIterator<Item = Heartbeat>,
+    ) -> (Satzger<SortedVec>, Nanos) {
+        use crate::detector::{EstimatorFamily, Family};
+        let eta = Nanos::from_millis(100);
+        let mut tree = Satzger::new(eta, window, 1.0);
+        let mut flat = Satzger::<SortedVec>::with_store(eta, window, 1.0);
+        let mut family = EstimatorFamily::new(Satzger::<SortedVec>::with_store(eta, window, 1.0), thresholds);
+        let (mut rows, mut offsets) = (vec![Nanos::ZERO; thresholds.len()], vec![0.0; thresholds.len()]);
+        let mut scratch = rows.clone();
+        let mut last = Nanos::ZERO;
+        for h in receipts {
+            tree.observe(&h);
+            flat.observe(&h);
+            family.observe(&h);
+            family.deadlines(&mut rows);
+            family.offsets(h.recv, &mut scratch, &mut offsets);
+            let form = flat.form();
+            let seq = h.seq;
+            for (i, &t) in thresholds.iter().enumerate() {
+                let want = tree.deadline(&tree.prepare(t));
+                assert_eq!(form.deadline(form.prepare(t)), want, "threshold {t} after {seq}");
+                assert_eq!(flat.deadline(&flat.prepare(t)), want, "threshold {t} after {seq}");
+                assert_eq!(rows[i], want.unwrap_or(Nanos::MAX), "threshold {t} after {seq}");
+                assert_eq!(
+                    offsets[i],
+                    crate::detector::offset_from(h.recv, want),
+                    "threshold {t} after {seq}"
+                );
+            }
+            last = h.recv;
+        }
+        (flat, last)
+    }
+
     /// Intervals beyond 2^53 ns, where an odd interval has no `f64` of its own, and
     /// receipts past 2^62 ns: the family's rows (read at cached ranks only for windows
     /// within `[0, 2^52)`) are the detector's deadlines still, as rows and as offsets.
     #[test]
     fn a_window_of_intervals_beyond_2_53_gives_the_detectors_deadlines() {
-        use crate::detector::{EstimatorFamily, Family};
-        let eta = Nanos::from_millis(100);
-        let thresholds = [0.2, 0.5, 0.7, 1.0];
-        let mut tree = Satzger::new(eta, 3, 1.0);
-        let mut family = EstimatorFamily::new(Satzger::<SortedVec>::with_store(eta, 3, 1.0), &thresholds);
-        let (mut rows, mut offsets) = (vec![Nanos::ZERO; thresholds.len()], vec![0.0; thresholds.len()]);
-        let mut scratch = rows.clone();
-        let mut at = 0i64;
-        for (seq, step) in [
+        let steps = [
             0,
             100,
             (1i64 << 53) + 1,
@@ -888,33 +913,19 @@ mod tests {
             20,
             30,
             40,
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            at += step;
-            let h = Heartbeat {
+        ];
+        let receipts = steps.iter().enumerate().scan(0i64, |at, (seq, &step)| {
+            *at += step;
+            Some(Heartbeat {
                 seq: seq as u64,
-                recv: Nanos(at),
+                recv: Nanos(*at),
                 send: None,
-            };
-            tree.observe(&h);
-            family.observe(&h);
-            family.deadlines(&mut rows);
-            family.offsets(h.recv, &mut scratch, &mut offsets);
-            for (i, &t) in thresholds.iter().enumerate() {
-                let want = tree.deadline(&tree.prepare(t));
-                assert_eq!(rows[i], want.unwrap_or(Nanos::MAX), "threshold {t} after {seq}");
-                assert_eq!(
-                    offsets[i],
-                    crate::detector::offset_from(h.recv, want),
-                    "threshold {t} after {seq}"
-                );
-            }
-        }
+            })
+        });
+        assert_windows_agree(3, &[0.2, 0.5, 0.7, 1.0], receipts);
         // After the interval 2^53 + 1 joined: at threshold 1 the deadline is the first
         // instant whose `f64` distance reaches the interval's `f64`, 2^53, one before it.
-        tree = Satzger::new(eta, 3, 1.0);
+        let mut tree = Satzger::new(Nanos::from_millis(100), 3, 1.0);
         for (seq, t) in [(1, 0), (2, 100), (3, (1i64 << 53) + 101)] {
             tree.observe(&Heartbeat {
                 seq,
@@ -932,15 +943,15 @@ mod tests {
     /// (the window read at cached ranks) are those deadlines.
     #[test]
     fn the_order_statistic_form_is_the_deadline() {
-        use crate::detector::{EstimatorFamily, Family};
         let eta = Nanos::from_millis(100);
         let thresholds = [-1.0, 0.0, 0.01, 0.2, 0.5, 0.55, 0.999, 1.0, 1.5, f64::NAN];
-        let mut tree = Satzger::new(eta, 9, 1.0);
-        let mut flat = Satzger::<SortedVec>::with_store(eta, 9, 1.0);
-        let mut family = EstimatorFamily::new(Satzger::<SortedVec>::with_store(eta, 9, 1.0), &thresholds);
-        assert_eq!(tree.form(), Form::General, "a B-tree window is not one sorted slice");
         assert_eq!(
-            flat.form(),
+            Satzger::new(eta, 9, 1.0).form(),
+            Form::General,
+            "a B-tree window is not one sorted slice"
+        );
+        assert_eq!(
+            Satzger::<SortedVec>::with_store(eta, 9, 1.0).form(),
             Form::Ranked {
                 last: None,
                 sorted: &[100_000_000]
@@ -948,35 +959,16 @@ mod tests {
         );
         let mut rng = ChaCha8Rng::seed_from_u64(4);
         let mut at = 0.0;
-        let (mut rows, mut offsets) = (vec![Nanos::ZERO; thresholds.len()], vec![0.0; thresholds.len()]);
-        let mut scratch = rows.clone();
-        for seq in 0..40 {
+        let receipts = (0..40).map(|seq| {
             at += rng.random_range(50.0..150.0);
-            let h = hb(seq, at);
-            tree.observe(&h);
-            flat.observe(&h);
-            family.observe(&h);
-            family.deadlines(&mut rows);
-            family.offsets(h.recv, &mut scratch, &mut offsets);
-            let form = flat.form();
-            for (i, &t) in thresholds.iter().enumerate() {
-                let want = tree.deadline(&tree.prepare(t));
-                assert_eq!(form.deadline(form.prepare(t)), want, "threshold {t} after {seq}");
-                assert_eq!(flat.deadline(&flat.prepare(t)), want, "threshold {t} after {seq}");
-                assert_eq!(rows[i], want.unwrap_or(Nanos::MAX), "threshold {t} after {seq}");
-                assert_eq!(
-                    offsets[i],
-                    crate::detector::offset_from(h.recv, want),
-                    "threshold {t} after {seq}"
-                );
-            }
-        }
+            hb(seq, at)
+        });
+        let (flat, last) = assert_windows_agree(9, &thresholds, receipts);
         // Rank 1 of 9 at 0.01, rank 5 at 0.5, the largest at 1: a full window.
         let Form::Ranked { sorted, .. } = flat.form() else {
             panic!("ranked")
         };
         assert_eq!(sorted.len(), 9);
-        let last = Nanos((at * 1e6).round() as i64);
         assert_eq!(flat.form().deadline(0.5), Some(last + Nanos(sorted[4])));
         assert_eq!(flat.form().deadline(1.0), Some(last + Nanos(sorted[8])));
         assert_eq!(flat.form().deadline(0.01), Some(last + Nanos(sorted[0])));

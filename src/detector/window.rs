@@ -256,35 +256,57 @@ pub fn first_reaching(base: Nanos, guess: f64, reached: impl Fn(i64) -> bool) ->
     base.checked_add(Nanos(k))
 }
 
-/// The least `k` in `(lo, cap]` with `reached(k)`, given `!reached(lo)`: strides that
-/// double, then a bisection; `None` when not even `cap` reaches it.
-fn farther_up(lo: i64, cap: i64, reached: &impl Fn(i64) -> bool) -> Option<i64> {
-    let (mut lo, mut stride) = (lo, 8i64);
-    loop {
-        let hi = lo.saturating_add(stride).min(cap);
-        if hi <= lo {
-            return None;
-        }
-        if reached(hi) {
-            return Some(least_between(lo, hi, reached));
-        }
-        lo = hi;
-        stride = stride.saturating_mul(2);
+/// The first instant after `last` at which an interval `x` is covered by the time since
+/// `last` scaled by `scale`: `last + k` for the least integer `k` with
+/// `x as f64 <= scale * k as f64` (an order statistic `x` of a window of intervals, the
+/// deadline of [`Form::Ranked`](crate::detector::Form::Ranked) at `scale = 1` and of
+/// satzger's detector). `None` beyond the representable range.
+#[inline]
+pub fn covering(last: Nanos, x: i64, scale: f64) -> Option<Nanos> {
+    if scale == 1.0 && (0..1 << 53).contains(&x) {
+        // `x as f64 <= k as f64` is `x <= k` for integers below 2^53.
+        return last.checked_add(Nanos(x));
     }
+    first_reaching(last, x as f64 / scale, |k| x as f64 <= scale * k as f64)
+}
+
+/// A `k` in `(lo, cap]` with `reached(k)`, given `!reached(lo)`, by strides that double
+/// (not the least: the search down from it finds that); `None` when not even `cap`
+/// reaches it.
+fn farther_up(lo: i64, cap: i64, reached: &impl Fn(i64) -> bool) -> Option<i64> {
+    if lo >= cap {
+        return None;
+    }
+    gallop(lo, cap, reached).map(|(_, hi)| hi)
 }
 
 /// The least `k` in `[floor, hi]` with `reached(k)`, given `reached(hi)`.
 fn farther_down(hi: i64, floor: i64, reached: &impl Fn(i64) -> bool) -> i64 {
-    let (mut hi, mut stride) = (hi, 8i64);
+    match gallop(hi, floor, &|k| !reached(k)) {
+        Some((hi, lo)) => least_between(lo, hi, reached),
+        None => floor,
+    }
+}
+
+/// From `from` towards `to` (up or down) in strides that double, starting at 8: the
+/// first stride whose end `e` has `changed(e)`, as `(its start, e)`, the start being
+/// `from` or an end that had not changed; `None` when `to` is reached without a change.
+fn gallop(from: i64, to: i64, changed: &impl Fn(i64) -> bool) -> Option<(i64, i64)> {
+    let up = to >= from;
+    let (mut at, mut stride) = (from, 8i64);
     loop {
-        let lo = hi.saturating_sub(stride).max(floor);
-        if !reached(lo) {
-            return least_between(lo, hi, reached);
+        let next = if up {
+            at.saturating_add(stride).min(to)
+        } else {
+            at.saturating_sub(stride).max(to)
+        };
+        if next == at {
+            return None;
         }
-        if lo == floor {
-            return floor;
+        if changed(next) {
+            return Some((at, next));
         }
-        hi = lo;
+        at = next;
         stride = stride.saturating_mul(2);
     }
 }
