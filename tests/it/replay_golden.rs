@@ -456,3 +456,61 @@ fn a_warm_up_chain_starts_at_a_receipt_after_trust_and_goes_on_through_deadlines
     let m = both(&r, || Box::new(Scripted::new(&tau)), &opts);
     assert_detection(&m, Origin::Send, 510, [640, 840, 840], 1.0);
 }
+
+/// A family that breaks the offsets' contract: its offsets are NaN, not whole nanoseconds,
+/// after each of its first `bad` receipts (the true ones after that).
+struct NanOffsets {
+    inner: IndependentFamily<Box<dyn Detector>>,
+    bad: usize,
+    seen: usize,
+}
+
+impl Family for NanOffsets {
+    fn width(&self) -> usize {
+        self.inner.width()
+    }
+    fn observe(&mut self, hb: &Heartbeat) {
+        self.seen += 1;
+        self.inner.observe(hb)
+    }
+    fn deadlines(&self, out: &mut [Nanos]) {
+        self.inner.deadlines(out)
+    }
+    fn offsets(&self, last: Nanos, scratch: &mut [Nanos], out: &mut [f64]) {
+        self.inner.offsets(last, scratch, out);
+        if self.seen <= self.bad {
+            out.fill(f64::NAN)
+        }
+    }
+}
+
+#[test]
+fn offsets_that_are_not_whole_nanoseconds_leave_the_metrics_to_the_deadlines() {
+    // The warm-up chain above, from a family whose offsets are NaN after every receipt, or
+    // after those of the warm-up only: the engine's passes in f64 check every offset and
+    // give way to the integer pass, which reads the deadlines; the metrics are those of
+    // the detector replayed alone.
+    let rows: Vec<_> = (0..8).map(|i| (i as u64 + 1, Some(i * 10), Some(i * 100))).collect();
+    let tau = [150, 100, 200, 250, 400, 480, 700, 910].map(Some);
+    let r = receipts(&rows);
+    for (warmup, bad) in [(1, 8), (5, 8), (5, 5)] {
+        let opts = Options {
+            warmup,
+            deadline: Nanos::SECOND,
+        };
+        let single = replay::replay_detector(&r, &mut Scripted::new(&tau), &opts).unwrap();
+        let make = || {
+            Box::new(NanOffsets {
+                inner: IndependentFamily::new(vec![Box::new(Scripted::new(&tau))]),
+                bad,
+                seen: 0,
+            }) as Box<dyn Family>
+        };
+        let got = replay::replay_family(&r, &make, &opts).unwrap();
+        assert_eq!(
+            got,
+            vec![single],
+            "warm-up {warmup}, NaN after the first {bad} receipts"
+        );
+    }
+}
