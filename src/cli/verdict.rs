@@ -116,7 +116,7 @@ fn cells(name: &str, s: &Setting) -> Vec<String> {
 pub fn text(v: &Verdict, trace: &str, markdown: bool) -> String {
     let r = v.current.row();
     let mut out = format!(
-        "{} on {trace}: heartbeat {}, {} heartbeats over {:.1} s evaluated\ntarget: at most {} mistakes per day and query accuracy at least {}\n\n",
+        "{} on {trace}: heartbeat {}, {} heartbeats over {:.1} s evaluated\ntarget: a mistake rate of at most {} per day and a query accuracy of at least {}\n\n",
         v.current.config.preset_label(),
         v.preset.heartbeat,
         r.heartbeats,

@@ -864,6 +864,29 @@ mod tests {
             ),
             "{e}"
         );
+        // A measured spacing within 0.1 % of a fraction of the heartbeat: the command
+        // that states the nominal interval and thins; one further off is not a fraction.
+        let e = AKKA_CLUSTER
+            .check_interval(Nanos(100_000_006), "n7.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.ends_with(
+                "n7.csv has a nominal interval of 100000.006us; 100000.006us is within 0.1 % of 100ms; if that is \
+                 the trace's nominal interval (a sender's clock drifts), say so and keep one heartbeat in 10 with \
+                 `fdbench resample n7.csv --interval 1s -o n7-1s.csv --trace-interval 100ms` and run on that"
+            ),
+            "{e}"
+        );
+        let e = AKKA_CLUSTER
+            .check_interval(Nanos(999_500_000), "t.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("999.5ms is within 0.1 % of 1s; if that") && e.contains("say so and keep every heartbeat with `fdbench resample t.csv --interval 1s -o t-1s.csv --trace-interval 1s`"), "{e}");
+        for far in [Nanos(100_200_000), Nanos(300_000_000), Nanos(1_001_100_000)] {
+            let e = AKKA_CLUSTER.check_interval(far, "t.csv").unwrap_err().to_string();
+            assert!(e.contains("so thinning cannot make it"), "{far}: {e}");
+        }
         assert!(AKKA_CLUSTER.check_interval(Nanos::from_secs(1), "t.csv").is_ok());
     }
 }

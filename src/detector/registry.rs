@@ -632,10 +632,25 @@ impl Preset {
                 "keep one heartbeat in {} with `{command}` and run on that",
                 self.heartbeat.0 / interval.0
             ),
-            Err(_) => format!(
-                "{} is not a whole multiple of {interval}, so thinning cannot make it; record the trace again with a heartbeat every {} (`fdbench record ... --interval {}`)",
-                self.heartbeat, self.heartbeat, self.heartbeat
-            ),
+            Err(_) => match near_divisor(interval, self.heartbeat)
+                .and_then(|n| Some((n, crate::trace::resample::command(trace, n, self.heartbeat).ok()?)))
+            {
+                Some((nominal, command)) => {
+                    let keep = match self.heartbeat.0 / nominal.0 {
+                        1 => "keep every heartbeat".to_string(),
+                        k => format!("keep one heartbeat in {k}"),
+                    };
+                    format!(
+                        "{interval} is within 0.1 % of {nominal}; if that is the trace's nominal interval (a \
+                         sender's clock drifts), say so and {keep} with `{command} --trace-interval {nominal}` and \
+                         run on that"
+                    )
+                }
+                None => format!(
+                    "{} is not a whole multiple of {interval}, so thinning cannot make it; record the trace again with a heartbeat every {} (`fdbench record ... --interval {}`)",
+                    self.heartbeat, self.heartbeat, self.heartbeat
+                ),
+            },
         };
         Err(WrongInterval {
             preset: self.name,
@@ -646,6 +661,19 @@ impl Preset {
             fix,
         })
     }
+}
+
+/// The whole fraction `heartbeat / k` (`k >= 1`) within 0.1 % of a measured `interval`,
+/// if there is one: the nominal interval a trace whose metadata carries a measured
+/// spacing (100000.006 µs for 100 ms) most likely has.
+fn near_divisor(interval: Nanos, heartbeat: Nanos) -> Option<Nanos> {
+    if interval.0 <= 0 || heartbeat.0 <= 0 {
+        return None;
+    }
+    let k = (heartbeat.0 as f64 / interval.0 as f64).round().max(1.0) as i64;
+    let nominal = heartbeat.0 / k;
+    let near = (nominal - interval.0).unsigned_abs().saturating_mul(1000) <= nominal.unsigned_abs();
+    (heartbeat.0 % k == 0 && near).then_some(Nanos(nominal))
 }
 
 /// A detector or a preset, as a name in a spec string refers to it.

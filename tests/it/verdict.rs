@@ -54,7 +54,7 @@ fn the_defaults_and_the_cheapest_change() {
     );
     assert_eq!(
         lines[1],
-        "target: at most 1 mistakes per day and query accuracy at least 0.999"
+        "target: a mistake rate of at most 1 per day and a query accuracy of at least 0.999"
     );
     let cols = |l: &str| l.split_whitespace().map(str::to_string).collect::<Vec<_>>();
     assert_eq!(
