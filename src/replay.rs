@@ -177,6 +177,34 @@ pub fn replay_family(
     Ok(general::replay(receipts, make, opts, l, general::Sizes::default()))
 }
 
+/// One knob value: the metrics of a family of width 1 (as [`replay_family`] gives them).
+/// A timeout-style family takes its engine's one pass; any other takes the plain path's
+/// one pass over its deadlines ([`replay_detector`]'s), where the general engine would
+/// take two (a sampling pass, then the main pass): for one value, gathering every
+/// detection time costs less than bracketing the percentiles.
+pub fn replay_one(
+    receipts: &Receipts,
+    make: &dyn Fn() -> Box<dyn Family>,
+    opts: &Options,
+) -> Result<Metrics, ReplayError> {
+    let l = evaluated_length(receipts, opts.warmup)?;
+    if let Some(mut metrics) = shifted::replay(receipts, make().as_mut(), opts, l) {
+        return Ok(metrics.remove(0));
+    }
+    let mut family = make();
+    assert_eq!(family.width(), 1, "replay_one takes a family of one knob value");
+    let mut t = [Nanos::MAX];
+    let tau: Vec<Nanos> = receipts
+        .heartbeats()
+        .map(|hb| {
+            family.observe(&hb);
+            family.deadlines(&mut t);
+            t[0]
+        })
+        .collect();
+    Ok(metrics_from_deadlines(receipts, &tau, opts, l))
+}
+
 /// The deadlines of `detector` after each accepted receipt ([`Nanos::MAX`] = never).
 pub fn deadlines(receipts: &Receipts, detector: &mut dyn Detector) -> Vec<Nanos> {
     receipts
@@ -201,20 +229,21 @@ pub fn replay_detector(
 }
 
 /// The metrics of a deadline sequence, straight from the definitions of [evaluation.md](crate::docs::evaluation)
-/// §3–§4 (sorting for the percentiles).
+/// §3–§4 (selecting the percentiles' ranks).
 fn metrics_from_deadlines(receipts: &Receipts, tau: &[Nanos], opts: &Options, l: Nanos) -> Metrics {
     let a = &receipts.recv;
     let m = a.len();
     let w = opts.warmup;
     let (mistakes, s_time) = accuracy(a, w..m - 1, 1, |j, t| t[0] = tau[j])[0];
-    let starts = permanent_starts(a, tau);
-    let mut td: Vec<i64> = (w..m)
-        .map(|j| {
+    let mut td: Vec<i64> = starts(a, tau)
+        .enumerate()
+        .skip(w)
+        .map(|(j, p)| {
             if tau[j] == Nanos::MAX {
                 i64::MAX
             } else {
                 let o = receipts.send.as_ref().map_or(a[j], |s| s[j]);
-                (starts[j] - o).0.max(0)
+                (p - o).0.max(0)
             }
         })
         .collect();
@@ -222,8 +251,15 @@ fn metrics_from_deadlines(receipts: &Receipts, tau: &[Nanos], opts: &Options, l:
     let infinite = td.contains(&i64::MAX);
     let sum: i128 = td.iter().map(|&t| i128::from(t)).sum();
     let within = td.iter().filter(|&&t| t <= opts.deadline.0).count();
-    td.sort_unstable();
-    let rank = |p: f64| td[crate::metrics::nearest_rank(p, n) - 1];
+    // The nearest ranks, larger first: selecting it leaves the smaller values before it.
+    let [r50, r99] = [0.5, 0.99].map(|p| crate::metrics::nearest_rank(p, n) - 1);
+    let max = td.iter().copied().max().unwrap_or(0);
+    let p99 = *td.select_nth_unstable(r99).1;
+    let p50 = if r50 < r99 {
+        *td[..r99].select_nth_unstable(r50).1
+    } else {
+        p99
+    };
     Metrics {
         heartbeats: n as u64,
         evaluated: l,
@@ -231,9 +267,9 @@ fn metrics_from_deadlines(receipts: &Receipts, tau: &[Nanos], opts: &Options, l:
         suspect_time: Nanos(s_time),
         detection: crate::metrics::Detection {
             mean_ns: if infinite { f64::INFINITY } else { sum as f64 / n as f64 },
-            p50: Nanos(rank(0.5)),
-            p99: Nanos(rank(0.99)),
-            max: Nanos(td[n - 1]),
+            p50: Nanos(p50),
+            p99: Nanos(p99),
+            max: Nanos(max),
             completeness: within as f64 / n as f64,
             deadline: opts.deadline,
             origin: origin(receipts),
@@ -280,18 +316,21 @@ pub(crate) fn accuracy(
 /// suspicion in progress just before `a_j` (back along the chain of late receipts), or
 /// `a_j` when the gap before it ended in trust.
 pub fn permanent_starts(a: &[Nanos], tau: &[Nanos]) -> Vec<Nanos> {
-    let mut out: Vec<Nanos> = Vec::with_capacity(a.len());
-    for j in 0..a.len() {
-        let p = if tau[j] > a[j] {
+    starts(a, tau).collect()
+}
+
+/// [`permanent_starts`], one crash point at a time.
+fn starts<'a>(a: &'a [Nanos], tau: &'a [Nanos]) -> impl Iterator<Item = Nanos> + 'a {
+    (0..a.len()).scan(Nanos::ZERO, move |p, j| {
+        *p = if tau[j] > a[j] {
             tau[j]
         } else if j > 0 && tau[j - 1] < a[j] {
-            out[j - 1]
+            *p
         } else {
             a[j]
         };
-        out.push(p);
-    }
-    out
+        Some(*p)
+    })
 }
 
 /// A period during which the detector suspected the process: `[start, end)`.

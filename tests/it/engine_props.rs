@@ -1,5 +1,6 @@
 //! Properties of the exact engine on generated traces, for every detector:
-//! one pass over many knob values equals one replay per value, the exact engine agrees
+//! one pass over many knob values equals one replay per value (and a family of that one
+//! value alone), the exact engine agrees
 //! with the sampled reference as the step shrinks, and a larger knob never adds
 //! suspicion time or shortens detection.
 
@@ -102,6 +103,8 @@ proptest! {
                 let mut d = s.config.detector(r.interval, *k);
                 let one = replay::replay_detector(&r, d.as_mut(), &opts()).unwrap();
                 prop_assert_eq!(&one, m, "{} at {}", s.config.name(), k);
+                let single = replay::replay_one(&r, &|| s.config.family(r.interval, &[*k]), &opts()).unwrap();
+                prop_assert_eq!(&single, m, "{} at {}, alone", s.config.name(), k);
                 prop_assert!((0.0..=1.0).contains(&m.query_accuracy()));
                 prop_assert!(m.mistake_rate_per_h().is_finite());
             }
