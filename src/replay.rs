@@ -51,7 +51,10 @@
 
 //! A form only ever makes the engine faster: the plain one-detector, one-knob path
 //! [`replay_detector`] is written independently of them and of the family path, straight
-//! from the definitions, and the tests check that every path agrees exactly.
+//! from the definitions, and the tests check that every path agrees exactly. For a
+//! single knob value of a family that is not timeout-style, that plain path is also the
+//! fastest (one pass, where the sampling pass and the main pass make two):
+//! [`replay_values`] takes it.
 //!
 //! Memory does not grow with the trace beyond a few words per receipt.
 
@@ -177,22 +180,25 @@ pub fn replay_family(
     Ok(general::replay(receipts, make, opts, l, general::Sizes::default()))
 }
 
-/// One knob value: the metrics of a family of width 1 (as [`replay_family`] gives them).
-/// A timeout-style family takes its engine's one pass; any other takes the plain path's
-/// one pass over its deadlines ([`replay_detector`]'s), where the general engine would
-/// take two (a sampling pass, then the main pass): for one value, gathering every
-/// detection time costs less than bracketing the percentiles.
-pub fn replay_one(
+/// The metrics of a family at each of its knob values, as [`replay_family`] gives them,
+/// with a family of one value in one pass: a timeout-style family takes its engine, any
+/// other the plain path's one pass over its deadlines ([`replay_detector`]'s), where the
+/// general engine would take two (a sampling pass, then the main pass): for one value,
+/// gathering every detection time costs less than bracketing the percentiles.
+pub fn replay_values(
     receipts: &Receipts,
     make: &dyn Fn() -> Box<dyn Family>,
     opts: &Options,
-) -> Result<Metrics, ReplayError> {
+) -> Result<Vec<Metrics>, ReplayError> {
+    let mut family = make();
+    if family.width() != 1 {
+        return replay_family(receipts, make, opts);
+    }
     let l = evaluated_length(receipts, opts.warmup)?;
-    if let Some(mut metrics) = shifted::replay(receipts, make().as_mut(), opts, l) {
-        return Ok(metrics.remove(0));
+    if let Some(metrics) = shifted::replay(receipts, family.as_mut(), opts, l) {
+        return Ok(metrics);
     }
     let mut family = make();
-    assert_eq!(family.width(), 1, "replay_one takes a family of one knob value");
     let mut t = [Nanos::MAX];
     let tau: Vec<Nanos> = receipts
         .heartbeats()
@@ -202,7 +208,7 @@ pub fn replay_one(
             t[0]
         })
         .collect();
-    Ok(metrics_from_deadlines(receipts, &tau, opts, l))
+    Ok(vec![metrics_from_deadlines(receipts, &tau, opts, l)])
 }
 
 /// The deadlines of `detector` after each accepted receipt ([`Nanos::MAX`] = never).

@@ -413,11 +413,7 @@ pub fn evaluate(
     opts: &Options,
 ) -> Result<Vec<Metrics>, ReplayError> {
     check_runs(config, receipts, "the trace")?;
-    let make = || config.family(receipts.interval, knobs);
-    match knobs {
-        [_] => Ok(vec![replay::replay_one(receipts, &make, opts)?]),
-        _ => replay::replay_family(receipts, &make, opts),
-    }
+    replay::replay_values(receipts, &|| config.family(receipts.interval, knobs), opts)
 }
 
 /// Whether `config` can be evaluated on `receipts`: `nfd-s` needs send times, and a
