@@ -184,6 +184,15 @@ pub fn text(v: &Verdict, trace: &str, markdown: bool) -> String {
     if let Some(w) = &v.warning {
         let _ = writeln!(out, "\nwarning: {w}");
     }
+    let (deadline, heartbeat) = (fdbench::Nanos((r.deadline_ms * 1e6).round() as i64), v.preset.heartbeat);
+    if deadline <= heartbeat {
+        let _ = writeln!(
+            out,
+            "\nnote: D = {deadline} is not longer than the heartbeat ({heartbeat}), so the completeness within it says \
+             little; give a longer --deadline (e.g. --deadline {}, ten heartbeats, as the report does)",
+            fdbench::Nanos(heartbeat.0.saturating_mul(10))
+        );
+    }
     let _ = writeln!(
         out,
         "\nper_day_95% is the exact (Garwood) 95 % interval of the mistake rate; detection time is measured from the {} of the last heartbeat; {within} is the share of crashes detected within D.",

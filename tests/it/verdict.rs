@@ -102,6 +102,7 @@ fn the_defaults_and_the_cheapest_change() {
         out.contains("warning: the evaluated span (33.0 s) allows 0.000 mistakes"),
         "{out}"
     );
+    assert!(!out.contains("is not longer than the heartbeat"), "{out}");
 }
 
 #[test]
@@ -134,6 +135,13 @@ fn a_change_stays_within_the_systems_limits() {
         "{out}"
     );
     assert!(!out.contains("session.timeout.ms=5000"), "{out}");
+    assert!(
+        out.contains(
+            "note: D = 1s is not longer than the heartbeat (3s), so the completeness within it says little; give a \
+             longer --deadline (e.g. --deadline 30s, ten heartbeats, as the report does)"
+        ),
+        "{out}"
+    );
     assert!(
         out.contains("note: session.timeout.ms = 5000 is the least value that meets the target, but the broker rejects the join with INVALID_SESSION_TIMEOUT"),
         "{out}"
