@@ -514,3 +514,46 @@ fn offsets_that_are_not_whole_nanoseconds_leave_the_metrics_to_the_deadlines() {
         );
     }
 }
+
+#[test]
+fn receipts_far_before_time_0_take_the_integer_pass() {
+    // The warm-up chain above, every receipt a few ns off the 100 ms grid, replayed from 0
+    // and from about -2^60 ns, where times are 128 ns apart in f64: receipts built by hand
+    // (a trace file cannot hold negative times, a library caller can). The metrics are
+    // the same, the single path's and the family's.
+    let tau_ms = [150, 100, 200, 250, 400, 480, 700, 910];
+    let run = |off: i64| {
+        let recv: Vec<Nanos> = (0..8).map(|i| Nanos(off + i * 100 * MS + 7 * i)).collect();
+        let send: Vec<Nanos> = (0..8).map(|i| Nanos(off + i * 10 * MS + 3 * i)).collect();
+        let r = Receipts {
+            seq: (1..=8).collect(),
+            recv,
+            send: Some(send),
+            stale: 0,
+            interval: Nanos(100 * MS),
+        };
+        let tau: Vec<Option<i64>> = tau_ms
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| Some(off + t * MS + 7 * i as i64))
+            .collect();
+        let scripted = || Scripted {
+            deadlines: tau.clone(),
+            next: 0,
+            current: None,
+            last: Nanos::ZERO,
+        };
+        let opts = Options {
+            warmup: 5,
+            deadline: Nanos::SECOND,
+        };
+        both(&r, || Box::new(scripted()), &opts)
+    };
+    let at_0 = run(0);
+    assert_eq!(
+        at_0.detection.p50,
+        Nanos(640 * MS + 24),
+        "700 ms + 42 ns - (60 ms + 18 ns)"
+    );
+    assert_eq!(run(-(1 << 60) - 12_345), at_0);
+}
