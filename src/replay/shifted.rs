@@ -1132,6 +1132,25 @@ mod tests {
         }
     }
 
+    /// Values in a range narrower than the bucket count, all below 0: a bucket function
+    /// that is not non-decreasing there (the distance from the least value taken as a
+    /// quotient, say) miscounts them.
+    #[test]
+    fn a_table_of_a_few_close_values_below_0_counts_exactly() {
+        for values in [
+            vec![-3i64, -2, -1],
+            vec![-7, -6, -6, -5],
+            vec![-1, 0],
+            vec![-2, -1, 0, 1],
+        ] {
+            let table = Table::new(values.clone());
+            for x in -9i128..3 {
+                let want = values.iter().filter(|&&v| i128::from(v) <= x).count();
+                assert_eq!(table.count_le(x), want, "{values:?} <= {x}");
+            }
+        }
+    }
+
     proptest! {
         #[test]
         fn a_table_counts_exactly(
