@@ -426,15 +426,27 @@ fn a_chain_of_late_receipts_from_the_warm_up_reaches_into_the_evaluated_span() {
     // their receipts: the suspicion from 50 goes on), 250 (receipt 3, the first evaluated
     // crash point, late too: P_3 = 50), 440, 620 (after their receipts).
     // T_D = max(0, P_j - send_j): 50 - 30 = 20, 440 - 40 = 400, 620 - 50 = 570.
-    let rows: Vec<_> = (0..6).map(|i| (i as u64 + 1, Some(i * 10), Some(i * 100))).collect();
-    let tau = [Some(50), Some(100), Some(150), Some(250), Some(440), Some(620)];
-    let r = receipts(&rows);
+    let m = slow_chain(&[50, 100, 150, 250, 440, 620], 3);
+    assert_detection(&m, Origin::Send, 330, [400, 570, 570], 1.0);
+}
+
+/// `n` receipts every 100 ms from 0, sent at 0, 10, 20, ... ms (ever longer delays).
+fn slow_receipts(n: usize) -> Receipts {
+    let rows: Vec<_> = (0..n as i64)
+        .map(|i| (i as u64 + 1, Some(i * 10), Some(i * 100)))
+        .collect();
+    receipts(&rows)
+}
+
+/// [`slow_receipts`] with the deadlines `tau_ms`, warm-up `warmup` and D = 1 s, by both
+/// paths.
+fn slow_chain(tau_ms: &[i64], warmup: usize) -> Metrics {
+    let tau: Vec<Option<i64>> = tau_ms.iter().copied().map(Some).collect();
     let opts = Options {
-        warmup: 3,
+        warmup,
         deadline: Nanos::SECOND,
     };
-    let m = both(&r, || Box::new(Scripted::new(&tau)), &opts);
-    assert_detection(&m, Origin::Send, 330, [400, 570, 570], 1.0);
+    both(&slow_receipts(tau.len()), || Box::new(Scripted::new(&tau)), &opts)
 }
 
 #[test]
@@ -446,14 +458,7 @@ fn a_warm_up_chain_starts_at_a_receipt_after_trust_and_goes_on_through_deadlines
     // goes on), 480 (receipt 5, the first evaluated crash point: P_5 = 100), 700 and 910
     // (after their receipts).
     // T_D = max(0, P_j - send_j): 100 - 50 = 50, 700 - 60 = 640, 910 - 70 = 840.
-    let rows: Vec<_> = (0..8).map(|i| (i as u64 + 1, Some(i * 10), Some(i * 100))).collect();
-    let tau = [150, 100, 200, 250, 400, 480, 700, 910].map(Some);
-    let r = receipts(&rows);
-    let opts = Options {
-        warmup: 5,
-        deadline: Nanos::SECOND,
-    };
-    let m = both(&r, || Box::new(Scripted::new(&tau)), &opts);
+    let m = slow_chain(&[150, 100, 200, 250, 400, 480, 700, 910], 5);
     assert_detection(&m, Origin::Send, 510, [640, 840, 840], 1.0);
 }
 
@@ -490,9 +495,8 @@ fn offsets_that_are_not_whole_nanoseconds_leave_the_metrics_to_the_deadlines() {
     // after those of the warm-up only: the engine's passes in f64 check every offset and
     // give way to the integer pass, which reads the deadlines; the metrics are those of
     // the detector replayed alone.
-    let rows: Vec<_> = (0..8).map(|i| (i as u64 + 1, Some(i * 10), Some(i * 100))).collect();
     let tau = [150, 100, 200, 250, 400, 480, 700, 910].map(Some);
-    let r = receipts(&rows);
+    let r = slow_receipts(tau.len());
     for (warmup, bad) in [(1, 8), (5, 8), (5, 5)] {
         let opts = Options {
             warmup,
