@@ -319,6 +319,16 @@ fn chain_kernel(c: &mut Columns, off: &[f64], a: f64, g: f64) {
     }
 }
 
+/// The detection time of a crash point from the offset `t` of its deadline from its
+/// receipt, `big_a = a_j - origin_j`, the start `p` of its suspicion that never ends and
+/// its origin `o`: `big_a + t` when the deadline is after the receipt, else
+/// `max(0, p - o)` (evaluation.md §4).
+#[inline(always)]
+fn detection(t: f64, big_a: f64, p: f64, o: f64) -> f64 {
+    let fresh = t > 0.0;
+    keep(fresh, big_a + t) + keep(!fresh, (p - o).max(0.0))
+}
+
 /// Crash point `j` of every knob value: offsets `off` from `a` (absolute),
 /// `big_a = a_j - origin_j`, completeness deadline `dl`. `trust` still says whether gap
 /// `j-1` ended in trust.
@@ -348,7 +358,7 @@ fn crash_kernel(c: &mut Columns, off: &[f64], a: f64, big_a: f64, dl: f64) {
         let was = trust[i] > 0.0;
         let p = keep(fresh, a + t) + keep(!fresh & was, a) + keep(!fresh & !was, start[i]);
         start[i] = p;
-        let x = keep(fresh, big_a + t) + keep(!fresh, (p - o).max(0.0));
+        let x = detection(t, big_a, p, o);
         let kept = keep(finite, x);
         sum[i] += kept;
         infinite[i] += keep(!finite, 1.0);
@@ -440,11 +450,7 @@ fn main_pass_f64(
                 count += h as usize;
             }
             for &i in &hit_list[..count] {
-                let x = if off[i] > 0.0 {
-                    big_a + off[i]
-                } else {
-                    (c.start[i] - (at - big_a)).max(0.0)
-                };
+                let x = detection(off[i], big_a, c.start[i], at - big_a);
                 for (p, b) in brackets[i].iter_mut().enumerate() {
                     if x >= c.lo[p][i] && x <= c.hi[p][i] {
                         b.offer_in(x as i64);
