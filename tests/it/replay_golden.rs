@@ -561,3 +561,34 @@ fn receipts_far_before_time_0_take_the_integer_pass() {
     );
     assert_eq!(run(-(1 << 60) - 12_345), at_0);
 }
+
+#[test]
+fn long_detection_times_over_many_crash_points_sum_exactly() {
+    // 6000 receipts every 100 ms, no send times, deadlines 2^42 - 3 - 4j ns after receipt
+    // j (1 more than a multiple of 4, just under the size the f64 pass accepts): every
+    // gap trusted, and the detection times sum to about 2.6·10^16 ns, past 2^54, where an
+    // f64 sum is a multiple of 4 and each of them would be rounded down by 1; the
+    // partial sums must go to integers often enough to stay exact.
+    let n = 6000i64;
+    let rows: Vec<_> = (0..n).map(|i| (i as u64 + 1, None, Some(i * 100))).collect();
+    let r = receipts(&rows);
+    let late = |j: i64| (1i64 << 42) - 3 - 4 * j;
+    let deadlines: Vec<Option<i64>> = (0..n).map(|j| Some(j * 100 * MS + late(j))).collect();
+    let make = || {
+        Box::new(Scripted {
+            deadlines: deadlines.clone(),
+            next: 0,
+            current: None,
+            last: Nanos::ZERO,
+        }) as Box<dyn Detector>
+    };
+    let opts = Options {
+        warmup: 1,
+        deadline: Nanos::SECOND,
+    };
+    let m = both(&r, make, &opts);
+    let sum: i128 = (1..n).map(|j| i128::from(late(j))).sum();
+    assert!(sum > 1i128 << 54);
+    assert_eq!(m.detection.mean_ns, sum as f64 / (n - 1) as f64);
+    assert_eq!((m.mistakes, m.detection.max), (0, Nanos(late(1))));
+}
