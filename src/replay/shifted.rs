@@ -1132,6 +1132,26 @@ mod tests {
         }
     }
 
+    /// Spreads at the packed keys' limit: with 1024 slots (11 rank bits) a spread of
+    /// `2^53 - 1` still packs, one of `2^53` does not (its key would need 65 bits).
+    #[test]
+    fn values_at_the_packed_keys_limit_sort_either_way() {
+        for top in [(1i64 << 53) - 1, 1 << 53, (1 << 53) + 1] {
+            for lo in [0, -(1i64 << 52), 1 << 40] {
+                let vs = vec![lo + top, lo, lo + 1, lo + top / 2];
+                let ranks = vec![3, 1023, 0, 3];
+                let (values, (start, positions)) = sorted_by_value(vs, ranks, 1024);
+                assert_eq!(
+                    values,
+                    vec![lo, lo + 1, lo + top / 2, lo + top],
+                    "spread {top} from {lo}"
+                );
+                assert_eq!(&positions[start[3]..start[4]], &[2, 3]);
+                assert_eq!(&positions[start[1023]..start[1024]], &[0]);
+            }
+        }
+    }
+
     /// Values in a range narrower than the bucket count, all below 0: a bucket function
     /// that is not non-decreasing there (the distance from the least value taken as a
     /// quotient, say) miscounts them.
