@@ -620,3 +620,33 @@ fn a_long_trace_without_warm_up_samples_its_crash_points_sparsely() {
         [Nanos(150 * MS); 3]
     );
 }
+
+#[test]
+fn deadlines_near_the_end_of_time_or_before_time_0_leave_the_timeout_engine() {
+    // A timeout of about 2^63 ns (deadlines past the last instant: never) on a continuous
+    // monitor and on one that checks every 30 ms (the last deadlines within a tick of the
+    // last instant), and a negative one (deadlines before time 0, which a ticking monitor
+    // notices at its tick 0): the timeout-style engine gives way to the general one where
+    // it must, and the family's metrics are the detector's.
+    let rows: Vec<_> = (0..40)
+        .map(|i| (i as u64 + 1, None, Some(i * 100 + if i % 9 == 4 { 170 } else { 0 })))
+        .collect();
+    let r = receipts(&rows);
+    let opts = Options {
+        warmup: 2,
+        deadline: Nanos::SECOND,
+    };
+    for (spec, knobs) in [
+        ("fixed", [i64::MAX as f64 - 2e9, 150e6]),
+        ("fixed:check=30ms", [-250e6, 150e6]),
+        ("fixed:check=30ms", [i64::MAX as f64 - 3.915e9, 150e6]),
+        ("chen:window=5,check=30ms", [-500e6, 20e6]),
+    ] {
+        let config = fdbench::detector::spec::parse(spec).unwrap().remove(0).config;
+        let all = replay::replay_family(&r, &|| config.family(r.interval, &knobs), &opts).unwrap();
+        for (k, m) in knobs.iter().zip(&all) {
+            let one = replay::replay_detector(&r, config.detector(r.interval, *k).as_mut(), &opts).unwrap();
+            assert_eq!(&one, m, "{spec} at {k}");
+        }
+    }
+}
