@@ -483,6 +483,22 @@ fn main_pass_f64(
     )
 }
 
+/// Where to bracket the `p` percentile, nearest rank `r` of `n` crash points, in a
+/// sample of `ns` of them: the sample's ranks a few binomial standard deviations either
+/// side of where it would be (`None`: unbounded on that side). The brackets only place
+/// the search for the percentile (one outside them is found by narrowing passes), so
+/// any ranks give the same percentiles; these make that search rare.
+fn bracket_ranks(p: f64, r: usize, n: usize, ns: usize) -> (Option<usize>, Option<usize>) {
+    let q = r as f64 / n as f64 * ns as f64;
+    let margin = 4.0 * (ns as f64 * p * (1.0 - p)).sqrt() + 3.0;
+    let lo = (q - margin).floor();
+    let hi = (q + margin).ceil();
+    (
+        (lo >= 0.0).then_some(lo as usize),
+        (hi < ns as f64).then_some(hi as usize),
+    )
+}
+
 /// Replays a family built by `make` over `receipts` (its evaluated length `l` checked).
 pub(super) fn replay(
     receipts: &Receipts,
@@ -551,20 +567,9 @@ pub(super) fn replay(
                     let v = rank(r - 1);
                     return Bracket::new(v, v, 0);
                 }
-                let q = r as f64 / n as f64 * ns as f64;
-                let margin = 4.0 * (ns as f64 * p * (1.0 - p)).sqrt() + 3.0;
-                let lo_index = (q - margin).floor();
-                let hi_index = (q + margin).ceil();
-                let lo = if lo_index < 0.0 {
-                    i64::MIN
-                } else {
-                    rank(lo_index as usize)
-                };
-                let hi = if hi_index >= ns as f64 {
-                    i64::MAX
-                } else {
-                    rank(hi_index as usize)
-                };
+                let (lo, hi) = bracket_ranks(p, r, n, ns);
+                let lo = lo.map_or(i64::MIN, &mut rank);
+                let hi = hi.map_or(i64::MAX, &mut rank);
                 Bracket::new(lo, hi, sizes.gather_cap)
             };
             [pick(PERCENTILES[0], ranks[0]), pick(PERCENTILES[1], ranks[1])]
