@@ -595,30 +595,34 @@ fn long_detection_times_over_many_crash_points_sum_exactly() {
 
 #[test]
 fn a_long_trace_without_warm_up_samples_its_crash_points_sparsely() {
-    // 20 000 receipts every 100 ms (more than the engine samples whole), no warm-up,
-    // deadlines 150 ms after each receipt but 50 ms after every 7th: those gaps are
-    // suspected for 50 ms, 2857 mistakes; T_D = 150 ms but 50 ms at every 7th receipt,
-    // so p50 = p99 = max = 150 ms and the mean (17 142·150 + 2858·50) / 20 000 ms.
+    // 20 000 receipts every 100 ms (more than the engine samples whole), no warm-up;
+    // deadlines never after every 50th receipt (400 infinite detection times, 2 %), else
+    // 50 ms after every 7th (its gap suspected for 50 ms) and 150 ms after the rest.
+    // Mistakes: the 2857 multiples of 7 below 19 999 less the 58 of 350: 2799. Crash
+    // points: 400 infinite, 2858 - 58 = 2800 at 50 ms, 16 800 at 150 ms: p50 (rank
+    // 10 000) 150 ms, p99 (rank 19 800, past the 19 600 finite ones) infinite.
     let n = 20_000i64;
     let rows: Vec<_> = (0..n).map(|i| (i as u64 + 1, None, Some(i * 100))).collect();
     let r = receipts(&rows);
     let tau: Vec<Option<i64>> = (0..n)
-        .map(|j| Some(j * 100 + if j % 7 == 0 { 50 } else { 150 }))
+        .map(|j| match (j % 50, j % 7) {
+            (0, _) => None,
+            (_, 0) => Some(j * 100 + 50),
+            _ => Some(j * 100 + 150),
+        })
         .collect();
     let opts = Options {
         warmup: 0,
         deadline: Nanos::SECOND,
     };
     let m = both(&r, || Box::new(Scripted::new(&tau)), &opts);
-    assert_eq!((m.mistakes, m.suspect_time), (2857, Nanos(2857 * 50 * MS)));
-    assert_eq!(
-        m.detection.mean_ns,
-        (17_142.0 * 150.0 + 2858.0 * 50.0) * MS as f64 / 20_000.0
-    );
+    assert_eq!((m.mistakes, m.suspect_time), (2799, Nanos(2799 * 50 * MS)));
+    assert_eq!(m.detection.mean_ns, f64::INFINITY);
     assert_eq!(
         [m.detection.p50, m.detection.p99, m.detection.max],
-        [Nanos(150 * MS); 3]
+        [Nanos(150 * MS), Nanos::MAX, Nanos::MAX]
     );
+    assert_eq!(m.detection.completeness, 19_600.0 / 20_000.0);
 }
 
 #[test]
