@@ -272,6 +272,19 @@ mod tests {
         (a - b).abs() <= 0.5 * 10f64.powf(-digits) * b.abs().max(1.0)
     }
 
+    /// φ far below the mean is +0, not the -0 that `-log10(1)` gives (it is printed);
+    /// a threshold at or below 0, or NaN, has the root -∞ (a deadline at the receipt).
+    #[test]
+    fn phi_far_below_the_mean_is_plus_zero_and_roots_of_no_threshold_are_minus_infinity() {
+        for y in [-40.0, -1e3, f64::NEG_INFINITY] {
+            let phi = akka_phi(y);
+            assert!(phi == 0.0 && phi.is_sign_positive(), "{y}: {phi}");
+        }
+        for t in [0.0, -0.0, -1.0, f64::NEG_INFINITY, f64::NAN] {
+            assert_eq!(akka_root(t), f64::NEG_INFINITY, "{t}");
+        }
+    }
+
     /// Akka's own test vectors, with m = 1000 ms, s = 100 ms (here in ms), to the
     /// digits the spec prints.
     #[test]
