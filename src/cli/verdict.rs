@@ -124,7 +124,8 @@ pub fn text(v: &Verdict, trace: &str, markdown: bool) -> String {
         rate(v.goal.max_mistakes_per_h * 24.0),
         v.goal.min_accuracy
     );
-    let within = format!("within_{}", fdbench::Nanos((r.deadline_ms * 1e6).round() as i64));
+    let deadline = fdbench::Nanos((r.deadline_ms * 1e6).round() as i64);
+    let within = format!("within_{deadline}");
     let header = [
         "",
         "setting",
@@ -184,7 +185,7 @@ pub fn text(v: &Verdict, trace: &str, markdown: bool) -> String {
     if let Some(w) = &v.warning {
         let _ = writeln!(out, "\nwarning: {w}");
     }
-    let (deadline, heartbeat) = (fdbench::Nanos((r.deadline_ms * 1e6).round() as i64), v.preset.heartbeat);
+    let heartbeat = v.preset.heartbeat;
     if deadline <= heartbeat {
         let _ = writeln!(
             out,

@@ -19,8 +19,13 @@ struct Scripted {
 
 impl Scripted {
     fn new(deadlines_ms: &[Option<i64>]) -> Self {
+        Self::from_ns(deadlines_ms.iter().map(|d| d.map(|x| x * MS)).collect())
+    }
+
+    /// Deadlines given in nanoseconds.
+    fn from_ns(deadlines: Vec<Option<i64>>) -> Self {
         Scripted {
-            deadlines: deadlines_ms.iter().map(|d| d.map(|x| x * MS)).collect(),
+            deadlines,
             next: 0,
             current: None,
             last: Nanos::ZERO,
@@ -541,12 +546,7 @@ fn receipts_far_before_time_0_take_the_integer_pass() {
             .enumerate()
             .map(|(i, &t)| Some(off + t * MS + 7 * i as i64))
             .collect();
-        let scripted = || Scripted {
-            deadlines: tau.clone(),
-            next: 0,
-            current: None,
-            last: Nanos::ZERO,
-        };
+        let scripted = || Scripted::from_ns(tau.clone());
         let opts = Options {
             warmup: 5,
             deadline: Nanos::SECOND,
@@ -574,14 +574,7 @@ fn long_detection_times_over_many_crash_points_sum_exactly() {
     let r = receipts(&rows);
     let late = |j: i64| (1i64 << 42) - 3 - 4 * j;
     let deadlines: Vec<Option<i64>> = (0..n).map(|j| Some(j * 100 * MS + late(j))).collect();
-    let make = || {
-        Box::new(Scripted {
-            deadlines: deadlines.clone(),
-            next: 0,
-            current: None,
-            last: Nanos::ZERO,
-        }) as Box<dyn Detector>
-    };
+    let make = || Box::new(Scripted::from_ns(deadlines.clone())) as Box<dyn Detector>;
     let opts = Options {
         warmup: 1,
         deadline: Nanos::SECOND,
