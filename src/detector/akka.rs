@@ -342,6 +342,27 @@ mod tests {
         assert_eq!(akka_root(f64::INFINITY), f64::INFINITY);
     }
 
+    /// The root solves Akka's cubic to a few ulps, also where Cardano's formula in its
+    /// plain form cancels (large thresholds: `-q/2` and `sqrt(D)` nearly equal). The
+    /// residual of a root within `k` ulps is at most about `3k·ε` times the sum of the
+    /// terms' magnitudes (the derivative times the error), plus the evaluation's own
+    /// rounding (`3ε` of that sum) and `ln(10^t - 1)`'s (here by `powf`, within `2ε`):
+    /// `16ε` allows about four ulps.
+    #[test]
+    fn root_solves_the_cubic_to_a_few_ulps() {
+        for t in [1.0, 2.0, 5.0, 8.0, 16.0, 30.0, 50.0, 100.0, 200.0, 300.0] {
+            let y = akka_root(t);
+            let l = (10f64.powf(t) - 1.0).ln();
+            let terms = [0.070566 * y * y * y, 1.5976 * y, -l];
+            let residual: f64 = terms.iter().sum();
+            let scale: f64 = terms.iter().map(|x| x.abs()).sum();
+            assert!(
+                residual.abs() <= 16.0 * f64::EPSILON * scale,
+                "threshold {t}: y {y}, residual {residual:e}"
+            );
+        }
+    }
+
     fn at(d: &Akka, secs: f64) -> f64 {
         d.level(Nanos((secs * 1e9) as i64))
     }
