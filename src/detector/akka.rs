@@ -327,6 +327,24 @@ mod tests {
         assert_eq!(akka_phi(1e10), f64::INFINITY, "exp underflows: φ = +∞");
     }
 
+    /// A deadline past the end of time, or of no number, is never (`None`), not the
+    /// last nanosecond: the first `t` with `φ(t) >= threshold` does not exist in time.
+    #[test]
+    fn a_deadline_past_the_end_of_time_is_never() {
+        let last = Nanos(1_000_000_000_000_000_000);
+        assert_eq!(deadline_at(9.0e18, 1.0, 1.0, last), None, "past i64::MAX - last");
+        assert_eq!(
+            deadline_at(9.0e18, 1.0, -1.0e18, last),
+            Some(Nanos(9_000_000_000_000_000_000))
+        );
+        assert_eq!(deadline_at(0.0, f64::INFINITY, 0.0, last), None, "∞·0");
+        assert_eq!(
+            deadline_at(5.5, 0.0, 2.0, last),
+            Some(Nanos(last.0 + 6)),
+            "s = 0: just after m"
+        );
+    }
+
     #[test]
     fn root_inverts_phi() {
         for t in [0.01, 0.1, 0.5, 1.0, 3.0, 8.0, 16.0, 30.0, 100.0, 300.0] {
