@@ -327,6 +327,28 @@ mod tests {
         assert_eq!(akka_phi(1e10), f64::INFINITY, "exp underflows: φ = +∞");
     }
 
+    /// Rule 3 at its boundary: a heartbeat that arrives at the deadline itself comes when
+    /// φ has reached the threshold, so it is not recorded; one a nanosecond earlier is.
+    #[test]
+    fn a_heartbeat_at_the_deadline_is_not_recorded() {
+        let seeds = [750_000_000, 1_250_000_000];
+        for (early, recorded) in [(0, false), (1, true)] {
+            let mut d = Akka::new(AkkaParams::default(), 8.0);
+            let hb = |seq, recv| Heartbeat { seq, recv, send: None };
+            d.observe(&hb(1, Nanos(0)));
+            let tau = d.deadline().unwrap();
+            let at = tau.0 - early;
+            d.observe(&hb(2, Nanos(at)));
+            let history: Vec<i64> = d.history().collect();
+            let expected: Vec<i64> = if recorded {
+                vec![seeds[0], seeds[1], at]
+            } else {
+                seeds.to_vec()
+            };
+            assert_eq!(history, expected, "heartbeat {early} ns before the deadline {tau:?}");
+        }
+    }
+
     /// A deadline past the end of time, or of no number, is never (`None`), not the
     /// last nanosecond: the first `t` with `φ(t) >= threshold` does not exist in time.
     #[test]
