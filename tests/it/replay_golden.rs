@@ -647,3 +647,47 @@ fn deadlines_near_the_end_of_time_or_before_time_0_leave_the_timeout_engine() {
         }
     }
 }
+
+#[test]
+fn akka_near_the_end_of_time_is_one_detector_per_threshold() {
+    // Receipts every 100 ms (one 700 ms late) ending about 33 s before the last instant
+    // (built by hand; past 2^62 the family's offsets come from its deadlines): with a
+    // pause of 3 s every deadline is in time, with 32 s the high thresholds' are past
+    // the end (never), with 60 s all are. The family of thresholds gives the metrics of
+    // one detector per threshold.
+    let start = i64::MAX - 37 * 1_000 * MS;
+    let recv: Vec<Nanos> = (0..40)
+        .map(|i| Nanos(start + i * 100 * MS + if i >= 20 { 600 * MS } else { 0 }))
+        .collect();
+    let r = Receipts {
+        seq: (1..=40).collect(),
+        recv,
+        send: None,
+        stale: 0,
+        interval: Nanos(100 * MS),
+    };
+    let opts = Options {
+        warmup: 2,
+        deadline: Nanos::SECOND,
+    };
+    let knobs = [0.5, 1.0, 8.0, 300.0];
+    let mut never = Vec::new();
+    for pause in ["3s", "32s", "60s"] {
+        let spec = format!("akka:pause={pause},min_std=10ms,first_estimate=100ms");
+        let config = fdbench::detector::spec::parse(&spec).unwrap().remove(0).config;
+        let all = replay::replay_family(&r, &|| config.family(r.interval, &knobs), &opts).unwrap();
+        for (k, m) in knobs.iter().zip(&all) {
+            let one = replay::replay_detector(&r, config.detector(r.interval, *k).as_mut(), &opts).unwrap();
+            assert_eq!(&one, m, "{spec} at {k}");
+            never.push(m.detection.max == Nanos::MAX);
+        }
+    }
+    // At 32 s the low thresholds' deadlines are in time (32.1–32.2 s after the last
+    // receipt, 32.5 s before the end) and the high ones' past it.
+    assert_eq!(never[..4], [false; 4], "3 s: every deadline in time");
+    assert_eq!(never[8..], [true; 4], "60 s: none");
+    assert!(
+        never[4..8].contains(&true) && never[4..8].contains(&false),
+        "32 s: {never:?}"
+    );
+}

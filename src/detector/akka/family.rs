@@ -401,6 +401,42 @@ mod tests {
     }
 
     #[test]
+    fn of_three_full_histories_only_those_in_the_same_state_merge() {
+        // The same two samples in each window; `a` and `c` summed to reference 7, `b` to
+        // 8. Each has recorded a whole window, so each may merge; only `a` and `c` do.
+        let stats = |xs: &[i64]| {
+            let mut s = Stats::new(2);
+            for &x in xs {
+                s.push(x);
+            }
+            s
+        };
+        let (a, b, c) = (
+            stats(&[0, 1_000_000_000, 7, 7]),
+            stats(&[8, 7, 7]),
+            stats(&[2_000_000_000, 7, 7]),
+        );
+        let full = |members: Vec<usize>, roots: Vec<f64>, s: Stats| {
+            let mut h = History::new(members, roots, s, 7.0, 5.0);
+            h.streak = 2;
+            h
+        };
+        let mut fam = AkkaFamily::new(params(0, 2), &[1.0, 2.0, 3.0, 4.0]);
+        fam.histories = vec![
+            full(vec![1, 3], vec![akka_root(2.0), akka_root(4.0)], a),
+            full(vec![2], vec![akka_root(3.0)], b),
+            full(vec![0], vec![akka_root(1.0)], c),
+        ];
+        fam.merge();
+        assert_eq!(fam.histories(), 2);
+        let members: Vec<&[usize]> = fam.histories.iter().map(|h| h.members.as_slice()).collect();
+        assert_eq!(members, [&[0, 1, 3][..], &[2][..]], "a and c, in root order; b alone");
+        assert!(fam.histories.iter().all(|h| h.members.len() == h.roots.len()));
+        assert_eq!(fam.histories[0].run, None);
+        assert_eq!(fam.histories[1].run, Some(2));
+    }
+
+    #[test]
     fn matches_one_detector_per_threshold() {
         let beats = random_heartbeats(7, 3000, Nanos::from_millis(100), Nanos::from_secs(5));
         let thresholds: Vec<f64> = (1..=60).map(|i| i as f64 * 0.25).collect();
@@ -411,6 +447,25 @@ mod tests {
         agree(params(50, 20), &odd, &beats);
         agree(params(0, 1), &odd, &beats);
         agree(params(0, 5000), &odd, &beats);
+        // Near the end of time (the last receipt 20 s before it): with a pause of 19.5 s
+        // the deadlines of the high thresholds are past it, never, and their offsets +∞.
+        let last = beats.last().unwrap().recv.0;
+        let late: Vec<Heartbeat> = beats
+            .iter()
+            .map(|hb| Heartbeat {
+                recv: Nanos(hb.recv.0 - last + i64::MAX - 20_000_000_000),
+                ..*hb
+            })
+            .collect();
+        agree(params(19_500, 20), &odd, &late);
+        let mut fam = AkkaFamily::new(params(19_500, 20), &odd);
+        late.iter().for_each(|hb| fam.observe(hb));
+        let mut got = vec![Nanos(0); odd.len()];
+        fam.deadlines(&mut got);
+        assert!(
+            got.contains(&Nanos::MAX) && got.iter().any(|&t| t < Nanos::MAX),
+            "{got:?}"
+        );
     }
 
     fn receipts(beats: &[Heartbeat]) -> crate::trace::Receipts {
