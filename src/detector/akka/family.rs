@@ -443,10 +443,26 @@ mod tests {
         let most = agree(params(0, 50), &thresholds, &beats);
         assert!(most > 2, "the test trace should split the histories ({most})");
         // Descending and repeated thresholds, far-out ones, one history never filled.
-        let odd = [16.0, 1e-6, 3.0, 3.0, 0.5, 300.0, 1e6, 0.3, 8.0, 8.0];
+        // 0 (root -∞: a deadline at the receipt) and +∞ (never) have no affine offset.
+        let odd = [16.0, 1e-6, 3.0, 3.0, 0.5, 300.0, 1e6, 0.3, 8.0, 8.0, 0.0, f64::INFINITY];
         agree(params(50, 20), &odd, &beats);
         agree(params(0, 1), &odd, &beats);
         agree(params(0, 5000), &odd, &beats);
+        // Heartbeats exactly 100 ms apart and no floor on the deviation: s = 0, where φ
+        // jumps to +∞ just after m (an integer), not at it.
+        let even: Vec<Heartbeat> = (0..50)
+            .map(|i| Heartbeat {
+                seq: i + 1,
+                recv: Nanos::from_millis(100 * i as i64),
+                send: None,
+            })
+            .collect();
+        let exact = AkkaParams {
+            min_std: Nanos(0),
+            first_estimate: Nanos::from_millis(100),
+            ..params(0, 4)
+        };
+        agree(exact, &odd, &even);
         // Near the end of time (the last receipt 20 s before it): with a pause of 19.5 s
         // the deadlines of the high thresholds are past it, never, and their offsets +∞.
         let last = beats.last().unwrap().recv.0;
