@@ -436,7 +436,8 @@ mod tests {
         let r = receipts(3000);
         let opts = OPTS;
         let c = config("akka:window=50,pause=0s,min_std=5ms,first_estimate=100ms");
-        let ts = [0.2, 0.5, 1.0, 2.0, 3.0, 3.0, 5.0, 8.0, 30.0, 1e-6];
+        // 0 (root -∞): every deadline at its receipt, one suspicion that never ends.
+        let ts = [0.2, 0.5, 1.0, 2.0, 3.0, 3.0, 5.0, 8.0, 30.0, 1e-6, 0.0, 1e-3];
         let got = accuracy(&r, params(&c), &ts, &opts).unwrap();
         let mut splits = 0;
         for (&t, &(mistakes, suspect)) in ts.iter().zip(&got) {
@@ -445,6 +446,44 @@ mod tests {
             splits += usize::from(m.mistakes > 0);
         }
         assert!(splits >= 3, "the trace should make some thresholds err");
+    }
+
+    #[test]
+    fn a_deadline_before_its_receipt_after_a_trusted_gap_is_a_new_mistake() {
+        // A window of two intervals, pause 50 ms, threshold 1e-6 (y ≈ -4.4): heartbeats
+        // 100 ms apart come after their deadline (each gap a mistake, nothing recorded).
+        // Heartbeat 30 comes 10 ms after the one before, in time, and is recorded: the
+        // history {100, 10} has mean 55 ms and deviation 45 ms, so the next deadline is
+        // 55 + 50 - 4.4·45 < 0 ms after receipt 30, before it. The gap receipt 30 opens
+        // is suspected from its start although the gap before ended in trust: a new
+        // mistake.
+        let mut b = TraceBuilder::new(false);
+        let mut t = 0i64;
+        for i in 1..=60u64 {
+            t += if i == 30 { 10_000_000 } else { 100_000_000 };
+            b.push(i, None, Some(Nanos(t - 100_000_000))).unwrap();
+        }
+        let r = b.finish(None).unwrap().accepted();
+        let opts = Options {
+            warmup: 5,
+            deadline: Nanos::SECOND,
+        };
+        let c = config("akka:window=2,pause=50ms,min_std=1ms,first_estimate=100ms");
+        let ts = [1e-6, 0.5, 3.0];
+        let got = accuracy(&r, params(&c), &ts, &opts).unwrap();
+        for (&t, &(mistakes, suspect)) in ts.iter().zip(&got) {
+            let m = separate(&r, &c, t, &opts);
+            assert_eq!((mistakes, suspect), (m.mistakes, m.suspect_time), "threshold {t}");
+        }
+        // The case itself, in one detector's deadlines: some deadline at or before its
+        // receipt follows a gap that ended in trust.
+        let mut d = Akka::new(params(&c), ts[0]);
+        let tau: Vec<Nanos> = crate::replay::deadlines(&r, &mut d);
+        let a = &r.recv;
+        let cases = (opts.warmup + 1..r.len() - 1)
+            .filter(|&g| tau[g] <= a[g] && tau[g - 1] > a[g])
+            .count();
+        assert_eq!(cases, 1, "{got:?}");
     }
 
     #[test]
