@@ -811,6 +811,75 @@ mod tests {
         }
     }
 
+    /// The widths of the tree's nodes (values of a leaf, children of an inner node),
+    /// level by level from the root.
+    fn levels(t: &OrderStats) -> Vec<Vec<usize>> {
+        let mut out = Vec::new();
+        let mut level = vec![&t.root];
+        while !level.is_empty() {
+            out.push(
+                level
+                    .iter()
+                    .map(|n| match n {
+                        Node::Leaf(v) => v.len(),
+                        Node::Inner { kids, .. } => kids.len(),
+                    })
+                    .collect(),
+            );
+            level = level
+                .iter()
+                .flat_map(|n| match n {
+                    Node::Inner { kids, .. } => kids.iter().collect(),
+                    Node::Leaf(_) => Vec::new(),
+                })
+                .collect();
+        }
+        out
+    }
+
+    #[test]
+    fn nodes_split_when_over_full_and_thin_ones_merge() {
+        // A leaf holds 64 values; the 65th splits it in halves (32 and 33).
+        let mut t = OrderStats::with_capacity(0);
+        (0..64).for_each(|x| t.insert(x));
+        assert_eq!(levels(&t), [vec![64]]);
+        t.insert(64);
+        assert_eq!(levels(&t), [vec![2], vec![32, 33]]);
+        // A value equal to the left leaf's largest goes to the left leaf.
+        t.insert(31);
+        assert_eq!(levels(&t), [vec![2], vec![33, 33]]);
+        assert!(t.remove(31));
+        // A leaf merges with its neighbour when it has fewer than a quarter of 64
+        // values and both fit in one: at 16 it stays, at 15 it merges (15 + 33 <= 64).
+        (0..16).for_each(|x| assert!(t.remove(x)));
+        assert_eq!(levels(&t), [vec![2], vec![16, 33]]);
+        assert!(t.remove(16));
+        assert_eq!(levels(&t), [vec![48]]);
+        // Ascending values fill the last leaf, which splits every 32 more: after 1056
+        // values 31 leaves of 32 and one of 64 under the root; the 1057th makes a 33rd
+        // leaf, and the root, over 32 children, splits in halves (16 and 17).
+        let mut t = OrderStats::with_capacity(0);
+        (0..1056).for_each(|x| t.insert(x));
+        let mut leaves = vec![32; 31];
+        leaves.push(64);
+        assert_eq!(levels(&t), [vec![32], leaves]);
+        t.insert(1056);
+        let mut leaves = vec![32; 32];
+        leaves.push(33);
+        assert_eq!(levels(&t), [vec![2], vec![16, 17], leaves]);
+        assert_eq!((t.len(), t.select(1057), t.count_le(500)), (1057, Some(1056), 501));
+        // 15 more leaves on the right (32 children, full), then the left inner node
+        // drained to one leaf: too wide together to merge with its neighbour, it keeps
+        // one child, whose removals merge nothing (there is no sibling).
+        (1057..1537).for_each(|x| t.insert(x));
+        assert_eq!(levels(&t)[1], [16, 32]);
+        (0..509).for_each(|x| assert!(t.remove(x)));
+        assert_eq!(levels(&t)[..2], [vec![2], vec![1, 32]]);
+        (509..512).for_each(|x| assert!(t.remove(x)));
+        assert_eq!(levels(&t)[..1], [vec![32]]);
+        assert_eq!((t.len(), t.select(1), t.count_le(600)), (1025, Some(512), 89));
+    }
+
     #[test]
     fn order_stats_match_a_sorted_vector() {
         let mut rng = ChaCha8Rng::seed_from_u64(5);
