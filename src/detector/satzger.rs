@@ -855,6 +855,13 @@ mod tests {
         assert_eq!(levels(&t), [vec![2], vec![16, 33]]);
         assert!(t.remove(16));
         assert_eq!(levels(&t), [vec![48]]);
+        // Beside a neighbour of 60 a leaf of 15 does not fit: it stays thin.
+        let mut t = OrderStats::with_capacity(0);
+        (0..65).for_each(|x| t.insert(x));
+        (65..92).for_each(|x| t.insert(x));
+        assert_eq!(levels(&t), [vec![2], vec![32, 60]]);
+        (0..17).for_each(|x| assert!(t.remove(x)));
+        assert_eq!(levels(&t), [vec![2], vec![15, 60]]);
         // Ascending values fill the last leaf, which splits every 32 more: after 1056
         // values 31 leaves of 32 and one of 64 under the root; the 1057th makes a 33rd
         // leaf, and the root, over 32 children, splits in halves (16 and 17).
