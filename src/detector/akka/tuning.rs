@@ -535,6 +535,54 @@ mod tests {
         }
     }
 
+    /// Where no threshold is feasible, the search ends at the range's end doubled ten
+    /// times (20 to 20480); where every one is, at its start halved ten times, on
+    /// multiples of the resolution 0.001 and no lower (0.25, 0.125, 0.063, 0.032,
+    /// 0.016, 0.008, 0.004, 0.002, 0.001, 0.001).
+    #[test]
+    fn a_range_is_doubled_up_and_halved_down_ten_times() {
+        let opts = Options {
+            warmup: 5,
+            deadline: Nanos::SECOND,
+        };
+        let beats = |stall: i64| {
+            let mut b = TraceBuilder::new(false);
+            for i in 1..=200u64 {
+                let t = i as i64 * 100_000_000 + if i > 100 { stall } else { 0 };
+                b.push(i, None, Some(Nanos(t))).unwrap();
+            }
+            b.finish(None).unwrap().accepted()
+        };
+        // A 10 s stall: a mistake at every threshold up to 20480 (with pause 0 the
+        // deadline is under a second after a receipt), none allowed.
+        let strict = config("akka:pause=0s,min_std=5ms,first_estimate=100ms");
+        let none = critical(
+            &beats(10_000_000_000),
+            params(&strict),
+            (0.5, 20.0),
+            &Goal::rate(0.0),
+            &opts,
+        )
+        .unwrap();
+        assert_eq!(
+            none,
+            Critical {
+                value: 20480.0,
+                status: Status::NotReached
+            }
+        );
+        // No stall and a pause of 3 s: no mistake at any threshold.
+        let lenient = config("akka:first_estimate=100ms");
+        let all = critical(&beats(0), params(&lenient), (0.5, 20.0), &Goal::rate(1.0), &opts).unwrap();
+        assert_eq!(
+            all,
+            Critical {
+                value: 0.001,
+                status: Status::RangeStart
+            }
+        );
+    }
+
     /// A replay started after the prefix its thresholds shared with those of an earlier
     /// replay counts as a replay from the start, for thresholds between any two of them.
     #[test]
