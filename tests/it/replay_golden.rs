@@ -639,13 +639,20 @@ fn deadlines_near_the_end_of_time_or_before_time_0_leave_the_timeout_engine() {
         ("fixed:check=30ms", [i64::MAX as f64 - 3.915e9, 150e6]),
         ("chen:window=5,check=30ms", [-500e6, 20e6]),
     ] {
-        let config = fdbench::detector::spec::parse(spec).unwrap().remove(0).config;
-        let all = replay::replay_family(&r, &|| config.family(r.interval, &knobs), &opts).unwrap();
-        for (k, m) in knobs.iter().zip(&all) {
-            let one = replay::replay_detector(&r, config.detector(r.interval, *k).as_mut(), &opts).unwrap();
-            assert_eq!(&one, m, "{spec} at {k}");
-        }
+        family_is_its_detectors(&r, spec, &knobs, &opts);
     }
+}
+
+/// Replays the family of `spec` at `knobs` and each knob value's detector alone, asserts
+/// that their metrics agree, and returns them.
+fn family_is_its_detectors(r: &Receipts, spec: &str, knobs: &[f64], opts: &Options) -> Vec<Metrics> {
+    let config = fdbench::detector::spec::parse(spec).unwrap().remove(0).config;
+    let all = replay::replay_family(r, &|| config.family(r.interval, knobs), opts).unwrap();
+    for (k, m) in knobs.iter().zip(&all) {
+        let one = replay::replay_detector(r, config.detector(r.interval, *k).as_mut(), opts).unwrap();
+        assert_eq!(&one, m, "{spec} at {k}");
+    }
+    all
 }
 
 #[test]
@@ -674,13 +681,8 @@ fn akka_near_the_end_of_time_is_one_detector_per_threshold() {
     let mut never = Vec::new();
     for pause in ["3s", "32s", "60s"] {
         let spec = format!("akka:pause={pause},min_std=10ms,first_estimate=100ms");
-        let config = fdbench::detector::spec::parse(&spec).unwrap().remove(0).config;
-        let all = replay::replay_family(&r, &|| config.family(r.interval, &knobs), &opts).unwrap();
-        for (k, m) in knobs.iter().zip(&all) {
-            let one = replay::replay_detector(&r, config.detector(r.interval, *k).as_mut(), &opts).unwrap();
-            assert_eq!(&one, m, "{spec} at {k}");
-            never.push(m.detection.max == Nanos::MAX);
-        }
+        let all = family_is_its_detectors(&r, &spec, &knobs, &opts);
+        never.extend(all.iter().map(|m| m.detection.max == Nanos::MAX));
     }
     // At 32 s the low thresholds' deadlines are in time (32.1–32.2 s after the last
     // receipt, 32.5 s before the end) and the high ones' past it.

@@ -431,6 +431,16 @@ mod tests {
         replay_detector(r, &mut d, opts).unwrap()
     }
 
+    /// [`accuracy`] at `ts`, asserted equal to one detector's replay per threshold.
+    fn counted_as_separately(r: &Receipts, c: &Config, ts: &[f64], opts: &Options) -> Vec<Accuracy> {
+        let got = accuracy(r, params(c), ts, opts).unwrap();
+        for (&t, &(mistakes, suspect)) in ts.iter().zip(&got) {
+            let m = separate(r, c, t, opts);
+            assert_eq!((mistakes, suspect), (m.mistakes, m.suspect_time), "threshold {t}");
+        }
+        got
+    }
+
     #[test]
     fn accuracy_counts_as_the_engine() {
         let r = receipts(3000);
@@ -438,13 +448,8 @@ mod tests {
         let c = config("akka:window=50,pause=0s,min_std=5ms,first_estimate=100ms");
         // 0 (root -∞): every deadline at its receipt, one suspicion that never ends.
         let ts = [0.2, 0.5, 1.0, 2.0, 3.0, 3.0, 5.0, 8.0, 30.0, 1e-6, 0.0, 1e-3];
-        let got = accuracy(&r, params(&c), &ts, &opts).unwrap();
-        let mut splits = 0;
-        for (&t, &(mistakes, suspect)) in ts.iter().zip(&got) {
-            let m = separate(&r, &c, t, &opts);
-            assert_eq!((mistakes, suspect), (m.mistakes, m.suspect_time), "threshold {t}");
-            splits += usize::from(m.mistakes > 0);
-        }
+        let got = counted_as_separately(&r, &c, &ts, &opts);
+        let splits = got.iter().filter(|&&(mistakes, _)| mistakes > 0).count();
         assert!(splits >= 3, "the trace should make some thresholds err");
     }
 
@@ -470,11 +475,7 @@ mod tests {
         };
         let c = config("akka:window=2,pause=50ms,min_std=1ms,first_estimate=100ms");
         let ts = [1e-6, 0.5, 3.0];
-        let got = accuracy(&r, params(&c), &ts, &opts).unwrap();
-        for (&t, &(mistakes, suspect)) in ts.iter().zip(&got) {
-            let m = separate(&r, &c, t, &opts);
-            assert_eq!((mistakes, suspect), (m.mistakes, m.suspect_time), "threshold {t}");
-        }
+        let got = counted_as_separately(&r, &c, &ts, &opts);
         // The case itself, in one detector's deadlines: some deadline at or before its
         // receipt follows a gap that ended in trust.
         let mut d = Akka::new(params(&c), ts[0]);
