@@ -47,9 +47,13 @@ type Accuracy = (u64, Nanos);
 
 /// A replay of thresholds that shared one history and its every decision up to receipt
 /// `at`, stopped before it: any thresholds between two of them shared that history and
-/// those decisions too, so their replay can start there.
+/// those decisions too, so their replay can start there (and only theirs: [`replay`]
+/// starts afresh for thresholds outside `lo..=hi`).
 #[derive(Clone, Debug)]
 struct Prefix {
+    /// The least and the greatest of the thresholds replayed.
+    lo: f64,
+    hi: f64,
     /// The first receipt at which the thresholds did not all decide alike (the length
     /// of the trace when they always did).
     at: usize,
@@ -84,9 +88,9 @@ impl Counts {
     }
 }
 
-/// [`accuracy`], from `from` when given (valid only for thresholds between two of those
-/// it was replayed with), and the prefix of this replay in which its thresholds shared
-/// one history and decided alike.
+/// [`accuracy`], from `from` when given and every threshold lies between two of those it
+/// was replayed with (from the start otherwise), and the prefix of this replay in which
+/// its thresholds shared one history and decided alike.
 fn replay(
     receipts: &Receipts,
     params: AkkaParams,
@@ -103,7 +107,14 @@ fn replay(
         suspect: vec![0; k],
         suspected: vec![usize::MAX; k],
     };
-    let resumed = from.and_then(|p| Some((p, p.family.with_thresholds(thresholds)?)));
+    let (lo, hi) = thresholds
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &t| {
+            (lo.min(t), hi.max(t))
+        });
+    let resumed = from
+        .filter(|p| p.lo <= lo && hi <= p.hi)
+        .and_then(|p| Some((p, p.family.with_thresholds(thresholds)?)));
     let (mut family, first, mut log) = match resumed {
         Some((p, family)) => {
             let roots: Vec<f64> = thresholds.iter().map(|&t| super::akka_root(t)).collect();
@@ -122,6 +133,8 @@ fn replay(
         let hb = receipts.heartbeat(j);
         if log.is_some() && family.splits_at(hb.recv) {
             prefix = Some(Prefix {
+                lo,
+                hi,
                 at: j,
                 family: family.clone(),
                 suspected: log.take().unwrap_or_default(),
@@ -146,6 +159,8 @@ fn replay(
     }
     if let Some(suspected) = log {
         prefix = Some(Prefix {
+            lo,
+            hi,
             at: receipts.len(),
             family,
             suspected,
@@ -312,6 +327,8 @@ fn search(
         shown = extra.map(|up| (up, counts.split_off(probes.len())));
         let ok = judge(counts);
         let from = feasible_from(&ok);
+        // The next bracket lies between two of this round's probes: its replay can start
+        // after their shared prefix (when it does not, the last one still holds).
         if from > 0 && from < probes.len() {
             prefix = next;
         }
@@ -606,6 +623,45 @@ mod tests {
             }
         }
         assert!(resumed >= 3, "{resumed} replays resumed after suspicions");
+    }
+
+    /// A prefix offered for thresholds outside those it was replayed with is not taken:
+    /// below them or above them, or straddling either end, the replay starts afresh.
+    #[test]
+    fn a_prefix_is_not_taken_outside_its_thresholds() {
+        let r = receipts(3000);
+        let c = config("akka:window=50,pause=0s,min_std=5ms,first_estimate=100ms");
+        let (p, opts) = (params(&c), OPTS);
+        let outer = between(40.0, 60.0, 40);
+        let (_, prefix) = replay(&r, p, &outer, &opts, None).unwrap();
+        let prefix = prefix.unwrap();
+        assert!(prefix.at > opts.warmup + 1, "the prefix ends at {}", prefix.at);
+        let (lo, hi) = (outer[0], outer[outer.len() - 1]);
+        let below = f64::from_bits(lo.to_bits() - 1);
+        let above = f64::from_bits(hi.to_bits() + 1);
+        for ts in [
+            vec![0.5, 1.0, 2.0],
+            vec![below],
+            vec![below, lo],
+            vec![hi, above],
+            vec![above, 40.0],
+        ] {
+            let (got, _) = replay(&r, p, &ts, &opts, Some(&prefix)).unwrap();
+            assert_eq!(got, accuracy(&r, p, &ts, &opts).unwrap(), "{ts:?}");
+        }
+        // At its ends it is taken, and counts as from the start.
+        let (got, again) = replay(&r, p, &[lo, hi], &opts, Some(&prefix)).unwrap();
+        assert_eq!(got, accuracy(&r, p, &[lo, hi], &opts).unwrap());
+        assert!(again.unwrap().at >= prefix.at);
+        // Far below them, the thresholds would not count as from the start if it were.
+        let far = [0.5, 1.0, 2.0];
+        let resumed_anyway = Prefix {
+            lo: 0.0,
+            hi: f64::INFINITY,
+            ..prefix.clone()
+        };
+        let (wrong, _) = replay(&r, p, &far, &opts, Some(&resumed_anyway)).unwrap();
+        assert_ne!(wrong, accuracy(&r, p, &far, &opts).unwrap());
     }
 
     #[test]
