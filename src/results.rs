@@ -146,7 +146,9 @@ pub(crate) mod float_inf {
         match Num::deserialize(d)? {
             Num::F(f) => Ok(f),
             Num::S(s) if s == "inf" => Ok(f64::INFINITY),
-            Num::S(s) => s.parse().map_err(serde::de::Error::custom),
+            Num::S(s) => s
+                .parse()
+                .map_err(|_| serde::de::Error::custom(format!("'{s}' is not a number or inf"))),
         }
     }
 }
@@ -506,6 +508,7 @@ pub fn read_csv_shard<R: Read>(input: R, name: &str) -> anyhow::Result<(Option<P
         }
     }
     let mut r = csv::Reader::from_reader(input);
+    let headers = r.headers().cloned().unwrap_or_default();
     let mut rows = Vec::new();
     for (i, rec) in r.deserialize().enumerate() {
         let line = comment_lines + i as u64 + 2;
@@ -514,7 +517,12 @@ pub fn read_csv_shard<R: Read>(input: R, name: &str) -> anyhow::Result<(Option<P
             // from after the comment lines.
             let e = match e.kind() {
                 csv::ErrorKind::Io(io) => io.to_string(),
-                csv::ErrorKind::Deserialize { err, .. } => err.to_string(),
+                csv::ErrorKind::Deserialize { err, .. } => {
+                    match err.field().and_then(|f| Some((f + 1, headers.get(f as usize)?))) {
+                        Some((n, column)) => format!("column {column} (field {n}): {}", err.kind()),
+                        None => err.to_string(),
+                    }
+                }
                 csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
                     format!("{len} fields where the header has {expected_len}")
                 }
@@ -757,6 +765,48 @@ mod tests {
         short.extend_from_slice(b"phi,,\n");
         let e = read_csv(&short[..], "r.csv").unwrap_err().to_string();
         assert!(e.starts_with("r.csv line 4: 3 fields where the header has "), "{e}");
+    }
+
+    /// A detection time that is never (`+∞`) is written `inf` in both formats, JSON
+    /// included (where a number cannot be infinite), and read back as `+∞`; other text
+    /// in its column is an error naming the line.
+    #[test]
+    fn a_detection_time_of_never_is_written_inf_and_read_back() {
+        let never = Row {
+            detection_mean_ms: f64::INFINITY,
+            detection_p99_ms: f64::INFINITY,
+            detection_max_ms: f64::INFINITY,
+            detection_p50_ms: 250.5,
+            ..valid()
+        };
+        let mut json = Vec::new();
+        write(std::slice::from_ref(&never), Format::Json, &mut json).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        for key in ["detection_mean_ms", "detection_p99_ms", "detection_max_ms"] {
+            assert_eq!(v[0][key], "inf", "{key}");
+        }
+        assert_eq!(v[0]["detection_p50_ms"], 250.5);
+        let mut csv = Vec::new();
+        write(std::slice::from_ref(&never), Format::Csv, &mut csv).unwrap();
+        let text = String::from_utf8(csv).unwrap();
+        assert!(text.contains(",inf,250.5,inf,inf,"), "{text}");
+        assert_eq!(read_csv(text.as_bytes(), "r.csv").unwrap(), vec![never]);
+        let bad = text.replacen(",inf,250.5,", ",never,250.5,", 1);
+        let e = read_csv(bad.as_bytes(), "r.csv").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "r.csv line 2: 'never' is not a number or inf; is this a results file from `fdbench sweep`?"
+        );
+        let header = text.lines().next().unwrap().to_string();
+        let n = header.split(',').position(|c| c == "heartbeats").unwrap();
+        let mut fields: Vec<String> = text.lines().nth(1).unwrap().split(',').map(String::from).collect();
+        fields[n] = "many".into();
+        let bad = format!("{header}\n{}\n", fields.join(","));
+        let e = read_csv(bad.as_bytes(), "r.csv").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "r.csv line 2: column heartbeats (field 5): invalid digit found in string; is this a results file from `fdbench sweep`?"
+        );
     }
 
     #[test]
