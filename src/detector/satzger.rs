@@ -712,6 +712,8 @@ mod tests {
             x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             t.insert((x >> 40) as i64 % 1000);
         }
+        assert!(OrderStats::with_capacity(8).is_empty());
+        assert!(!t.is_empty() && t.len() == 5000);
         let ranks = [1, 1, 2, 40, 41, 250, 2500, 2501, 4999, 5000, 5000];
         let mut out = [0; 11];
         t.select_sorted(&ranks, &mut out);
