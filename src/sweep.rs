@@ -574,6 +574,34 @@ mod tests {
             ..at_1s.clone()
         };
         assert_eq!(preset_of(&lossy), Some("akka-cluster"));
+        // The knob value within rounding (a relative 1e-9 of 8), not beyond it; a row
+        // without a knob value is not a preset's that has one.
+        let near = |value| preset_of(&Row { value, ..at_1s.clone() });
+        assert_eq!(near(Some(8.0 + 7e-9)), Some("akka-cluster"));
+        assert_eq!(near(Some(8.0 - 7e-9)), Some("akka-cluster"));
+        assert_eq!(near(Some(8.0 + 9e-9)), None);
+        assert_eq!(near(Some(8.5)), None);
+        assert_eq!(near(None), None);
+    }
+
+    /// A preset of another heartbeat than 1 s (hazelcast-phi, 5 s) is found by the ratio
+    /// of the row's spacing to its heartbeat: rows 5 s apart, and not 1 s or 25 s apart.
+    #[test]
+    fn a_presets_heartbeat_is_compared_as_a_ratio() {
+        let spec = crate::detector::spec::parse("hazelcast-phi").unwrap().remove(0);
+        let row = |evaluated_s: f64| Row {
+            detector: spec.config.name().to_string(),
+            params: spec.config.params(),
+            value: spec.config.knob().map(|k| k.report(spec.knob_values[0])),
+            heartbeats: 1000,
+            evaluated_s,
+            ..Row::default()
+        };
+        assert_eq!(preset_of(&row(5000.0)), Some("hazelcast-phi"));
+        assert_eq!(preset_of(&row(9990.0)), Some("hazelcast-phi"));
+        assert_eq!(preset_of(&row(2510.0)), Some("hazelcast-phi"));
+        assert_eq!(preset_of(&row(1000.0)), None);
+        assert_eq!(preset_of(&row(25000.0)), None);
     }
 
     #[test]
