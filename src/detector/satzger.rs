@@ -722,6 +722,28 @@ mod tests {
         }
     }
 
+    /// Thresholds above 1, which no interval reaches, have no deadline among others in
+    /// one call of `deadlines`, and the others keep theirs, in either multiset.
+    #[test]
+    fn a_threshold_above_one_is_never_among_others() {
+        fn check<S: Multiset>(mut d: Satzger<S>) {
+            let mut t = 0.0;
+            for (i, gap) in [0.0, 1010.0, 1023.0, 1012.0, 1032.0, 1016.0].iter().enumerate() {
+                t += gap;
+                d.observe(&hb(i as u64, t));
+            }
+            let ts: Vec<Threshold> = [0.5, 1.5, 0.9].iter().map(|&x| d.prepare(x)).collect();
+            let mut out = vec![Nanos(7); 3];
+            d.deadlines(&ts, &mut out);
+            let each: Vec<Nanos> = ts.iter().map(|k| d.deadline(k).unwrap_or(Nanos::MAX)).collect();
+            assert_eq!(out, each);
+            assert_eq!(out[1], Nanos::MAX);
+            assert!(out[0] < out[2] && out[2] < Nanos::MAX, "{out:?}");
+        }
+        check(Satzger::<OrderStats>::new(Nanos::from_millis(1000), 10, 1.0));
+        check(Satzger::<SortedVec>::with_store(Nanos::from_millis(1000), 10, 1.0));
+    }
+
     #[test]
     fn spec_vector() {
         let mut d = Satzger::new(Nanos::from_millis(1000), 1000, 0.9);
