@@ -739,6 +739,11 @@ mod tests {
             assert_eq!(out, each);
             assert_eq!(out[1], Nanos::MAX);
             assert!(out[0] < out[2] && out[2] < Nanos::MAX, "{out:?}");
+            // Above 1 alone.
+            let above: Vec<Threshold> = [1.5, 2.0].iter().map(|&x| d.prepare(x)).collect();
+            let mut out = vec![Nanos(7); 2];
+            d.deadlines(&above, &mut out);
+            assert_eq!(out, [Nanos::MAX; 2]);
         }
         check(Satzger::<OrderStats>::new(Nanos::from_millis(1000), 10, 1.0));
         check(Satzger::<SortedVec>::with_store(Nanos::from_millis(1000), 10, 1.0));
