@@ -614,10 +614,10 @@ impl<S: Multiset> Estimator for Satzger<S> {
 
 impl<S: Multiset> Satzger<S> {
     /// Calls `f(start, xs)` with the order statistics `xs` of the thresholds from index
-    /// `start` on, a chunk at a time (the window must not be empty). `false`, having
-    /// stopped, when some threshold is not a number at most 1.
+    /// `start` on, a chunk at a time. The window must not be empty and every threshold
+    /// must be [usable](Threshold::usable) (the caller checks both).
     #[inline]
-    fn order_stats(&self, thresholds: &[Threshold], mut f: impl FnMut(usize, &[i64])) -> bool {
+    fn order_stats(&self, thresholds: &[Threshold], mut f: impl FnMut(usize, &[i64])) {
         // Ascending thresholds (a sweep's) give non-decreasing ranks: their order statistics
         // come from one descent per chunk, on the stack.
         const CHUNK: usize = 128;
@@ -626,7 +626,7 @@ impl<S: Multiset> Satzger<S> {
             let mut ranks = [0usize; CHUNK];
             let mut xs = [0i64; CHUNK];
             let n = ts.len();
-            let (mut sorted, mut usable) = (true, true);
+            let mut sorted = true;
             let mut prev = 0;
             for (r, t) in ranks.iter_mut().zip(ts) {
                 *r = if window == t.full {
@@ -635,11 +635,7 @@ impl<S: Multiset> Satzger<S> {
                     rank(window, t.value)
                 };
                 sorted &= *r >= prev;
-                usable &= t.usable;
                 prev = *r;
-            }
-            if !usable {
-                return false;
             }
             if sorted {
                 self.tree.select_sorted(&ranks[..n], &mut xs[..n]);
@@ -650,7 +646,6 @@ impl<S: Multiset> Satzger<S> {
             }
             f(c * CHUNK, &xs[..n]);
         }
-        true
     }
 }
 
@@ -747,6 +742,43 @@ mod tests {
         }
         check(Satzger::<OrderStats>::new(Nanos::from_millis(1000), 10, 1.0));
         check(Satzger::<SortedVec>::with_store(Nanos::from_millis(1000), 10, 1.0));
+    }
+
+    /// `deadlines` gives each threshold's `deadline`, in one call of many thresholds in
+    /// any order: an empty window (the prior alone), thresholds descending and unsorted,
+    /// and more than one chunk of them.
+    #[test]
+    fn deadlines_of_many_thresholds_are_each_ones_deadline() {
+        fn agree<S: Multiset>(d: &Satzger<S>, xs: &[f64]) {
+            let ts: Vec<Threshold> = xs.iter().map(|&x| d.prepare(x)).collect();
+            let mut out = vec![Nanos(7); ts.len()];
+            d.deadlines(&ts, &mut out);
+            let each: Vec<Nanos> = ts.iter().map(|k| d.deadline(k).unwrap_or(Nanos::MAX)).collect();
+            assert_eq!(out, each, "{xs:?}");
+        }
+        fn check<S: Multiset>(mut d: Satzger<S>, heartbeats: u64) {
+            let many: Vec<f64> = (1..=300).map(|i| f64::from(i) / 300.0).collect();
+            d.observe(&hb(0, 0.0));
+            agree(&d, &[0.5, 0.9, 1.0]);
+            let mut t = 0.0;
+            for i in 1..heartbeats {
+                t += 1000.0 + ((i * 7919) % 97) as f64;
+                d.observe(&hb(i, t));
+            }
+            agree(&d, &[0.9, 0.5, 0.7, 0.1]);
+            agree(&d, &many);
+            let down: Vec<f64> = many.iter().rev().copied().collect();
+            agree(&d, &down);
+            let ts: Vec<Threshold> = many.iter().map(|&x| d.prepare(x)).collect();
+            let mut out = vec![Nanos(7); ts.len()];
+            d.deadlines(&ts, &mut out);
+            assert!(out.windows(2).all(|w| w[0] <= w[1]) && out[0] < out[299], "{out:?}");
+        }
+        // A window of 10 is one leaf; one of 500 a tree of leaves, whose descent
+        // needs its ranks in order.
+        check(Satzger::<OrderStats>::new(Nanos::from_millis(1000), 10, 1.0), 40);
+        check(Satzger::<OrderStats>::new(Nanos::from_millis(1000), 500, 1.0), 600);
+        check(Satzger::<SortedVec>::with_store(Nanos::from_millis(1000), 10, 1.0), 40);
     }
 
     #[test]
