@@ -287,15 +287,13 @@ impl OrderStats {
         let found = self.root.remove(key);
         if found {
             self.len -= 1;
-            // A root with one child gives way to it; an empty one becomes an empty leaf.
-            loop {
-                match &mut self.root {
-                    Node::Inner { kids, .. } if kids.len() == 1 => {
-                        self.root = kids.pop().expect("one child");
-                    }
-                    Node::Inner { kids, .. } if kids.is_empty() => self.root = Node::Leaf(Vec::new()),
-                    _ => break,
-                }
+            // A root with one child gives way to it. (An inner root never loses its last
+            // child: one removal takes away at most one child, by a merge, and a root
+            // left with one gives way here.)
+            while let Node::Inner { kids, .. } = &mut self.root
+                && kids.len() == 1
+            {
+                self.root = kids.pop().expect("one child");
             }
         }
         found
