@@ -264,10 +264,11 @@ pub fn tune(
         lo = hi;
         hi = next;
     }
-    // Likewise downward, by halving, while the start of the range already meets it.
+    // Likewise downward, by halving, while the start of the range already meets it
+    // (half of a multiple of `res` snaps to `res` at least), within the knob's values.
     for _ in 0..MAX_DOUBLINGS {
         let next = snap(lo / 2.0, res);
-        if lo <= 0.0 || next < res || !allows(next) || !judge.feasible(&[lo])?[0] {
+        if lo <= 0.0 || !allows(next) || !judge.feasible(&[lo])?[0] {
             break;
         }
         hi = lo;
@@ -1354,6 +1355,41 @@ mod bounds_tests {
             min_accuracy: 0.0,
         };
         assert_eq!(tuned_fixed((4e5, 2e8), &loose), (Some(1e5), Status::RangeStart));
+    }
+
+    /// A knob whose values start above 0 (a detector defined outside the crate, here
+    /// with margins of at least 50 ms) is halved no lower than its least value: from
+    /// 200 ms to 100 ms and 50 ms, not to 25 ms.
+    #[test]
+    fn a_range_is_halved_within_the_knobs_values() {
+        use crate::detector::fixed::Fixed;
+        use crate::detector::registry::{Definition, Param, Range, register};
+        use crate::detector::{EstimatorFamily, Tuned};
+        static FLOORED: Definition = Definition {
+            name: "tune-test-floored",
+            summary: "fixed, with margins of at least 50 ms",
+            source: "a test",
+            params: &[],
+            knob: Some(
+                Param::duration("margin", 1e8, "time since the last receipt")
+                    .in_range(Range::at_least(5e7))
+                    .swept(5e7, 2e9, 1e7),
+            ),
+            knob_independent: true,
+            needs_send_times: false,
+            weight: 1,
+            window: |_| 1,
+            detector: |_, _, knob| Box::new(Tuned::new(Fixed::new(), knob)),
+            family: |_, _, knobs| Box::new(EstimatorFamily::new(Fixed::new(), knobs)),
+        };
+        register(&FLOORED).unwrap();
+        let loose = Goal {
+            max_mistakes_per_h: 1e9,
+            min_accuracy: 0.0,
+        };
+        let config = Config::named("tune-test-floored").unwrap();
+        let t = tune(&receipts(3000), &config, (2e8, 4e8), &loose, &warmup_10()).unwrap();
+        assert_eq!((t.value, t.status), (Some(5e7), Status::RangeStart));
     }
 
     #[test]
