@@ -998,6 +998,42 @@ mod tests {
         assert!(found >= 30, "{found} found");
     }
 
+    /// Feasibility from the forms counts each value's mistakes and suspect time as the
+    /// engine's replay of it does: a goal allowing half a mistake more, at the replay's
+    /// query accuracy, is met; half a mistake fewer, or the next accuracy up, is not.
+    #[test]
+    fn the_forms_count_the_mistakes_and_suspect_time_of_a_replay() {
+        let opts = FINE_OPTS;
+        let mut mistaken = 0;
+        for seed in 0..3 {
+            let r = fine(seed, 600);
+            for (spec, values) in [
+                ("fixed", &[0.0, 500.0, 1000.0, 2000.0, 4000.0][..]),
+                ("chen:window=10", &[0.0, 250.0, 1000.0, 4000.0]),
+                ("phi:window=10", &[0.01, 0.5, 2.0, 8.0, 32.0]),
+                ("exp-phi:window=10", &[0.01, 0.5, 2.0, 8.0]),
+            ] {
+                let c = config(spec);
+                for &v in values {
+                    let m = crate::sweep::evaluate(&r, &c, &[v], &opts).unwrap().remove(0);
+                    let judged = |allowed: f64, floor: f64| {
+                        let goal = allowing(allowed, &m, floor);
+                        Judge::new(&r, &c, &goal, &opts).unwrap().feasible(&[v]).unwrap()[0]
+                    };
+                    let (n, pa) = (m.mistakes as f64, m.query_accuracy());
+                    let above = f64::from_bits(pa.to_bits() + 1);
+                    assert!(judged(n + 0.5, pa), "{spec} seed {seed} at {v}: {m:?}");
+                    assert!(!judged(n + 0.5, above), "{spec} seed {seed} at {v}: {m:?}");
+                    if m.mistakes > 0 {
+                        assert!(!judged(n - 0.5, 0.0), "{spec} seed {seed} at {v}: {m:?}");
+                        mistaken += 1;
+                    }
+                }
+            }
+        }
+        assert!(mistaken >= 20, "{mistaken} settings with mistakes");
+    }
+
     /// Values judged at once from the forms are judged as each alone.
     #[test]
     fn values_judged_at_once_are_judged_as_alone() {
@@ -1022,6 +1058,9 @@ mod tests {
                 for &v in values {
                     let alone = Judge::new(&r, &c, &goal, &opts).unwrap().feasible(&[v]).unwrap()[0];
                     assert_eq!(at_once.known(v), Some(alone), "{spec} seed {seed} at {v}");
+                    // And as the engine's replay of the value judges it.
+                    let m = crate::sweep::evaluate(&r, &c, &[v], &opts).unwrap().remove(0);
+                    assert_eq!(alone, goal.feasible(&m), "{spec} seed {seed} at {v}: {m:?}");
                     if alone {
                         both.0 = true;
                     } else {

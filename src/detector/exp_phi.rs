@@ -178,6 +178,8 @@ mod tests {
         // τ = a + 8·ln10·2 s ≈ 36.84 s.
         let tau = d.deadline(&8.0).unwrap();
         assert_eq!(tau, Nanos((8.0 * LN_10 * 2e9).ceil() as i64));
+        // The knob as prepared is the threshold itself.
+        assert_eq!(d.deadline(&d.prepare(8.0)), Some(tau));
         d.observe(&hb(2, 1000.0));
         assert_eq!(d.mean(), 1.5e9);
         // An interval of 2001 ms is not recorded, but the last-heartbeat time moves.
