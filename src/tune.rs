@@ -998,6 +998,15 @@ mod tests {
         assert!(found >= 30, "{found} found");
     }
 
+    /// Detectors judged from their forms, each with values from suspecting almost always
+    /// to almost never on `fine` traces.
+    const FORM_CASES: [(&str, &[f64]); 4] = [
+        ("fixed", &[0.0, 500.0, 1000.0, 1500.0, 2000.0, 4000.0, 8000.0]),
+        ("chen:window=10", &[0.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0]),
+        ("phi:window=10", &[0.01, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0]),
+        ("exp-phi:window=10", &[0.01, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0]),
+    ];
+
     /// Feasibility from the forms counts each value's mistakes and suspect time as the
     /// engine's replay of it does: a goal allowing half a mistake more, at the replay's
     /// query accuracy, is met; half a mistake fewer, or the next accuracy up, is not.
@@ -1007,12 +1016,7 @@ mod tests {
         let mut mistaken = 0;
         for seed in 0..3 {
             let r = fine(seed, 600);
-            for (spec, values) in [
-                ("fixed", &[0.0, 500.0, 1000.0, 2000.0, 4000.0][..]),
-                ("chen:window=10", &[0.0, 250.0, 1000.0, 4000.0]),
-                ("phi:window=10", &[0.01, 0.5, 2.0, 8.0, 32.0]),
-                ("exp-phi:window=10", &[0.01, 0.5, 2.0, 8.0]),
-            ] {
+            for (spec, values) in FORM_CASES {
                 let c = config(spec);
                 for &v in values {
                     let m = crate::sweep::evaluate(&r, &c, &[v], &opts).unwrap().remove(0);
@@ -1041,12 +1045,7 @@ mod tests {
         let mut judged = 0;
         for seed in 0..3 {
             let r = fine(seed, 600);
-            for (spec, values) in [
-                ("fixed", &[0.0, 500.0, 1000.0, 1500.0, 2000.0, 4000.0, 8000.0][..]),
-                ("chen:window=10", &[0.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0]),
-                ("phi:window=10", &[0.01, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0]),
-                ("exp-phi:window=10", &[0.01, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0]),
-            ] {
+            for (spec, values) in FORM_CASES {
                 let c = config(spec);
                 let top = crate::sweep::evaluate(&r, &c, &[values[values.len() - 1]], &opts)
                     .unwrap()
